@@ -1,0 +1,87 @@
+"""The Typer application object, its global options and the helpers every command shares.
+
+Command modules (``ossmetrics/cli/*.py``) import ``app`` or one of the sub-apps from here and
+register thin commands: parse options, call one library function, print the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import typer
+from rich.console import Console
+
+from ossmetrics import config
+from ossmetrics.store import connect
+
+__all__ = [
+    "State",
+    "app",
+    "collect_app",
+    "console",
+    "err_console",
+    "identities_app",
+    "metrics_app",
+    "open_store",
+    "risk_app",
+    "state",
+    "track_app",
+]
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+app = typer.Typer(
+    name="ossmetrics",
+    help="Open-source project health analytics: collect git and GitHub data into DuckDB, "
+    "compute CHAOSS metrics and contributor graphs, score sustainability risk, write dashboards.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+collect_app = typer.Typer(help="Collect data into the store.", no_args_is_help=True)
+identities_app = typer.Typer(help="Inspect and correct how identities are merged into people.", no_args_is_help=True)
+metrics_app = typer.Typer(help="The SQL metric library in queries/.", no_args_is_help=True)
+risk_app = typer.Typer(help="Evaluate and explain the sustainability-risk model.", no_args_is_help=True)
+track_app = typer.Typer(help="The tracked repositories in ossmetrics.toml.", no_args_is_help=True)
+
+app.add_typer(collect_app, name="collect")
+app.add_typer(identities_app, name="identities")
+app.add_typer(metrics_app, name="metrics")
+app.add_typer(risk_app, name="risk")
+app.add_typer(track_app, name="track")
+
+
+@dataclass
+class State:
+    db: Path
+    config: Path
+    debug: bool = False
+
+
+_state = State(db=Path(config.SETTINGS["db"].default), config=Path(config.SETTINGS["config"].default))
+
+
+def state() -> State:
+    return _state
+
+
+@app.callback()
+def _root(
+    db: Path | None = typer.Option(None, "--db", help="DuckDB store (default: $OSSMETRICS_DB, else ./ossmetrics.duckdb).", show_default=False),
+    config_file: Path | None = typer.Option(None, "--config", help="Settings and tracked repositories (default: $OSSMETRICS_CONFIG, else ./ossmetrics.toml).", show_default=False),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
+) -> None:
+    cfg_path = Path(config.resolve("config", config_file))
+    toml = config.load_toml(cfg_path)
+    _state.config = cfg_path
+    _state.db = Path(config.resolve("db", db, toml))
+    _state.debug = debug
+
+
+def open_store(read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the store named by --db / $OSSMETRICS_DB / ossmetrics.toml."""
+    return connect(_state.db, read_only=read_only)

@@ -1,0 +1,3 @@
+"""Commands: collect git."""
+
+from ossmetrics.cli._app import app  # noqa: F401

@@ -1,0 +1,3 @@
+"""Commands: collect github."""
+
+from ossmetrics.cli._app import app  # noqa: F401

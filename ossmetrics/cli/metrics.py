@@ -1,0 +1,3 @@
+"""Commands: init, metrics list, query."""
+
+from ossmetrics.cli._app import app  # noqa: F401

@@ -1,0 +1,1 @@
+"""Collectors: one module per source, each ``fetch`` (I/O) kept apart from ``save_*`` (store writes)."""
