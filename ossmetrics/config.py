@@ -34,13 +34,29 @@ SETTINGS: dict[str, Setting] = {
     for s in [
         Setting("db", "ossmetrics.duckdb", "Path of the DuckDB store."),
         Setting("config", "ossmetrics.toml", "Tracked repositories and settings file."),
-        Setting("cache_dir", ".ossmetrics-cache", "Where clones of repositories given by URL are kept."),
+        Setting(
+            "cache_dir", ".ossmetrics-cache", "Where clones of repositories given by URL are kept."
+        ),
         Setting("out", "ossmetrics-report", "Folder the HTML reports are written to."),
-        Setting("api_url", "https://api.github.com", "GitHub API base URL (GitHub Enterprise: https://HOST/api/v3)."),
-        Setting("token_env", "GITHUB_TOKEN", "Name of the environment variable holding the GitHub token."),
-        Setting("max_wait", 900, "Longest wait, in seconds, for a GitHub rate-limit reset before stopping cleanly."),
+        Setting(
+            "api_url",
+            "https://api.github.com",
+            "GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).",
+        ),
+        Setting(
+            "token_env",
+            "GITHUB_TOKEN",
+            "Name of the environment variable holding the GitHub token.",
+        ),
+        Setting(
+            "max_wait",
+            900,
+            "Longest wait, in seconds, for a GitHub rate-limit reset before stopping cleanly.",
+        ),
         Setting("device", "auto", "Device for the risk model: auto, cpu or cuda."),
-        Setting("bots", "", "Extra bot names or emails, comma-separated, on top of the built-in rules."),
+        Setting(
+            "bots", "", "Extra bot names or emails, comma-separated, on top of the built-in rules."
+        ),
     ]
 }
 
@@ -53,13 +69,17 @@ def load_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise ConfigError(f"cannot read {p}: {exc.strerror}", "check the file's permissions", path=str(p)) from None
+        raise ConfigError(
+            f"cannot read {p}: {exc.strerror}", "check the file's permissions", path=str(p)
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         msg = str(exc).split(" (at line")[0]
-        raise ConfigError(f"malformed TOML: {msg}", "fix that line", path=str(p), line=line) from None
+        raise ConfigError(
+            f"malformed TOML: {msg}", "fix that line", path=str(p), line=line
+        ) from None
 
 
 def resolve(name: str, flag: Any = None, toml: dict[str, Any] | None = None) -> Any:

@@ -125,7 +125,9 @@ class BadParameter(UsageError):
 
 
 class ConfigError(UsageError):
-    def __init__(self, message: str, hint: str | None = None, *, path: str = "", line: int | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, *, path: str = "", line: int | None = None
+    ) -> None:
         where = f"{path}:{line}: " if line else (f"{path}: " if path else "")
         super().__init__(f"{where}{message}", hint)
         self.path = path
@@ -182,7 +184,9 @@ class GitError(CollectError):
 
 
 class GitHubError(CollectError):
-    def __init__(self, message: str, hint: str | None = None, *, status: int | None = None, repo: str = "") -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, *, status: int | None = None, repo: str = ""
+    ) -> None:
         super().__init__(message, hint)
         self.status = status
         self.repo = repo
@@ -201,7 +205,15 @@ class GitHubUnavailable(GitHubError):
 
 
 class RateLimited(GitHubError):
-    def __init__(self, message: str, hint: str | None = None, *, reset_at: datetime | None = None, repo: str = "", status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        reset_at: datetime | None = None,
+        repo: str = "",
+        status: int | None = None,
+    ) -> None:
         super().__init__(message, hint, status=status, repo=repo)
         self.reset_at = reset_at
 

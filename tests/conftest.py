@@ -31,7 +31,9 @@ def con(db_path: Path):
     c.close()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run ``python cli.py ARGS`` in a fresh process, as a user would."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(

@@ -11,9 +11,18 @@ import os
 import sys
 import traceback
 
-from ossmetrics.cli import _app
 # Each module registers its commands on the app when imported.
-from ossmetrics.cli import collect_git, collect_github, graph, identities, metrics, nightly, report, risk  # noqa: F401
+from ossmetrics.cli import (  # noqa: F401
+    _app,
+    collect_git,
+    collect_github,
+    graph,
+    identities,
+    metrics,
+    nightly,
+    report,
+    risk,
+)
 from ossmetrics.config import redact
 from ossmetrics.errors import OssmetricsError
 
@@ -34,7 +43,10 @@ def main(argv: list[str] | None = None) -> None:
         _app.err_console.print(f"Error: {redact(exc.one_line())}", markup=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        _app.err_console.print("Error: interrupted — completed work is kept; run the command again to finish", markup=False)
+        _app.err_console.print(
+            "Error: interrupted — completed work is kept; run the command again to finish",
+            markup=False,
+        )
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
@@ -42,5 +54,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             traceback.print_exc()
         msg = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
-        _app.err_console.print(f"Error: internal error ({msg}) — rerun with --debug and report it", markup=False)
+        _app.err_console.print(
+            f"Error: internal error ({msg}) — rerun with --debug and report it", markup=False
+        )
         sys.exit(1)

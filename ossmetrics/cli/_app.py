@@ -43,9 +43,13 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 collect_app = typer.Typer(help="Collect data into the store.", no_args_is_help=True)
-identities_app = typer.Typer(help="Inspect and correct how identities are merged into people.", no_args_is_help=True)
+identities_app = typer.Typer(
+    help="Inspect and correct how identities are merged into people.", no_args_is_help=True
+)
 metrics_app = typer.Typer(help="The SQL metric library in queries/.", no_args_is_help=True)
-risk_app = typer.Typer(help="Evaluate and explain the sustainability-risk model.", no_args_is_help=True)
+risk_app = typer.Typer(
+    help="Evaluate and explain the sustainability-risk model.", no_args_is_help=True
+)
 track_app = typer.Typer(help="The tracked repositories in ossmetrics.toml.", no_args_is_help=True)
 
 app.add_typer(collect_app, name="collect")
@@ -62,7 +66,9 @@ class State:
     debug: bool = False
 
 
-_state = State(db=Path(config.SETTINGS["db"].default), config=Path(config.SETTINGS["config"].default))
+_state = State(
+    db=Path(config.SETTINGS["db"].default), config=Path(config.SETTINGS["config"].default)
+)
 
 
 def state() -> State:
@@ -71,8 +77,18 @@ def state() -> State:
 
 @app.callback()
 def _root(
-    db: Path | None = typer.Option(None, "--db", help="DuckDB store (default: $OSSMETRICS_DB, else ./ossmetrics.duckdb).", show_default=False),
-    config_file: Path | None = typer.Option(None, "--config", help="Settings and tracked repositories (default: $OSSMETRICS_CONFIG, else ./ossmetrics.toml).", show_default=False),
+    db: Path | None = typer.Option(
+        None,
+        "--db",
+        help="DuckDB store (default: $OSSMETRICS_DB, else ./ossmetrics.duckdb).",
+        show_default=False,
+    ),
+    config_file: Path | None = typer.Option(
+        None,
+        "--config",
+        help="Settings and tracked repositories (default: $OSSMETRICS_CONFIG, else ./ossmetrics.toml).",
+        show_default=False,
+    ),
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
 ) -> None:
     cfg_path = Path(config.resolve("config", config_file))

@@ -32,27 +32,43 @@ def default_corpus_dir() -> Path:
     return Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
 
-def load_corpus(con: duckdb.DuckDBPyConnection, corpus_dir: str | os.PathLike[str] | None = None, repos: Sequence[str] | None = None) -> int:
+def load_corpus(
+    con: duckdb.DuckDBPyConnection,
+    corpus_dir: str | os.PathLike[str] | None = None,
+    repos: Sequence[str] | None = None,
+) -> int:
     """Insert (or replace) the corpus repositories ``repos`` (all if None); return how many."""
     d = Path(corpus_dir) if corpus_dir else default_corpus_dir()
     files = {t: d / f"{t}.parquet" for t in ("repos", "commits", "commit_files")}
     missing = [str(p) for p in files.values() if not p.exists()]
     if missing:
-        raise UsageError(f"corpus file {missing[0]} not found", "set OSSMETRICS_CORPUS to the folder holding repos/commits/commit_files.parquet")
+        raise UsageError(
+            f"corpus file {missing[0]} not found",
+            "set OSSMETRICS_CORPUS to the folder holding repos/commits/commit_files.parquet",
+        )
     f = {k: str(v).replace("'", "''") for k, v in files.items()}
     names = list(repos) if repos else None
     with transaction(con):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _c_repos AS SELECT * FROM read_parquet('{f['repos']}') WHERE $names::VARCHAR[] IS NULL OR list_contains($names::VARCHAR[], repo)", {"names": names})
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _c_repos AS SELECT * FROM read_parquet('{f['repos']}') WHERE $names::VARCHAR[] IS NULL OR list_contains($names::VARCHAR[], repo)",
+            {"names": names},
+        )
         n = con.execute("SELECT count(*) FROM _c_repos").fetchone()
         if not n or not n[0]:
-            raise UsageError("no corpus repository matched", "check the names against the corpus README")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _c_commits AS SELECT c.* FROM read_parquet('{f['commits']}') c SEMI JOIN _c_repos r ON c.repo = r.repo")
+            raise UsageError(
+                "no corpus repository matched", "check the names against the corpus README"
+            )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _c_commits AS SELECT c.* FROM read_parquet('{f['commits']}') c SEMI JOIN _c_repos r ON c.repo = r.repo"
+        )
         con.execute("""
             INSERT INTO repos (full_name, platform, owner, name, default_branch, language, url)
             SELECT repo, 'github', split_part(repo, '/', 1), split_part(repo, '/', 2), default_branch, primary_language,
                    'https://github.com/' || repo
             FROM _c_repos r WHERE NOT EXISTS (SELECT 1 FROM repos x WHERE x.full_name = r.repo)""")
-        con.execute("CREATE OR REPLACE TEMP TABLE _c_ids AS SELECT repo_id, full_name FROM repos WHERE full_name IN (SELECT repo FROM _c_repos)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _c_ids AS SELECT repo_id, full_name FROM repos WHERE full_name IN (SELECT repo FROM _c_repos)"
+        )
         # identities: authors by mailmap pseudonym, committers by committer pseudonym
         con.execute("""
             INSERT INTO identities (identity_key, source, email, is_bot, first_seen_at)
@@ -62,7 +78,9 @@ def load_corpus(con: duckdb.DuckDBPyConnection, corpus_dir: str | os.PathLike[st
                 SELECT committer_id, committer_is_bot_like, committed_at FROM _c_commits WHERE committer_id IS NOT NULL)
             GROUP BY k
             HAVING NOT EXISTS (SELECT 1 FROM identities i WHERE i.identity_key = 'corpus:' || k)""")
-        con.execute("UPDATE identities SET person_id = identity_id WHERE person_id IS NULL AND source = 'corpus'")
+        con.execute(
+            "UPDATE identities SET person_id = identity_id WHERE person_id IS NULL AND source = 'corpus'"
+        )
         con.execute("""
             INSERT INTO people (person_id, display_name, primary_email, is_bot)
             SELECT identity_id, substr(identity_key, 8, 8), email, is_bot FROM identities i
@@ -82,7 +100,7 @@ def load_corpus(con: duckdb.DuckDBPyConnection, corpus_dir: str | os.PathLike[st
         con.execute(f"""
             INSERT INTO commit_files (repo_id, sha, path, old_path, added, deleted)
             SELECT r.repo_id, f.sha, f.path, f.old_path, f.added, f.deleted
-            FROM read_parquet('{f['commit_files']}') f JOIN _c_ids r ON r.full_name = f.repo""")
+            FROM read_parquet('{f["commit_files"]}') f JOIN _c_ids r ON r.full_name = f.repo""")
         con.execute("""
             INSERT OR REPLACE INTO sync_state (repo_id, source, endpoint, cursor, last_success_at, updated_at)
             SELECT repo_id, 'corpus', 'HEAD', NULL, now(), now() FROM _c_ids""")

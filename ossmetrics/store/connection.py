@@ -22,7 +22,9 @@ __all__ = ["connect", "transaction"]
 _PID = re.compile(r"PID (\d+)")
 
 
-def connect(path: str | os.PathLike[str], *, read_only: bool = False, migrate_schema: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | os.PathLike[str], *, read_only: bool = False, migrate_schema: bool = True
+) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the store at ``path`` and bring its schema up to date.
 
     A read-only connection never migrates: it refuses a store that is older than the code
@@ -30,11 +32,19 @@ def connect(path: str | os.PathLike[str], *, read_only: bool = False, migrate_sc
     """
     p = Path(path)
     if read_only and not p.exists():
-        raise StoreError(f"database {p} does not exist", "collect something first, e.g. `ossmetrics collect git PATH`")
+        raise StoreError(
+            f"database {p} does not exist",
+            "collect something first, e.g. `ossmetrics collect git PATH`",
+        )
     if p.exists() and p.is_dir():
-        raise StoreError(f"database path {p} is a directory", "point --db at a file, e.g. ./ossmetrics.duckdb")
+        raise StoreError(
+            f"database path {p} is a directory", "point --db at a file, e.g. ./ossmetrics.duckdb"
+        )
     if not read_only and not p.parent.exists():
-        raise StoreError(f"folder {p.parent} for database {p.name} does not exist", "create it first or choose another --db")
+        raise StoreError(
+            f"folder {p.parent} for database {p.name} does not exist",
+            "create it first or choose another --db",
+        )
     try:
         con = duckdb.connect(str(p), read_only=read_only)
     except duckdb.IOException as exc:
@@ -58,10 +68,25 @@ def _translate(p: Path, exc: Exception) -> StoreError:
         m = _PID.search(text)
         return StoreLocked(str(p), int(m.group(1)) if m else None)
     if "read-only" in low or "readonly" in low or "permission denied" in low:
-        return StoreReadOnly(f"database {p} cannot be written ({text.splitlines()[0]})", "check the file's permissions and the disk")
-    if "not a valid duckdb" in low or "corrupt" in low or "magic" in low or "serializ" in low or "checksum" in low:
-        return StoreCorrupt(f"database {p} is not a readable DuckDB file", "restore it from a backup, or move it away and collect again")
-    return StoreError(f"cannot open database {p}: {text.splitlines()[0] if text else type(exc).__name__}", "check the path and that it is a DuckDB file")
+        return StoreReadOnly(
+            f"database {p} cannot be written ({text.splitlines()[0]})",
+            "check the file's permissions and the disk",
+        )
+    if (
+        "not a valid duckdb" in low
+        or "corrupt" in low
+        or "magic" in low
+        or "serializ" in low
+        or "checksum" in low
+    ):
+        return StoreCorrupt(
+            f"database {p} is not a readable DuckDB file",
+            "restore it from a backup, or move it away and collect again",
+        )
+    return StoreError(
+        f"cannot open database {p}: {text.splitlines()[0] if text else type(exc).__name__}",
+        "check the path and that it is a DuckDB file",
+    )
 
 
 @contextmanager

@@ -22,10 +22,18 @@ def validate_repo_name(name: str) -> str:
     return name
 
 
-def ensure_repo(con: duckdb.DuckDBPyConnection, full_name: str, *, platform: str = "github", git_path: str | None = None) -> int:
+def ensure_repo(
+    con: duckdb.DuckDBPyConnection,
+    full_name: str,
+    *,
+    platform: str = "github",
+    git_path: str | None = None,
+) -> int:
     """Return the repo_id of ``full_name``, creating the row on first sight."""
     full_name = validate_repo_name(full_name)
-    row = con.execute("SELECT repo_id FROM repos WHERE lower(full_name) = lower(?)", [full_name]).fetchone()
+    row = con.execute(
+        "SELECT repo_id FROM repos WHERE lower(full_name) = lower(?)", [full_name]
+    ).fetchone()
     if row:
         if git_path is not None:
             con.execute("UPDATE repos SET git_path = ? WHERE repo_id = ?", [git_path, row[0]])
@@ -46,7 +54,10 @@ def get_repo_id(con: duckdb.DuckDBPyConnection, full_name: str) -> int:
         [full_name, full_name],
     ).fetchone()
     if not row:
-        raise UsageError(f"repository '{full_name}' is not in the store", "collect it first (`ossmetrics collect git PATH --repo OWNER/REPO`) or check `ossmetrics query \"FROM repos\"`")
+        raise UsageError(
+            f"repository '{full_name}' is not in the store",
+            'collect it first (`ossmetrics collect git PATH --repo OWNER/REPO`) or check `ossmetrics query "FROM repos"`',
+        )
     return int(row[0])
 
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from ossmetrics.errors import StoreCorrupt, StoreLocked, StoreTooNew
-from ossmetrics.store import CODE_VERSION, connect, ensure_repo, get_repo_id, schema_version, transaction
+from ossmetrics.store import (
+    CODE_VERSION,
+    connect,
+    ensure_repo,
+    get_repo_id,
+    schema_version,
+    transaction,
+)
 
 
 def test_migrations_recorded_once(db_path: Path) -> None:
@@ -20,8 +27,22 @@ def test_migrations_recorded_once(db_path: Path) -> None:
     con.close()
     con = connect(db_path)
     assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == n
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    for t in ("repos", "people", "identities", "commits", "commit_files", "sync_state", "issues", "comments", "releases", "runs", "risk_scores"):
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    for t in (
+        "repos",
+        "people",
+        "identities",
+        "commits",
+        "commit_files",
+        "sync_state",
+        "issues",
+        "comments",
+        "releases",
+        "runs",
+        "risk_scores",
+    ):
         assert t in tables
     assert con.execute("SELECT current_setting('TimeZone')").fetchone()[0] == "UTC"
     con.close()
@@ -29,7 +50,10 @@ def test_migrations_recorded_once(db_path: Path) -> None:
 
 def test_refuses_newer_database(db_path: Path) -> None:
     con = connect(db_path)
-    con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, 'future.sql')", [CODE_VERSION + 100])
+    con.execute(
+        "INSERT INTO schema_migrations (version, name) VALUES (?, 'future.sql')",
+        [CODE_VERSION + 100],
+    )
     con.close()
     with pytest.raises(StoreTooNew) as exc:
         connect(db_path)
@@ -47,12 +71,16 @@ def test_corrupt_file(tmp_path: Path) -> None:
 def test_locked_by_another_process(db_path: Path) -> None:
     connect(db_path).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys, time
             c = duckdb.connect({str(db_path)!r})
             print('ready', flush=True)
             time.sleep(30)
-        """)],
+        """),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -68,7 +68,9 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", *, read_only: bool =
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
-            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [number, name])
+            con.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [number, name]
+            )
         except BaseException:
             con.execute("ROLLBACK")
             raise
