@@ -9,6 +9,8 @@ branch on the class or its fields instead of parsing messages::
     │   ├── InvalidRepoName              "owner/name" expected
     │   ├── UnknownMetric                .suggestion: the closest known name
     │   ├── BadParameter                 a --param or option value that cannot be used
+    │   ├── QueryError                   SQL that DuckDB cannot parse or bind (.position)
+    │   ├── WriteNotAllowed              a write statement without --write
     │   └── ConfigError                  .path, .line: ossmetrics.toml cannot be used
     ├── StoreError                       the DuckDB file cannot be used
     │   ├── StoreLocked                  .pid: another process holds the file
@@ -23,6 +25,7 @@ branch on the class or its fields instead of parsing messages::
     │       ├── GitHubAuthError          401/403 without rate-limit headers
     │       ├── GitHubUnavailable        5xx / connection errors after retries
     │       └── RateLimited              .reset_at: budget exhausted beyond --max-wait
+    ├── MetricDefinitionError            a queries/*.sql file is malformed (.path, .line)
     ├── GraphError                       a graph cannot be built or exported
     ├── RiskError                        the risk model cannot train or score
     │   ├── DeviceUnavailable            --device cuda without a GPU
@@ -54,11 +57,13 @@ __all__ = [
     "GraphError",
     "InsufficientHistory",
     "InvalidRepoName",
+    "MetricDefinitionError",
     "ModelVersionMismatch",
     "NightlyError",
     "NotAGitRepository",
     "OssmetricsError",
     "OssmetricsWarning",
+    "QueryError",
     "RateLimited",
     "ReportError",
     "RiskError",
@@ -69,6 +74,7 @@ __all__ = [
     "StoreTooNew",
     "UnknownMetric",
     "UsageError",
+    "WriteNotAllowed",
 ]
 
 
@@ -259,3 +265,29 @@ class AlreadyRunning(NightlyError):
             "wait for it to finish; the lock frees itself when that process exits",
         )
         self.pid = pid
+
+
+class QueryError(UsageError):
+    """SQL given by the user that DuckDB rejects; ``position`` is (line, column) when known."""
+
+    def __init__(
+        self, message: str, hint: str | None = None, *, position: tuple[int, int] | None = None
+    ) -> None:
+        super().__init__(message, hint)
+        self.position = position
+
+
+class WriteNotAllowed(UsageError):
+    """A statement that would change the store, given without ``--write``."""
+
+
+class MetricDefinitionError(OssmetricsError):
+    """A metric file in ``queries/`` cannot be used; ``path:line`` says where."""
+
+    def __init__(
+        self, message: str, hint: str | None = None, *, path: str = "", line: int = 0
+    ) -> None:
+        where = f"{path}:{line}: " if line else (f"{path}: " if path else "")
+        super().__init__(f"{where}{message}", hint)
+        self.path = path
+        self.line = line

@@ -1,3 +1,60 @@
 """Commands: report, demo."""
 
-from ossmetrics.cli._app import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ossmetrics import config
+from ossmetrics.cli._app import app, console, err_console, open_store, state
+
+__all__ = ["demo", "report"]
+
+
+def _out(out: Path | None) -> Path:
+    return Path(config.resolve("out", out, config.load_toml(state().config)))
+
+
+@app.command()
+def report(
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Folder to write the site to (default: $OSSMETRICS_OUT, else ./ossmetrics-report).",
+        show_default=False,
+    ),
+    repo: list[str] | None = typer.Option(
+        None,
+        "--repo",
+        help="Only this repository (OWNER/REPO); repeat for several. Default: all in the store.",
+        show_default=False,
+    ),
+) -> None:
+    """Write the HTML dashboards: portfolio, one page per project, compare, data health."""
+    from ossmetrics.report import build_site
+
+    con = open_store()
+    try:
+        index = build_site(con, _out(out), repos=repo or None)
+    finally:
+        con.close()
+    console.print(str(index), markup=False)
+
+
+@app.command()
+def demo(
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Folder to write the demo site to (default: $OSSMETRICS_OUT, else ./ossmetrics-report).",
+        show_default=False,
+    ),
+) -> None:
+    """Run the whole pipeline offline on the bundled sample data and print the path of index.html."""
+    from ossmetrics.report.demo import run_demo_detailed
+
+    result = run_demo_detailed(_out(out), state().db)
+    for name, status in result.stages.items():
+        err_console.print(f"{name}: {status}", markup=False)
+    console.print(str(result.index), markup=False)

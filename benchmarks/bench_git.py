@@ -1,0 +1,201 @@
+"""Benchmark the git collector against bare ``git log`` on the same history, in the same run.
+
+    python benchmarks/bench_git.py PATH [--runs N] [--pydriller PYTHON] [--newest 2000]
+
+For each run, alternately: (1) the floor — ``git log HEAD --numstat -z -M`` with the
+collector's exact format and config, output read and thrown away (when a partial clone's
+missing blob kills it, the rest of the history is logged the same way, as the collector does);
+(2) ``collect_git`` end to end in a fresh Python process into a new DuckDB file (interpreter
+start, imports, parse, Arrow batches, identities, commit, close). Pairing the two in one run
+cancels the machine's noise (2 shared cores). Then the unchanged re-run (a fresh process
+again). Peak RSS is the collecting Python process's own (git's is printed separately).
+
+``--pydriller PYTHON`` also times PyDriller (installed in a throwaway venv, given by its
+interpreter) on the newest ``--newest`` commits, against the collector on the same commits.
+
+Last line: ``commits=… file_rows=… seconds=… floor_seconds=… ratio_vs_git_log=…
+peak_rss_mb=… rerun_seconds=…`` (plus PyDriller figures when asked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ossmetrics.collect.gitlog import LOG_FLAGS, open_repository  # noqa: E402
+
+COLLECT = textwrap.dedent("""
+    import json, resource, sys, time
+    t0 = time.perf_counter()
+    from ossmetrics.store import connect
+    from ossmetrics.collect.git import collect_git
+    con = connect(sys.argv[1])
+    r = collect_git(con, sys.argv[2], extra_bots=())
+    con.close()
+    print(json.dumps({"commits": r.commits_total, "files": r.files_added,
+        "lib_seconds": r.seconds, "unchanged": r.unchanged,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "git_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+""")
+
+NEWEST = textwrap.dedent("""
+    import itertools, json, sys, time
+    t0 = time.perf_counter()
+    from ossmetrics.store import connect, transaction, ensure_repo
+    from ossmetrics.collect import git as g
+    from ossmetrics.collect.gitlog import iter_commits, open_repository
+    repo = open_repository(sys.argv[2])
+    con = connect(sys.argv[1])
+    with transaction(con):
+        rid = ensure_repo(con, "bench/newest")
+        st = g._Stager(con, rid)
+        for c in itertools.islice(iter_commits(repo, ["HEAD"]), int(sys.argv[3])):
+            st.add(c)
+        st.finish()
+    con.close()
+    print(json.dumps({"commits": st.commits, "files": st.files}))
+""")
+
+PYDRILLER = textwrap.dedent("""
+    import json, sys
+    from pydriller import Repository
+    shas = sys.argv[2].split(",")
+    n = rows = 0
+    for c in Repository(sys.argv[1], only_commits=shas).traverse_commits():
+        n += 1
+        for m in c.modified_files:
+            rows += 1
+            _ = (m.new_path, m.old_path, m.added_lines, m.deleted_lines)
+        _ = (c.author.name, c.author.email, c.author_date, c.committer_date, c.parents)
+    print(json.dumps({"commits": n, "files": rows}))
+""")
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def floor(path: str) -> tuple[float, int]:
+    """Seconds of pure git log over HEAD's history (output discarded); commits seen."""
+    repo = open_repository(path)
+    t0 = time.perf_counter()
+    args = [*LOG_FLAGS, "HEAD"]
+    stdin: bytes | None = None
+    order: list[str] | None = None
+    offset = 0  # position in `order` where the current log started
+    while True:
+        proc = subprocess.Popen(
+            repo.argv("log", *args),
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        if stdin:
+            assert proc.stdin is not None
+            proc.stdin.write(stdin)
+            proc.stdin.close()
+        assert proc.stdout is not None
+        n = 0
+        while chunk := proc.stdout.read(1 << 20):
+            n += chunk.count(b"\x1e")
+        if proc.wait() == 0:
+            return time.perf_counter() - t0, offset + n
+        # died on a missing blob: skip the commit it was on, log the rest as the collector does
+        if order is None:
+            order = repo.rev_list(["HEAD"])
+        offset += max(n - 1, 0) + 1
+        rest = order[offset:]
+        if not rest:
+            return time.perf_counter() - t0, offset
+        args = [*LOG_FLAGS, "--no-walk=unsorted", "--stdin"]
+        stdin = ("\n".join(rest) + "\n").encode()
+
+
+def run_child(code: str, *args: str, python: str = sys.executable) -> tuple[float, dict]:
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [python, "-c", code, *args], capture_output=True, text=True, env=child_env(), check=False
+    )
+    dt = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise SystemExit(f"benchmark child failed: {out.stderr.strip().splitlines()[-1:]}")
+    return dt, json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("path")
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--pydriller", metavar="PYTHON", help="interpreter of a venv with pydriller")
+    ap.add_argument("--newest", type=int, default=2000)
+    a = ap.parse_args()
+    path = str(Path(a.path).resolve())
+    floors, ours, rss, git_rss = [], [], [], []
+    result: dict = {}
+    with tempfile.TemporaryDirectory(prefix="bench_git_") as tmp:
+        for i in range(a.runs):
+            f, n_floor = floor(path)
+            db = str(Path(tmp) / f"run{i}.duckdb")
+            t, result = run_child(COLLECT, db, path)
+            floors.append(f)
+            ours.append(t)
+            rss.append(result["rss_mb"])
+            git_rss.append(result["git_rss_mb"])
+            print(
+                f"run {i + 1}: git log floor {f:.2f} s ({n_floor:,} commits), "
+                f"collect_git {t:.2f} s (library {result['lib_seconds']:.2f} s), "
+                f"ratio {t / f:.2f}"
+            )
+        rerun_t, rerun = run_child(COLLECT, db, path)
+        assert rerun["unchanged"], rerun
+        pd_fig = ""
+        if a.pydriller:
+            shas = ",".join(open_repository(path).rev_list(["HEAD"], f"--max-count={a.newest}"))
+            db2 = str(Path(tmp) / "newest.duckdb")
+            t_new, new = run_child(NEWEST, db2, path, str(a.newest))
+            os.environ["GIT_DIR"] = path  # GitPython needs it for a bare mirror without config
+            t_pd, pd = run_child(PYDRILLER, path, shas, python=a.pydriller)
+            print(
+                f"newest {new['commits']:,} commits: collect_git {t_new:.2f} s "
+                f"({new['files']:,} file rows), PyDriller {t_pd:.2f} s ({pd['files']:,} file rows), "
+                f"PyDriller/ours {t_pd / t_new:.1f}x"
+            )
+            pd_fig = (
+                f" newest={new['commits']} newest_seconds={t_new:.2f} "
+                f"pydriller_seconds={t_pd:.2f} speedup_vs_pydriller={t_pd / t_new:.1f}"
+            )
+    sec = statistics.median(ours)
+    fl = statistics.median(floors)
+    ratio = statistics.median([o / f for o, f in zip(ours, floors, strict=True)])
+    commits, files = result["commits"], result["files"]
+    print(f"commits: {commits:,}  file rows: {files:,}")
+    print(f"collect_git: {sec:.2f} s ({commits / sec:,.0f} commits/s), git log floor {fl:.2f} s")
+    print(
+        f"ratio vs git log: {ratio:.2f}x   peak RSS: python {max(rss):.0f} MB, git {max(git_rss):.0f} MB"
+    )
+    print(
+        f"unchanged re-run: {rerun['lib_seconds']:.3f} s in the library, {rerun_t:.2f} s whole process"
+    )
+    print(
+        f"commits={commits} file_rows={files} seconds={sec:.2f} floor_seconds={fl:.2f} "
+        f"commits_per_s={commits / sec:.0f} ratio_vs_git_log={ratio:.2f} "
+        f"peak_rss_mb={max(rss):.0f} rerun_seconds={rerun['lib_seconds']:.3f}"
+        f" rerun_process_seconds={rerun_t:.2f}{pd_fig}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""GitHub collector: a full sync of a generated repository against the local API server.
+
+Prints the requests used against the minimum the REST API allows (ceil(items/100) per list,
+one reviews request per pull request, one each for the repository, community profile and
+releases), the items per second, and what a second sync of the unchanged repository costs.
+
+    .venv/bin/python benchmarks/bench_github.py [N_ISSUES_AND_PRS]   # default 10000
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ossmetrics.collect.github import collect_github  # noqa: E402
+from ossmetrics.store import connect  # noqa: E402
+from tests.github_server import FakeGitHub, fast_policy  # noqa: E402
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    t0 = time.monotonic()
+    gh = FakeGitHub(
+        "bench/big", issues=n, pr_every=2, comments_per_issue=2, reviews_per_pr=2,
+        review_comments_per_pr=1, releases=30, commits=250,
+    )  # fmt: skip
+    n_prs = len(gh.reviews)
+    print(f"generated {n} issues+PRs ({n_prs} PRs), {len(gh.comments)} comments, "
+          f"{len(gh.review_comments)} review comments, {sum(map(len, gh.reviews.values()))} reviews "
+          f"in {time.monotonic() - t0:.1f} s")  # fmt: skip
+    minimum = (
+        2  # repository + community profile
+        + math.ceil(n / 100)
+        + math.ceil(len(gh.comments) / 100)
+        + math.ceil(len(gh.review_comments) / 100)
+        + n_prs  # reviews: no repository-wide endpoint
+        + math.ceil(len(gh.releases) / 100)
+        + math.ceil(len(gh.commits) / 100)
+    )
+    with tempfile.TemporaryDirectory() as tmp, gh:
+        con = connect(Path(tmp) / "bench.duckdb")
+        policy = fast_policy()
+        first = collect_github(con, "bench/big", token="bench", api_url=gh.url, policy=policy)
+        items = sum(first.items.values())
+        second = collect_github(con, "bench/big", token="bench", api_url=gh.url, policy=policy)
+        rows = con.execute(
+            "SELECT (SELECT count(*) FROM issues), (SELECT count(*) FROM comments)"
+        ).fetchone()
+        con.close()
+    items_per_s = items / first.seconds
+    print(f"first sync: {first.requests} requests (minimum {minimum}, ratio {first.requests / minimum:.3f}), "
+          f"{items} items in {first.seconds:.1f} s = {items_per_s:.0f} items/s; rows issues={rows[0]} comments={rows[1]}")  # fmt: skip
+    print(f"second sync (unchanged): {second.requests} requests, {second.not_modified} answered 304, "
+          f"{second.seconds:.2f} s")  # fmt: skip
+    print(
+        f"requests={first.requests} minimum={minimum} second_sync_requests={second.requests} "
+        f"not_modified={second.not_modified} items_per_s={items_per_s:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

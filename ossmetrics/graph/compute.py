@@ -1,0 +1,351 @@
+"""``compute_graphs``: every graph measure of the chosen repositories, written to the store.
+
+Why one function: the CLI (``ossmetrics graph``), the nightly pipeline and the benchmark all
+need "compute and store everything for these repositories at this cut date", idempotently.
+Each repository is written in its own transaction (its rows for that ``as_of`` replaced), so
+an interrupted run keeps what it finished and a rerun gives the same rows.
+
+Rows written (definitions in docs/graph.md):
+
+- ``graph_person_measures`` (graph ``collaboration``): degree, weighted_degree, betweenness,
+  pagerank, core_number, core, community, broker_score; (graph ``authorship``):
+  files_authored; (graph ``portfolio``, ``repo_id`` NULL): degree, weighted_degree, repos.
+- ``graph_repo_measures``: truck_factor (detail: key people, files, authors), bus_factor_chaoss,
+  core_size, core_work_share, communities, key_people_cross_load (detail: per key person),
+  people, collaboration_edges, files, betweenness_sources.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from ossmetrics.errors import GraphError
+from ossmetrics.graph.build import DEFAULT_WINDOW_DAYS
+from ossmetrics.graph.contributor_graph import ContributorGraph
+from ossmetrics.graph.truck_factor import TruckFactorResult, cut_timestamp, truck_factor
+from ossmetrics.store import transaction
+
+__all__ = ["ACTIVE_DAYS", "GraphSummary", "compute_graphs", "stored_as_of"]
+
+#: A person "carries" another repository when they committed to it in this many days up to the cut.
+ACTIVE_DAYS = 365
+
+Exclude = Sequence[str] | Mapping[int, Sequence[str]] | None
+
+
+@dataclass
+class GraphSummary:
+    """What ``compute_graphs`` computed for one repository."""
+
+    repo_id: int
+    repo: str
+    as_of: date
+    truck: TruckFactorResult
+    people: int
+    edges: int
+    core_size: int
+    core_work_share: float | None
+    communities: int
+    key_people_cross_load: int
+    betweenness_sources: int
+    seconds: float
+
+
+def stored_as_of(as_of: datetime | date | None) -> date:
+    """The DATE a cut is stored under: the cut's UTC date, today's for None."""
+    if as_of is None:
+        return datetime.now(UTC).date()
+    if isinstance(as_of, datetime):
+        cut = cut_timestamp(as_of)
+        assert cut is not None
+        return cut.astimezone(UTC).date()
+    return as_of
+
+
+def _exclude_for(exclude: Exclude, repo_id: int) -> Sequence[str] | None:
+    if exclude is None or isinstance(exclude, str):
+        return None
+    if isinstance(exclude, Mapping):
+        return exclude.get(repo_id)
+    return exclude
+
+
+def _cross_load(
+    con: duckdb.DuckDBPyConnection, repo_id: int, key: list[int], cut: datetime | None
+) -> tuple[int, dict[str, int]]:
+    """Distinct other repositories in which a key person committed in the ACTIVE_DAYS up to the cut."""
+    if not key:
+        return 0, {}
+    if cut is None:
+        row = con.execute(
+            "SELECT max(committed_at) FROM commits WHERE repo_id = ?", [repo_id]
+        ).fetchall()
+        cut = row[0][0] if row and row[0][0] is not None else datetime.now(UTC)
+    assert cut is not None
+    rows = con.execute(
+        """SELECT p.person_id, c.repo_id
+           FROM commits c JOIN identities i ON i.identity_id = c.author_identity
+           JOIN people p ON p.person_id = i.person_id
+           WHERE list_contains($key, p.person_id) AND c.repo_id <> $repo
+             AND c.committed_at <= $cut AND c.committed_at > $start
+           GROUP BY ALL""",
+        {"key": key, "repo": repo_id, "cut": cut, "start": cut - timedelta(days=ACTIVE_DAYS)},
+    ).fetchall()
+    per: dict[str, int] = {str(p): 0 for p in key}
+    for p, _r in rows:
+        per[str(p)] += 1
+    return len({r for _p, r in rows}), per
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    repo_id: int | None,
+    as_of: date,
+    person_rows: pd.DataFrame,
+    repo_rows: list[tuple[str, float | None, str | None]],
+    graphs: Sequence[str],
+) -> None:
+    with transaction(con):
+        if repo_id is None:
+            con.execute(
+                "DELETE FROM graph_person_measures WHERE repo_id IS NULL AND as_of = ? AND list_contains(?, graph)",
+                [as_of, list(graphs)],
+            )
+        else:
+            con.execute(
+                "DELETE FROM graph_person_measures WHERE repo_id = ? AND as_of = ? AND list_contains(?, graph)",
+                [repo_id, as_of, list(graphs)],
+            )
+            con.execute(
+                "DELETE FROM graph_repo_measures WHERE repo_id = ? AND as_of = ?", [repo_id, as_of]
+            )
+        if len(person_rows):
+            tbl = pa.table(
+                {
+                    "repo_id": pa.array([repo_id] * len(person_rows), type=pa.int32()),
+                    "person_id": pa.array(person_rows["person_id"].tolist(), type=pa.int32()),
+                    "as_of": pa.array([as_of] * len(person_rows), type=pa.date32()),
+                    "graph": pa.array(person_rows["graph"].tolist(), type=pa.string()),
+                    "measure": pa.array(person_rows["measure"].tolist(), type=pa.string()),
+                    "value": pa.array(person_rows["value"].tolist(), type=pa.float64()),
+                }
+            )
+            con.register("_gpm_rows", tbl)
+            try:
+                con.execute(
+                    "INSERT INTO graph_person_measures (repo_id, person_id, as_of, graph, measure, value) "
+                    "SELECT * FROM _gpm_rows"
+                )
+            finally:
+                con.unregister("_gpm_rows")
+        if repo_rows and repo_id is not None:
+            tbl = pa.table(
+                {
+                    "repo_id": pa.array([repo_id] * len(repo_rows), type=pa.int32()),
+                    "as_of": pa.array([as_of] * len(repo_rows), type=pa.date32()),
+                    "measure": pa.array([r[0] for r in repo_rows], type=pa.string()),
+                    "value": pa.array([r[1] for r in repo_rows], type=pa.float64()),
+                    "detail": pa.array([r[2] for r in repo_rows], type=pa.string()),
+                }
+            )
+            con.register("_grm_rows", tbl)
+            try:
+                con.execute(
+                    "INSERT INTO graph_repo_measures (repo_id, as_of, measure, value, detail) "
+                    "SELECT * FROM _grm_rows"
+                )
+            finally:
+                con.unregister("_grm_rows")
+
+
+def _one_repo(
+    con: duckdb.DuckDBPyConnection,
+    repo_id: int,
+    name: str,
+    as_of: datetime | date | None,
+    exclude: Sequence[str] | None,
+    window_days: int,
+    seed: int,
+) -> GraphSummary:
+    t0 = time.perf_counter()
+    cut = cut_timestamp(as_of)
+    day = stored_as_of(as_of)
+    tf = truck_factor(con, repo_id, cut, exclude=exclude)
+    cg = ContributorGraph.collaboration(con, repo_id, cut, window_days=window_days, exclude=exclude)
+    pm = cg.person_measures(seed=seed)
+    pm["graph"] = "collaboration"
+    authored = pd.DataFrame(
+        {
+            "person_id": list(tf.authors),
+            "measure": "files_authored",
+            "value": [float(v) for v in tf.authors.values()],
+            "graph": "authorship",
+        }
+    )
+    person_rows = pd.concat([pm, authored], ignore_index=True) if len(authored) else pm
+
+    g = cg.graph
+    core = [v for v, d in g.nodes(data=True) if d["kind"] == "person"]
+    core_flags = pm[pm["measure"] == "core"].set_index("person_id")["value"]
+    commits = {int(d["person_id"]): int(d.get("commits", 0)) for _, d in g.nodes(data=True)}
+    core_ids = [int(p) for p, v in core_flags.items() if v == 1.0]
+    total = sum(commits.values())
+    core_share = sum(commits.get(p, 0) for p in core_ids) / total if total else None
+    n_comm = int(cg.info.get("communities", 0))
+    cross, per = _cross_load(con, repo_id, tf.key_people, cut)
+    k = cg.info.get("betweenness_k")
+    sources = int(k) if k is not None else len(core)
+
+    detail = tf.to_detail()
+    detail["definition"] = "Avelino et al. 2016 degree-of-authorship truck factor"
+    repo_rows: list[tuple[str, float | None, str | None]] = [
+        (
+            "truck_factor",
+            None if tf.truck_factor is None else float(tf.truck_factor),
+            json.dumps(detail, sort_keys=True),
+        ),
+        (
+            "bus_factor_chaoss",
+            None if tf.bus_factor_chaoss is None else float(tf.bus_factor_chaoss),
+            json.dumps({"definition": "CHAOSS: fewest people with >= 50% of commits"}),
+        ),
+        ("core_size", float(len(core_ids)), json.dumps({"max_core": cg.info.get("max_core")})),
+        ("core_work_share", core_share, None),
+        ("communities", float(n_comm), json.dumps({"algorithm": "louvain", "seed": seed})),
+        (
+            "key_people_cross_load",
+            float(cross),
+            json.dumps({"active_days": ACTIVE_DAYS, "per_person": per}, sort_keys=True),
+        ),
+        ("people", float(cg.n_people), None),
+        (
+            "collaboration_edges",
+            float(cg.n_edges),
+            json.dumps({"window_days": window_days}),
+        ),
+        ("files", float(tf.n_files), None),
+        (
+            "betweenness_sources",
+            float(sources),
+            json.dumps({"exact": k is None, "seed": cg.info.get("betweenness_seed")}),
+        ),
+    ]
+    _write(con, repo_id, day, person_rows, repo_rows, ("collaboration", "authorship"))
+    return GraphSummary(
+        repo_id=repo_id,
+        repo=name,
+        as_of=day,
+        truck=tf,
+        people=cg.n_people,
+        edges=cg.n_edges,
+        core_size=len(core_ids),
+        core_work_share=core_share,
+        communities=n_comm,
+        key_people_cross_load=cross,
+        betweenness_sources=sources,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _portfolio(con: duckdb.DuckDBPyConnection, as_of: datetime | date | None, seed: int) -> int:
+    pg = ContributorGraph.portfolio(con, cut_timestamp(as_of))
+    pm = pg.person_measures(seed=seed)
+    pm["graph"] = "portfolio"
+    _write(con, None, stored_as_of(as_of), pm, [], ("portfolio",))
+    return pg.n_people
+
+
+def compute_graphs(
+    con: duckdb.DuckDBPyConnection,
+    repo_ids: list[int] | None = None,
+    as_of: datetime | date | None = None,
+    progress: bool = False,
+    *,
+    exclude: Exclude = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    seed: int = 42,
+    portfolio: bool = True,
+) -> list[GraphSummary]:
+    """Compute and store the graphs and measures of ``repo_ids`` (all repositories if None).
+
+    Args:
+        as_of: cut date (a ``date`` includes that whole day); None = the whole history, stored
+            under today's date.
+        progress: show a Rich progress bar on stderr.
+        exclude: truck-factor and co-edit exclusion patterns: one list for all repositories, or
+            ``{repo_id: patterns}``; None = ``DEFAULT_EXCLUDE``.
+        window_days: co-edit window of the collaboration graph.
+        seed: seed of Louvain and of sampled betweenness.
+        portfolio: also store the cross-repository portfolio measures (``repo_id`` NULL).
+    """
+    names = dict(con.execute("SELECT repo_id, full_name FROM repos ORDER BY repo_id").fetchall())
+    ids = list(names) if repo_ids is None else list(repo_ids)
+    unknown = [r for r in ids if r not in names]
+    if unknown:
+        raise GraphError(
+            f"repository id {unknown[0]} is not in the store",
+            'list them with `ossmetrics query "FROM repos"`',
+        )
+    out: list[GraphSummary] = []
+    if progress:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        bar = Progress(
+            TextColumn("graphs"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=Console(stderr=True),
+        )
+        with bar:
+            task = bar.add_task("", total=len(ids) + (1 if portfolio else 0))
+            for rid in ids:
+                bar.update(task, description=names.get(rid, str(rid)))
+                out.append(
+                    _one_repo(
+                        con,
+                        rid,
+                        names.get(rid, str(rid)),
+                        as_of,
+                        _exclude_for(exclude, rid),
+                        window_days,
+                        seed,
+                    )
+                )
+                bar.advance(task)
+            if portfolio:
+                bar.update(task, description="portfolio")
+                _portfolio(con, as_of, seed)
+                bar.advance(task)
+    else:
+        for rid in ids:
+            out.append(
+                _one_repo(
+                    con,
+                    rid,
+                    names.get(rid, str(rid)),
+                    as_of,
+                    _exclude_for(exclude, rid),
+                    window_days,
+                    seed,
+                )
+            )
+        if portfolio:
+            _portfolio(con, as_of, seed)
+    return out

@@ -1,0 +1,169 @@
+"""Everything the pages show, read from the store in a few bulk queries.
+
+Why bulk: a portfolio of a hundred projects must render in well under a minute, so each query
+covers every selected repository at once and pandas splits the result per project, instead of
+one round of queries per project.
+
+Definitions (also in docs/report.md), all on non-bot commits, against a reference date ``ref``
+(the newest commit in the selected repositories, so a sample or an old snapshot reads as of its
+own "now"):
+
+- active contributors: distinct people with a commit in the period;
+- newcomer: a person's first commit in that repository; *retained* if they commit again between
+  30 and 365 days after it; the portfolio figure covers newcomers of the year before the last;
+- trend: active contributors in the last 12 months against the 12 months before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+__all__ = ["RepoInfo", "activity_frames", "portfolio_activity", "reference_date", "select_repos"]
+
+NON_BOT = """
+    FROM commits c
+    JOIN identities i ON i.identity_id = c.author_identity
+    JOIN people p ON p.person_id = i.person_id
+    WHERE NOT p.is_bot AND list_contains($ids, c.repo_id)
+"""
+
+
+@dataclass
+class RepoInfo:
+    """One repository's descriptive row, as stored by the collectors."""
+
+    repo_id: int
+    full_name: str
+    url: str | None = None
+    description: str | None = None
+    language: str | None = None
+    license: str | None = None
+    stars: int | None = None
+    archived: bool | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def slug(self) -> str:
+        """File-name form: OWNER__REPO (repository names allow only [A-Za-z0-9_.-])."""
+        return self.full_name.replace("/", "__")
+
+
+def select_repos(con: duckdb.DuckDBPyConnection, repos: list[str] | None) -> list[RepoInfo]:
+    """The repositories to report on: all in the store, or those named (raises if unknown)."""
+    from ossmetrics.store import get_repo_id
+
+    ids: list[int] | None = None
+    if repos:
+        ids = [get_repo_id(con, r) for r in repos]
+    rows = con.execute(
+        """SELECT repo_id, full_name, url, description, language, license, stars, archived
+           FROM repos WHERE $ids::INT[] IS NULL OR list_contains($ids::INT[], repo_id)
+           ORDER BY lower(full_name)""",
+        {"ids": ids},
+    ).fetchall()
+    return [
+        RepoInfo(
+            repo_id=int(r[0]),
+            full_name=r[1],
+            url=r[2],
+            description=r[3],
+            language=r[4],
+            license=r[5],
+            stars=None if r[6] is None else int(r[6]),
+            archived=r[7],
+        )
+        for r in rows
+    ]
+
+
+def reference_date(con: duckdb.DuckDBPyConnection, ids: list[int]) -> datetime:
+    """The newest commit among ``ids`` (day-truncated, UTC), else now."""
+    row = con.execute(
+        "SELECT max(committed_at) FROM commits WHERE list_contains($ids, repo_id)", {"ids": ids}
+    ).fetchone()
+    ts = row[0] if row and row[0] is not None else datetime.now().astimezone()
+    return pd.Timestamp(ts).tz_convert("UTC").normalize().to_pydatetime()
+
+
+def activity_frames(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[str, pd.DataFrame]:
+    """Monthly commits/contributors, quarterly new-vs-returning and newcomer cohorts, all repos.
+
+    Returns frames keyed ``monthly`` (repo_id, month, commits, contributors, new_contributors),
+    ``quarterly`` (repo_id, quarter, new, returning) and ``cohorts`` (repo_id, quarter,
+    newcomers, retained, complete).
+    """
+    p = {"ids": ids}
+    monthly = con.execute(
+        f"""WITH c AS (SELECT c.repo_id, c.committed_at AS ts, p.person_id {NON_BOT}),
+            firsts AS (SELECT repo_id, person_id, min(ts) AS first_ts FROM c GROUP BY ALL)
+        SELECT c.repo_id, date_trunc('month', c.ts)::DATE AS month, count(*) AS commits,
+               count(DISTINCT c.person_id) AS contributors,
+               count(DISTINCT c.person_id) FILTER (
+                   WHERE date_trunc('month', f.first_ts) = date_trunc('month', c.ts))
+                   AS new_contributors
+        FROM c JOIN firsts f USING (repo_id, person_id)
+        GROUP BY ALL ORDER BY 1, 2""",
+        p,
+    ).df()
+    quarterly = con.execute(
+        f"""WITH c AS (SELECT DISTINCT c.repo_id, date_trunc('quarter', c.committed_at)::DATE AS q,
+                          p.person_id {NON_BOT}),
+            firsts AS (SELECT repo_id, person_id, min(q) AS fq FROM c GROUP BY ALL)
+        SELECT c.repo_id, c.q AS quarter,
+               count(*) FILTER (WHERE c.q = f.fq) AS new,
+               count(*) FILTER (WHERE c.q > f.fq) AS returning
+        FROM c JOIN firsts f USING (repo_id, person_id) GROUP BY ALL ORDER BY 1, 2""",
+        p,
+    ).df()
+    cohorts = con.execute(
+        f"""WITH c AS (SELECT c.repo_id, c.committed_at AS ts, p.person_id {NON_BOT}),
+            firsts AS (SELECT repo_id, person_id, min(ts) AS first_ts FROM c GROUP BY ALL),
+            kept AS (
+                SELECT f.repo_id, f.person_id, f.first_ts,
+                       bool_or(c.ts >= f.first_ts + INTERVAL 30 DAY
+                               AND c.ts <= f.first_ts + INTERVAL 365 DAY) AS retained
+                FROM firsts f JOIN c USING (repo_id, person_id) GROUP BY ALL),
+            lim AS (SELECT max(ts) AS last_ts FROM c)
+        SELECT repo_id, date_trunc('quarter', first_ts)::DATE AS quarter,
+               count(*) AS newcomers, count(*) FILTER (WHERE retained) AS retained,
+               max(first_ts) + INTERVAL 365 DAY <= any_value(lim.last_ts) AS complete
+        FROM kept, lim GROUP BY ALL ORDER BY 1, 2""",
+        p,
+    ).df()
+    return {"monthly": monthly, "quarterly": quarterly, "cohorts": cohorts}
+
+
+def portfolio_activity(
+    con: duckdb.DuckDBPyConnection, ids: list[int], ref: datetime
+) -> pd.DataFrame:
+    """Per repository: the headline activity figures of the portfolio table, as of ``ref``."""
+    y1 = ref - timedelta(days=365)
+    y2 = ref - timedelta(days=730)
+    return con.execute(
+        f"""WITH c AS (SELECT c.repo_id, c.committed_at AS ts, p.person_id {NON_BOT}),
+            firsts AS (SELECT repo_id, person_id, min(ts) AS first_ts FROM c GROUP BY ALL),
+            newcomers AS (
+                SELECT f.repo_id, f.person_id,
+                       bool_or(c.ts >= f.first_ts + INTERVAL 30 DAY
+                               AND c.ts <= f.first_ts + INTERVAL 365 DAY) AS retained
+                FROM firsts f JOIN c USING (repo_id, person_id)
+                WHERE f.first_ts > $y2 AND f.first_ts <= $y1 GROUP BY ALL)
+        SELECT r.repo_id,
+               count(*) FILTER (WHERE c.ts > $y1) AS commits_12m,
+               count(*) FILTER (WHERE c.ts > $y2 AND c.ts <= $y1) AS commits_prev_12m,
+               count(DISTINCT c.person_id) FILTER (WHERE c.ts > $y1) AS contributors_12m,
+               count(DISTINCT c.person_id) FILTER (WHERE c.ts > $y2 AND c.ts <= $y1)
+                   AS contributors_prev_12m,
+               count(DISTINCT c.person_id) AS contributors_all,
+               max(c.ts) AS last_commit_at,
+               (SELECT count(*) FROM newcomers n WHERE n.repo_id = r.repo_id) AS newcomers_prev_year,
+               (SELECT count(*) FROM newcomers n WHERE n.repo_id = r.repo_id AND n.retained)
+                   AS newcomers_retained
+        FROM (SELECT unnest($ids) AS repo_id) r LEFT JOIN c USING (repo_id)
+        GROUP BY r.repo_id ORDER BY r.repo_id""",
+        {"ids": ids, "y1": y1, "y2": y2},
+    ).df()

@@ -1,0 +1,220 @@
+"""The report's view of the store: every frame the pages need, read once, plus the portfolio rows.
+
+``SiteData.load`` runs the bulk readers of ``data*.py``; ``portfolio_rows`` joins them into one
+row per project with the headline figures, the importance percentile and the quadrant used by
+the "fragile and important" filter.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from ossmetrics.report import data, data_github, data_health, data_people, stages
+
+__all__ = ["FRAGILE", "IMPORTANT", "SiteData", "parse_drivers"]
+
+FRAGILE = 50.0  # risk at or above this is "fragile"
+IMPORTANT = 50.0  # importance percentile at or above this is "important"
+
+
+def _by_repo(df: pd.DataFrame) -> dict[int, pd.DataFrame]:
+    if df.empty:
+        return {}
+    return {
+        int(k): g.drop(columns=["repo_id"]).reset_index(drop=True) for k, g in df.groupby("repo_id")
+    }
+
+
+def parse_drivers(raw: Any) -> list[str]:
+    """The risk drivers as sentences, whatever JSON shape the risk stage writes."""
+    if raw is None or (isinstance(raw, float) and pd.isna(raw)):
+        return []
+    try:
+        obj = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return [str(raw)]
+    if isinstance(obj, dict):
+        obj = obj.get("drivers") or [obj]
+    out = []
+    for item in obj if isinstance(obj, list) else [obj]:
+        if isinstance(item, dict):
+            text = item.get("text") or item.get("description") or item.get("label")
+            if not text:
+                text = item.get("factor") or item.get("feature") or item.get("name") or ""
+                if "value" in item:
+                    text = f"{text}: {item['value']}"
+            out.append(str(text))
+        else:
+            out.append(str(item))
+    return [t for t in out if t]
+
+
+@dataclass
+class SiteData:
+    """All frames, keyed by repo_id where per project."""
+
+    repos: list[data.RepoInfo]
+    ref: datetime
+    now: datetime
+    monthly: dict[int, pd.DataFrame] = field(default_factory=dict)
+    quarterly: dict[int, pd.DataFrame] = field(default_factory=dict)
+    cohorts: dict[int, pd.DataFrame] = field(default_factory=dict)
+    activity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    github: set[int] = field(default_factory=set)
+    responsiveness: dict[int, pd.DataFrame] = field(default_factory=dict)
+    releases: dict[int, pd.DataFrame] = field(default_factory=dict)
+    waiting: dict[int, pd.DataFrame] = field(default_factory=dict)
+    gh_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    graph: dict[int, pd.DataFrame] = field(default_factory=dict)
+    key_people: dict[int, list[int]] = field(default_factory=dict)
+    cross: pd.DataFrame = field(default_factory=pd.DataFrame)
+    names: dict[int, str] = field(default_factory=dict)
+    net_nodes: dict[int, pd.DataFrame] = field(default_factory=dict)
+    net_edges: dict[int, pd.DataFrame] = field(default_factory=dict)
+    risk: dict[int, dict[str, Any]] = field(default_factory=dict)
+    history: dict[int, pd.DataFrame] = field(default_factory=dict)
+    counts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    syncs: dict[int, pd.DataFrame] = field(default_factory=dict)
+    runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    identities: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: stages.StageCall = field(default_factory=stages.StageCall)
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection, repos: list[str] | None) -> SiteData:
+        infos = data.select_repos(con, repos)
+        ids = [r.repo_id for r in infos]
+        ref = data.reference_date(con, ids)
+        sd = cls(repos=infos, ref=ref, now=pd.Timestamp.now(tz="UTC").to_pydatetime())
+        if not ids:
+            return sd
+        act = data.activity_frames(con, ids)
+        sd.monthly = _by_repo(act["monthly"])
+        sd.quarterly = _by_repo(act["quarterly"])
+        sd.cohorts = _by_repo(act["cohorts"])
+        sd.activity = data.portfolio_activity(con, ids, ref)
+        sd.github = data_github.github_collected(con, ids)
+        gh_ids = sorted(sd.github)
+        if gh_ids:
+            sd.responsiveness = _by_repo(data_github.responsiveness(con, gh_ids))
+            sd.releases = _by_repo(data_github.releases(con, gh_ids))
+            sd.waiting = _by_repo(data_github.waiting(con, gh_ids))
+        sd.gh_summary = data_github.portfolio_github(con, ids, ref)
+        g = data_people.graph_measures(con, ids)
+        sd.graph = _by_repo(g)
+        for rid, frame in sd.graph.items():
+            tf = frame[frame["measure"] == "truck_factor"]
+            sd.key_people[rid] = data_people.key_people(tf["detail"].iloc[0]) if len(tf) else []
+        people = sorted({p for ps in sd.key_people.values() for p in ps})
+        sd.cross = data_people.cross_load(con, people, ref)
+        nodes, edges = data_people.collaboration_network(con, ids)
+        sd.net_nodes = _by_repo(nodes)
+        sd.net_edges = _by_repo(edges)
+        in_net = nodes["person_id"].astype(int).tolist() if len(nodes) else []
+        sd.names = data_people.person_names(con, people + in_net)
+        for _, r in data_people.risk_latest(con, ids).iterrows():
+            sd.risk[int(r["repo_id"])] = r.to_dict()
+        sd.history = _by_repo(data_people.metric_history(con, ids))
+        counts = data_health.row_counts(con, ids)
+        counts["full_name"] = counts["repo_id"].map({r.repo_id: r.full_name for r in infos})
+        sd.counts = counts
+        sd.syncs = _by_repo(data_health.sync_rows(con, ids))
+        sd.runs = data_health.last_runs(con, ids)
+        sd.identities = data_health.identity_overview(con, ids)
+        sd.summary = stages.health_summary(con)
+        return sd
+
+    def measure(self, repo_id: int, name: str) -> float | None:
+        frame = self.graph.get(repo_id)
+        if frame is None:
+            return None
+        hit = frame[frame["measure"] == name]
+        if hit.empty or pd.isna(hit["value"].iloc[0]):
+            return None
+        return float(hit["value"].iloc[0])
+
+    def elsewhere(self, repo_id: int, person_id: int) -> pd.DataFrame:
+        """The other repositories ``person_id`` committed to in the last year."""
+        if self.cross.empty:
+            return self.cross
+        c = self.cross
+        return c[(c["person_id"] == person_id) & (c["repo_id"] != repo_id)]
+
+    def portfolio_rows(self) -> pd.DataFrame:
+        """One row per project with every headline figure of the portfolio table."""
+        act = self.activity.set_index("repo_id")
+        gh = self.gh_summary.set_index("repo_id") if not self.gh_summary.empty else None
+        rows = []
+        for info in self.repos:
+            rid = info.repo_id
+            a = act.loc[rid]
+            risk = self.risk.get(rid)
+            tf = self.measure(rid, "truck_factor")
+            kp = self.key_people.get(rid, [])
+            load = self.measure(rid, "key_people_cross_load")
+            if load is None and kp:
+                load = float(sum(len(self.elsewhere(rid, p)) for p in kp) / len(kp))
+            c12, cprev = int(a["contributors_12m"]), int(a["contributors_prev_12m"])
+            trend = (c12 - cprev) / cprev if cprev else (None if not c12 else 1.0)
+            newcomers = int(a["newcomers_prev_year"])
+            retention = a["newcomers_retained"] / newcomers if newcomers else None
+            collected = rid in self.github
+            g = gh.loc[rid] if gh is not None and collected else None
+            if risk is not None and pd.notna(risk.get("risk")):
+                risk_value, risk_kind = float(risk["risk"]), "model"
+            else:
+                # Honest fallback, labelled as such: the activity-trend baseline of DESIGN.md.
+                peak = max(c12, cprev, 1)
+                risk_value = max(0.0, min(100.0, 50.0 - 50.0 * (c12 - cprev) / peak))
+                risk_kind = "activity trend (no model score yet)"
+            rows.append(
+                {
+                    "repo_id": rid,
+                    "repo": info.full_name,
+                    "slug": info.slug,
+                    "href": f"projects/{info.slug}.html",
+                    "description": info.description,
+                    "language": info.language,
+                    "stars": info.stars,
+                    "risk": risk_value,
+                    "risk_kind": risk_kind,
+                    "p_dormant": risk.get("p_dormant") if risk else None,
+                    "p_core_loss": risk.get("p_core_loss") if risk else None,
+                    "truck_factor": tf,
+                    "key_people_cross_load": load,
+                    "commits_12m": int(a["commits_12m"]),
+                    "contributors_12m": c12,
+                    "contributors_prev_12m": cprev,
+                    "contributors_trend": trend,
+                    "newcomers_prev_year": newcomers,
+                    "newcomer_retention": retention,
+                    "github_collected": collected,
+                    "first_response_h": None if g is None else g["first_response_h"],
+                    "merge_h": None if g is None else g["merge_h"],
+                    "last_release_at": None if g is None else g["last_release_at"],
+                    "last_commit_at": a["last_commit_at"],
+                }
+            )
+        df = pd.DataFrame(rows)
+        if df.empty:
+            return df
+        parts = [
+            df["commits_12m"].rank(pct=True),
+            df["contributors_12m"].rank(pct=True),
+        ]
+        if df["stars"].notna().any():
+            parts.append(df["stars"].rank(pct=True))
+        imp = pd.concat(parts, axis=1).mean(axis=1, skipna=True) * 100
+        df["importance"] = imp.round(1)
+        fragile = df["risk"] >= FRAGILE
+        important = df["importance"] >= IMPORTANT
+        df["quadrant"] = "Neither"
+        df.loc[fragile & ~important, "quadrant"] = "Fragile"
+        df.loc[~fragile & important, "quadrant"] = "Important"
+        df.loc[fragile & important, "quadrant"] = "Fragile and important"
+        return df

@@ -1,0 +1,324 @@
+"""Page contexts: what each template receives, built from ``SiteData``.
+
+Each ``*_page`` function also writes the data behind its page (CSV and JSON) beside it, so
+what a reader sees and what they can download are the same numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ossmetrics.report import charts, data_health, stages
+from ossmetrics.report.model import SiteData, parse_drivers
+from ossmetrics.report.render import render, to_jsonable, write_table
+
+__all__ = ["compare_page", "health_page", "portfolio_page", "project_page", "records"]
+
+PORTFOLIO_COLUMNS = [
+    "repo", "language", "risk", "risk_kind", "p_dormant", "p_core_loss", "importance", "quadrant",
+    "truck_factor", "key_people_cross_load", "commits_12m", "contributors_12m",
+    "contributors_prev_12m", "contributors_trend", "newcomers_prev_year", "newcomer_retention",
+    "github_collected", "first_response_h", "merge_h", "last_release_at", "last_commit_at",
+    "stars", "description",
+]  # fmt: skip
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows for templates: NaN and NaT become None, so ``is none`` tests mean "no value"."""
+    return df.astype(object).where(pd.notna(df), None).to_dict(orient="records")  # type: ignore[return-value]
+
+
+def _common(sd: SiteData, depth: int) -> dict[str, Any]:
+    return {
+        "root": "../" * depth,
+        "generated": sd.now.strftime("%Y-%m-%d %H:%M UTC"),
+        "ref": sd.ref.strftime("%Y-%m-%d"),
+    }
+
+
+def portfolio_page(sd: SiteData, site: Path, rows: pd.DataFrame) -> None:
+    write_table(rows[PORTFOLIO_COLUMNS], site / "data" / "portfolio")
+    pts = rows[
+        ["repo", "href", "importance", "risk", "risk_kind", "quadrant", "contributors_12m",
+         "commits_12m", "truck_factor"]
+    ]  # fmt: skip
+    chart = charts.risk_importance_chart(pts)
+    model_scored = bool((rows["risk_kind"] == "model").any())
+    render(
+        "index.html",
+        site / "index.html",
+        **_common(sd, 0),
+        rows=records(rows),
+        n_fragile_important=int((rows["quadrant"] == "Fragile and important").sum()),
+        model_scored=model_scored,
+        charts={"risk-importance": chart},
+    )
+
+
+def compare_page(sd: SiteData, site: Path, rows: pd.DataFrame) -> None:
+    render(
+        "compare.html",
+        site / "compare.html",
+        **_common(sd, 0),
+        projects=to_jsonable(rows[["repo", "href", *PORTFOLIO_COLUMNS[2:-1]]]),
+    )
+
+
+def _network(sd: SiteData, rid: int) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Nodes and links with positions from a seeded spring layout (same picture every build)."""
+    import networkx as nx
+
+    nodes = sd.net_nodes.get(rid)
+    if nodes is None or len(nodes) < 2:
+        return None  # a network of one person says nothing
+    keys = set(sd.key_people.get(rid, []))
+    edges = sd.net_edges.get(rid, pd.DataFrame(columns=["source", "target", "files"]))
+    g = nx.Graph()
+    g.add_nodes_from(int(p) for p in nodes["person_id"])
+    for s, t, f in zip(edges["source"], edges["target"], edges["files"], strict=True):
+        if g.has_node(int(s)) and g.has_node(int(t)):
+            g.add_edge(int(s), int(t), weight=float(np.log1p(f)))
+    pos = nx.spring_layout(g, weight="weight", seed=7, iterations=80)
+    out = nodes.copy()
+    out["person_id"] = out["person_id"].astype(int)
+    out["name"] = [sd.names.get(p, f"person {p}") for p in out["person_id"]]
+    out["key"] = out["person_id"].isin(keys)
+    out["x"] = [float(pos[p][0]) for p in out["person_id"]]
+    out["y"] = [float(pos[p][1]) for p in out["person_id"]]
+    out["collaborators"] = [g.degree(p) for p in out["person_id"]]
+    links = pd.DataFrame(
+        [
+            {"x": pos[a][0], "y": pos[a][1], "x2": pos[b][0], "y2": pos[b][1], "files": d["weight"]}
+            for a, b, d in g.edges(data=True)
+        ],
+        columns=["x", "y", "x2", "y2", "files"],
+    )
+    if not links.empty:
+        links["files"] = np.expm1(links["files"]).round().astype(int)
+    return out, links
+
+
+def _zero_fill(monthly: pd.DataFrame) -> pd.DataFrame:
+    if monthly.empty:
+        return monthly
+    m = monthly.copy()
+    m["month"] = pd.to_datetime(m["month"])
+    full = pd.date_range(m["month"].min(), m["month"].max(), freq="MS")
+    return m.set_index("month").reindex(full, fill_value=0).rename_axis("month").reset_index()
+
+
+def _explanation(value: Any) -> dict[str, Any]:
+    """A what-if result as display fields, whatever the risk stage's Explanation holds."""
+    out: dict[str, Any] = {}
+    for name in ("risk", "baseline_risk", "risk_without", "delta", "p_dormant", "p_core_loss"):
+        v = getattr(value, name, None) if not isinstance(value, dict) else value.get(name)
+        if isinstance(v, int | float):
+            out[name] = float(v)
+    for name in ("summary", "text", "message"):
+        v = getattr(value, name, None) if not isinstance(value, dict) else value.get(name)
+        if isinstance(v, str) and v:
+            out["summary"] = v
+            break
+    drivers = (
+        getattr(value, "drivers", None) if not isinstance(value, dict) else value.get("drivers")
+    )
+    out["drivers"] = parse_drivers(drivers) if drivers is not None else []
+    if not out.get("summary") and not out["drivers"] and len(out) <= 1:
+        out["summary"] = str(value)
+    return out
+
+
+def project_page(
+    con: duckdb.DuckDBPyConnection, sd: SiteData, site: Path, row: dict[str, Any], slugs: set[str]
+) -> None:
+    info = next(r for r in sd.repos if r.repo_id == row["repo_id"])
+    rid = info.repo_id
+    out_charts: dict[str, Any] = {}
+    monthly = _zero_fill(sd.monthly.get(rid, pd.DataFrame()))
+    if not monthly.empty:
+        out_charts["activity"] = charts.activity_chart(monthly, f"Activity of {info.full_name}")
+    q = sd.quarterly.get(rid)
+    if q is not None and not q.empty:
+        out_charts["new-returning"] = charts.new_returning_chart(q)
+    co = sd.cohorts.get(rid)
+    if co is not None and not co.empty:
+        out_charts["retention"] = charts.retention_chart(co)
+    resp = sd.responsiveness.get(rid)
+    if resp is not None and not resp.empty:
+        out_charts["responsiveness"] = charts.responsiveness_chart(resp)
+    rel = sd.releases.get(rid, pd.DataFrame())
+    if not rel.empty:
+        out_charts["releases"] = charts.releases_chart(rel)
+    net = _network(sd, rid)
+    if net is not None:
+        out_charts["network"] = charts.network_chart(
+            net[0], net[1], f"Who works with whom in {info.full_name}"
+        )
+    hist = sd.history.get(rid, pd.DataFrame())
+    if not hist.empty:
+        out_charts["history"] = charts.metric_history_chart(hist)
+
+    keys = []
+    float(monthly["commits"].sum()) if not monthly.empty else 0.0
+    graph_rows = sd.graph.get(rid)
+    for pid in sd.key_people.get(rid, []):
+        ews = sd.elsewhere(rid, pid)
+        keys.append(
+            {
+                "person_id": pid,
+                "name": sd.names.get(pid, f"person {pid}"),
+                "elsewhere": [
+                    {
+                        "repo": e["repo"],
+                        "commits": int(e["commits"]),
+                        "share": float(e["share"]),
+                        "href": f"{e['repo'].replace('/', '__')}.html"
+                        if e["repo"].replace("/", "__") in slugs
+                        else None,
+                    }
+                    for _, e in ews.iterrows()
+                ],
+            }
+        )
+    risk = sd.risk.get(rid)
+    whatifs = []
+    if risk is not None:
+        for k in keys[:3]:
+            call = stages.explain_without(con, info.full_name, k["name"])
+            whatifs.append(
+                {"person": k["name"], "ok": call.ok, "reason": call.reason,
+                 **(_explanation(call.value) if call.ok else {})}
+            )  # fmt: skip
+
+    series: dict[str, list[list[Any]]] = {}
+    if not monthly.empty:
+        for col, label in (
+            ("commits", "Commits per month"),
+            ("contributors", "Active contributors per month"),
+            ("new_contributors", "First-time contributors per month"),
+        ):
+            series[label] = [
+                [d.strftime("%Y-%m-%d"), int(v)]
+                for d, v in zip(monthly["month"], monthly[col], strict=True)
+            ]
+    if resp is not None and not resp.empty:
+        for col, label in (
+            ("first_response_h", "Median hours to first response"),
+            ("merge_h", "Median hours to merge"),
+            ("backlog", "Open issues and pull requests"),
+        ):
+            s = resp[["month", col]].dropna()
+            series[label] = [
+                [pd.Timestamp(d).strftime("%Y-%m-%d"), float(v)]
+                for d, v in zip(s["month"], s[col], strict=True)
+            ]
+    for metric, g in hist.groupby("metric") if not hist.empty else []:
+        series[f"Snapshot: {metric}"] = [
+            [pd.Timestamp(d).strftime("%Y-%m-%d"), float(v)]
+            for d, v in zip(g["computed_at"], g["value"], strict=True)
+        ]
+
+    stem = site / "data" / "projects" / info.slug
+    if not monthly.empty:
+        write_table(monthly, stem.parent / f"{info.slug}-monthly")
+    bundle = {
+        "repo": info.full_name,
+        "reference_date": sd.ref,
+        "headline": {k: row.get(k) for k in PORTFOLIO_COLUMNS},
+        "monthly": monthly,
+        "quarterly": q if q is not None else [],
+        "cohorts": co if co is not None else [],
+        "responsiveness": resp if resp is not None else None,
+        "releases": rel if not rel.empty else ([] if rid in sd.github else None),
+        "graph_measures": graph_rows[["as_of", "measure", "value"]]
+        if graph_rows is not None
+        else None,
+        "key_people": keys,
+        "risk": {**risk, "drivers": parse_drivers(risk.get("drivers"))} if risk else None,
+        "what_if": whatifs,
+        "metric_history": hist,
+    }
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    import json
+
+    stem.with_suffix(".json").write_text(
+        json.dumps(to_jsonable(bundle), indent=1, ensure_ascii=False), encoding="utf-8"
+    )
+    render(
+        "project.html",
+        site / "projects" / f"{info.slug}.html",
+        **_common(sd, 1),
+        info=info,
+        row=row,
+        charts=out_charts,
+        github=rid in sd.github,
+        releases=records(rel.head(12)) if not rel.empty else [],
+        waiting=records(sd.waiting[rid]) if rid in sd.waiting else [],
+        graph_done=graph_rows is not None,
+        graph={m: v for m, v in zip(graph_rows["measure"], graph_rows["value"], strict=True)}
+        if graph_rows is not None
+        else {},
+        graph_as_of=graph_rows["as_of"].iloc[0] if graph_rows is not None else None,
+        key_people=keys,
+        n_net=0 if net is None else len(net[0]),
+        risk=risk,
+        drivers=parse_drivers(risk.get("drivers")) if risk else [],
+        whatifs=whatifs,
+        history=not hist.empty,
+        series=series,
+        monthly_csv=not monthly.empty,
+    )
+
+
+def health_page(sd: SiteData, site: Path) -> None:
+    projects = []
+    table = []
+    gh_runs = sd.runs
+    for info in sd.repos:
+        rid = info.repo_id
+        counts = sd.counts[sd.counts["repo_id"] == rid].iloc[0]
+        syncs = sd.syncs.get(
+            rid,
+            pd.DataFrame(
+                columns=["source", "endpoint", "last_success_at", "last_error", "updated_at"]
+            ),
+        )
+        findings = data_health.collection_status(counts, syncs, sd.now, rid in sd.github)
+        runs = gh_runs[gh_runs["repo_id"] == rid] if not gh_runs.empty else gh_runs
+        projects.append(
+            {
+                "info": info,
+                "counts": records(sd.counts[sd.counts["repo_id"] == rid])[0],
+                "syncs": records(syncs),
+                "runs": records(runs) if not runs.empty else [],
+                "findings": findings,
+                "github": rid in sd.github,
+            }
+        )
+        for f in findings:
+            table.append({"repo": info.full_name, **f})
+    write_table(pd.DataFrame(table), site / "data" / "health-findings")
+    write_table(sd.counts, site / "data" / "health-counts")
+    merged = sd.identities.get("merged", pd.DataFrame())
+    bots = sd.identities.get("bots", pd.DataFrame())
+    summary = sd.summary
+    if summary.ok:
+        write_table(summary.value, site / "data" / "health_summary")
+    whole_runs = gh_runs[gh_runs["repo_id"].isna()] if not gh_runs.empty else gh_runs
+    render(
+        "health.html",
+        site / "health.html",
+        **_common(sd, 0),
+        projects=projects,
+        merged=records(merged),
+        bots=records(bots),
+        whole_runs=records(whole_runs) if not whole_runs.empty else [],
+        summary_ok=summary.ok,
+        summary_reason=summary.reason,
+        stale_days=data_health.STALE_DAYS,
+    )

@@ -1,0 +1,229 @@
+"""Snapshots, features, labels and graphs of a store: the risk model's data set.
+
+``build_dataset(con)`` is the one command that turns a store into training data; evaluation,
+training and scoring all go through it, so they share one definition of the task:
+
+* snapshots every 6 months on a grid anchored at the data end (``snapshots``);
+* **eligible**: ≥ 10 non-bot commits in the 12 months before T;
+* **labelled**: T + 12 months ≤ the repository's data end;
+* **dormant**: < 5 non-bot commits in the 12 months after T;
+* **core loss**: every truck-factor key person at T has no commit in the project in the
+  12 months after T (undefined when the truck factor found no key people);
+* features and graphs from data before the cut only.
+
+Key people come from the graph stage's truck factor (``ossmetrics.graph.truck_factor``,
+degree of authorship, Avelino et al. 2016). If that module cannot run, the fallback is the
+fewest people making half of the last 24 months' commits, and ``RiskDataset.key_source`` says
+which was used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ossmetrics.errors import InsufficientHistory
+from ossmetrics.risk.features import (
+    build_labels,
+    build_person_table,
+    build_project_table,
+)
+from ossmetrics.risk.graphs import SnapshotGraph, build_graphs
+from ossmetrics.risk.snapshots import (
+    MIN_COMMITS_AFTER,
+    MIN_COMMITS_BEFORE,
+    NONBOT_COMMITS_SQL,
+    DataEnds,
+    add_months,
+    cut_of,
+    repo_data_ends,
+    snapshot_grid,
+)
+
+__all__ = ["RiskDataset", "build_dataset", "build_scoring_set", "key_people"]
+
+
+@dataclass
+class RiskDataset:
+    """Rows (one per scored snapshot) with features, labels and one graph each."""
+
+    rows: pd.DataFrame
+    graphs: list[SnapshotGraph]
+    key_source: str
+    data_ends: DataEnds | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def subset(self, mask: np.ndarray | pd.Series) -> RiskDataset:
+        idx = np.flatnonzero(np.asarray(mask))
+        return RiskDataset(
+            self.rows.iloc[idx].reset_index(drop=True),
+            [self.graphs[i] for i in idx],
+            self.key_source,
+            self.data_ends,
+            self.seconds,
+            list(self.notes),
+        )
+
+
+def _repo_first_dates(con: duckdb.DuckDBPyConnection) -> dict[int, date]:
+    rows = con.execute(
+        f"SELECT repo_id, min(ts)::DATE FROM ({NONBOT_COMMITS_SQL}) x GROUP BY 1"
+    ).fetchall()
+    return {int(r): d for r, d in rows}
+
+
+def _fallback_keys(con: duckdb.DuckDBPyConnection, repo_id: int, d: date) -> list[int]:
+    cut = cut_of(d)
+    rows = con.execute(
+        f"""SELECT person_id, count(*) AS n FROM ({NONBOT_COMMITS_SQL}) x
+            WHERE repo_id = ? AND ts < ? AND ts >= ?::TIMESTAMPTZ - INTERVAL 24 MONTH
+            GROUP BY 1 ORDER BY n DESC, person_id""",
+        [repo_id, cut, cut],
+    ).fetchall()
+    total = sum(n for _, n in rows)
+    out, acc = [], 0
+    for pid, n in rows:
+        if acc * 2 >= total:
+            break
+        out.append(int(pid))
+        acc += n
+    return out
+
+
+def key_people(
+    con: duckdb.DuckDBPyConnection, dates_by_repo: dict[int, list[date]]
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(keys: repo_id, as_of, person_id), (bus: repo_id, as_of, truck/bus factors), source."""
+    rows: list[tuple[int, date, int]] = []
+    bus: list[tuple[int, date, float, float]] = []
+    source = "truck_factor"
+    try:
+        from ossmetrics.graph.truck_factor import truck_factor_series
+    except ImportError:
+        truck_factor_series = None  # type: ignore[assignment]
+        source = "commit_share"
+    for repo_id, dates in dates_by_repo.items():
+        results = None
+        if truck_factor_series is not None:
+            try:
+                results = truck_factor_series(con, repo_id, dates)
+            except Exception:  # the graph stage failing must not stop scoring
+                results = None
+                source = "commit_share"
+        for i, d in enumerate(dates):
+            if results is not None:
+                r = results[i]
+                people = list(r.key_people)
+                tf = float(r.truck_factor) if r.truck_factor is not None else np.nan
+                bf = float(r.bus_factor_chaoss) if r.bus_factor_chaoss is not None else np.nan
+            else:
+                people = _fallback_keys(con, repo_id, d)
+                tf, bf = float(len(people)), np.nan
+            rows.extend((repo_id, d, p) for p in people)
+            bus.append((repo_id, d, tf, bf))
+    keys = pd.DataFrame(rows, columns=["repo_id", "as_of", "person_id"])
+    factors = pd.DataFrame(bus, columns=["repo_id", "as_of", "tf_value", "bus_factor_chaoss"])
+    return keys, factors, source
+
+
+def _assemble(
+    con: duckdb.DuckDBPyConnection,
+    dates: Sequence[date],
+    *,
+    exclude_people: Sequence[int] = (),
+    only_repos: Sequence[int] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+    firsts = _repo_first_dates(con)
+    dates_by_repo: dict[int, list[date]] = {}
+    for rid, first in firsts.items():
+        if only_repos is not None and rid not in only_repos:
+            continue
+        ds = [d for d in sorted(set(dates)) if d >= first]
+        if ds:
+            dates_by_repo[rid] = ds
+    keys, factors, source = key_people(con, dates_by_repo)
+    if exclude_people:
+        keys = keys[~keys["person_id"].isin(list(exclude_people))]
+    projects = build_project_table(con, dates, keys, exclude_people=exclude_people)
+    projects = projects.merge(factors, on=["repo_id", "as_of"], how="left")
+    persons = build_person_table(con)
+    return projects, persons, keys, source
+
+
+def build_dataset(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    dates: Sequence[date] | None = None,
+    require_labels: bool = True,
+) -> RiskDataset:
+    """Eligible, labelled snapshots of every repository in the store, with their graphs.
+
+    Raises ``InsufficientHistory`` (saying what is missing) when nothing can be labelled.
+    """
+    t0 = time.perf_counter()
+    ends = repo_data_ends(con)
+    if ends.global_end is None:
+        raise InsufficientHistory(
+            "the store has no non-bot commits to learn from",
+            "collect git history first (`ossmetrics collect git PATH`); until then the shipped model is used",
+        )
+    firsts = _repo_first_dates(con)
+    first = min(firsts.values())
+    if dates is None:
+        dates = snapshot_grid(ends.global_end, first)
+    projects, persons, _keys, source = _assemble(con, dates)
+    labels = build_labels(con)
+    rows = projects.merge(labels, on=["repo_id", "as_of"], how="left")
+    rows["eligible"] = rows["commits_12m"] >= MIN_COMMITS_BEFORE
+    rows["data_end"] = [ends.for_repo(int(r)) for r in rows["repo_id"]]
+    rows["labelled"] = [
+        add_months(d, 12) <= e for d, e in zip(rows["as_of"], rows["data_end"], strict=True)
+    ]
+    rows["dormant"] = np.where(
+        rows["labelled"], (rows["commits_next_12m"] < MIN_COMMITS_AFTER).astype(float), np.nan
+    )
+    core = (rows["n_keys"] > 0) & (rows["keys_active_next_12m"] == 0)
+    rows["core_loss"] = np.where(rows["labelled"] & (rows["n_keys"] > 0), core.astype(float), np.nan)
+    keep = rows["eligible"] & (rows["labelled"] if require_labels else True)
+    targets = rows[keep].reset_index(drop=True)
+    if require_labels and targets.empty:
+        n_elig = int(rows["eligible"].sum())
+        raise InsufficientHistory(
+            f"no labelled snapshot: {n_elig} snapshot(s) had ≥{MIN_COMMITS_BEFORE} non-bot commits "
+            f"in the 12 months before T, but none has 12 months of history after T inside the "
+            f"data (data end {ends.global_end})",
+            "collect a longer history; until then `ossmetrics score` uses the shipped model",
+        )
+    graphs = build_graphs(con, projects, persons, targets)
+    return RiskDataset(targets, graphs, source, ends, time.perf_counter() - t0)
+
+
+def build_scoring_set(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    *,
+    repo_ids: Sequence[int] | None = None,
+    exclude_people: Sequence[int] = (),
+) -> RiskDataset:
+    """Every repository (or ``repo_ids``) at ``as_of``, unlabelled, eligible or not."""
+    t0 = time.perf_counter()
+    projects, persons, _keys, source = _assemble(
+        con, [as_of], exclude_people=exclude_people, only_repos=repo_ids
+    )
+    targets = projects
+    if repo_ids is not None:
+        targets = projects[projects["repo_id"].isin(list(repo_ids))]
+    targets = targets.reset_index(drop=True)
+    targets["eligible"] = targets["commits_12m"] >= MIN_COMMITS_BEFORE
+    graphs = build_graphs(con, projects, persons, targets)
+    return RiskDataset(targets, graphs, source, None, time.perf_counter() - t0)

@@ -1,0 +1,213 @@
+"""Training loop for ``RiskGNN``: seeded, early stopping on a repository-disjoint validation
+split, then Platt calibration of each label on that split.
+
+Kept out of the model module (PyG's examples do the same) so evaluation can train one model per
+fold with exactly the code that trains the shipped one.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from ossmetrics.errors import DeviceUnavailable, InsufficientHistory
+from ossmetrics.risk.batching import Normaliser, collate, fit_normaliser, repo_groups
+from ossmetrics.risk.dataset import RiskDataset
+from ossmetrics.risk.features import FEATURES, OTHER_PROJECT_FEATURES
+from ossmetrics.risk.graphs import CONTRIBUTOR_FEATURES
+from ossmetrics.risk.model import RiskGNN
+
+__all__ = ["TrainConfig", "TrainedModel", "predict", "resolve_device", "seed_everything", "train_model"]
+
+LABELS = ("dormant", "core_loss")
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``auto`` picks CUDA when present; ``cuda`` without a GPU is an error, not a fallback."""
+    d = (device or "auto").lower()
+    if d == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if d == "cpu":
+        return torch.device("cpu")
+    if d.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise DeviceUnavailable(
+                "--device cuda was asked for but no CUDA GPU is visible to PyTorch",
+                "use --device cpu, or --device auto to fall back to the CPU",
+            )
+        return torch.device(d)
+    raise DeviceUnavailable(f"unknown device '{device}'", "use auto, cpu or cuda")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class TrainConfig:
+    hidden_channels: int = 32
+    num_layers: int = 2
+    dropout: float = 0.1
+    use_graph: bool = True
+    lr: float = 0.01
+    weight_decay: float = 1e-4
+    max_epochs: int = 300
+    patience: int = 30
+    val_fraction: float = 0.2
+    seed: int = 0
+
+
+@dataclass
+class TrainedModel:
+    model: RiskGNN
+    norm: Normaliser
+    calibration: list[tuple[float, float]]  # (a, b) per label: p = sigmoid(a * logit + b)
+    config: TrainConfig
+    key_source: str
+    n_train: int
+    best_epoch: int
+    seconds: float
+    history: list[float] = field(default_factory=list)
+    trained_on: str = ""
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "config": asdict(self.config),
+            "key_source": self.key_source,
+            "n_train": self.n_train,
+            "best_epoch": self.best_epoch,
+            "seconds": round(self.seconds, 2),
+            "trained_on": self.trained_on,
+        }
+
+
+def _targets(ds: RiskDataset) -> tuple[np.ndarray, np.ndarray]:
+    y = ds.rows[list(LABELS)].to_numpy(np.float32)
+    mask = ~np.isnan(y)
+    return np.nan_to_num(y), mask.astype(np.float32)
+
+
+def _split(ds: RiskDataset, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    groups = repo_groups(ds.rows["repo"].tolist())
+    uniq = np.unique(groups)
+    rng = np.random.default_rng(seed)
+    # stratify: repositories with a dormant snapshot are split separately from the others
+    pos = set(groups[ds.rows["dormant"].fillna(0).to_numpy() > 0])
+    val: set[str] = set()
+    for part in ([g for g in uniq if g in pos], [g for g in uniq if g not in pos]):
+        part = list(part)
+        rng.shuffle(part)
+        val.update(part[: max(1, round(len(part) * frac))] if part else [])
+    is_val = np.array([g in val for g in groups])
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+def _platt(logit: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Fit p = sigmoid(a * logit + b) by a few Newton steps (a stays positive)."""
+    if len(y) < 5 or y.min() == y.max():
+        return 1.0, 0.0
+    a, b = 1.0, 0.0
+    for _ in range(50):
+        z = a * logit + b
+        p = 1 / (1 + np.exp(-z))
+        g = np.array([np.sum((p - y) * logit), np.sum(p - y)])
+        w = p * (1 - p) + 1e-9
+        h = np.array(
+            [[np.sum(w * logit * logit), np.sum(w * logit)], [np.sum(w * logit), np.sum(w)]]
+        ) + 1e-6 * np.eye(2)
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+    return (float(a), float(b)) if a > 0 else (1.0, 0.0)
+
+
+def _logits(model: RiskGNN, batch) -> torch.Tensor:  # type: ignore[no-untyped-def]
+    model.eval()
+    with torch.no_grad():
+        return model(batch)
+
+
+def train_model(
+    ds: RiskDataset, config: TrainConfig | None = None, *, device: str = "auto"
+) -> TrainedModel:
+    """Train on every row of ``ds`` (a validation part of its repositories held out)."""
+    cfg = config or TrainConfig()
+    dev = resolve_device(device)
+    y_all, m_all = _targets(ds)
+    if len(ds) < 20 or m_all[:, 0].sum() < 20 or y_all[:, 0].sum() < 2:
+        raise InsufficientHistory(
+            f"only {len(ds)} labelled snapshot(s) with {int(y_all[:, 0].sum())} dormant: too few to train",
+            "collect more repositories or longer histories; until then the shipped model is used",
+        )
+    t0 = time.perf_counter()
+    seed_everything(cfg.seed)
+    tr, va = _split(ds, cfg.val_fraction, cfg.seed)
+    train_ds, val_ds = ds.subset(np.isin(np.arange(len(ds)), tr)), ds.subset(np.isin(np.arange(len(ds)), va))
+    norm = fit_normaliser(train_ds)
+    xb = lambda d: d.rows[list(FEATURES)].to_numpy(np.float32)  # noqa: E731
+    btr = collate(xb(train_ds), train_ds.graphs, norm, dev)
+    bva = collate(xb(val_ds), val_ds.graphs, norm, dev)
+    ytr, mtr = (torch.as_tensor(a, device=dev) for a in _targets(train_ds))
+    yva, mva = (torch.as_tensor(a, device=dev) for a in _targets(val_ds))
+    pos = float(ytr[:, 0].sum().item())
+    neg = float(mtr[:, 0].sum().item()) - pos
+    pos_weight = torch.tensor([max(1.0, (neg / max(pos, 1.0)) ** 0.5), 1.0], device=dev)
+    model = RiskGNN(
+        len(FEATURES),
+        len(CONTRIBUTOR_FEATURES),
+        len(OTHER_PROJECT_FEATURES),
+        hidden_channels=cfg.hidden_channels,
+        num_layers=cfg.num_layers,
+        dropout=cfg.dropout,
+        use_graph=cfg.use_graph,
+    ).to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none", pos_weight=pos_weight)
+    val_fn = nn.BCEWithLogitsLoss(reduction="none")
+    best, best_state, best_epoch, history = float("inf"), None, 0, []
+    for epoch in range(cfg.max_epochs):
+        model.train()
+        opt.zero_grad()
+        out = model(btr)
+        loss = (loss_fn(out, ytr) * mtr).sum() / mtr.sum().clamp(min=1)
+        loss.backward()
+        opt.step()
+        vout = _logits(model, bva)
+        vloss = float(((val_fn(vout, yva) * mva).sum() / mva.sum().clamp(min=1)).item())
+        history.append(vloss)
+        if vloss < best - 1e-5:
+            best, best_epoch = vloss, epoch
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        elif epoch - best_epoch >= cfg.patience:
+            break
+    assert best_state is not None
+    model.load_state_dict(best_state)
+    vlog = _logits(model, bva).cpu().numpy()
+    ycpu, mcpu = yva.cpu().numpy(), mva.cpu().numpy()
+    calib = [
+        _platt(vlog[mcpu[:, j] > 0, j], ycpu[mcpu[:, j] > 0, j]) for j in range(len(LABELS))
+    ]
+    model = model.cpu()
+    return TrainedModel(
+        model, norm, calib, cfg, ds.key_source, len(ds), best_epoch, time.perf_counter() - t0, history
+    )
+
+
+def predict(tm: TrainedModel, ds: RiskDataset, *, device: str = "cpu") -> np.ndarray:
+    """Calibrated probabilities ``[len(ds), 2]`` (dormant, core loss)."""
+    if len(ds) == 0:
+        return np.zeros((0, len(LABELS)))
+    dev = resolve_device(device)
+    batch = collate(ds.rows[list(FEATURES)].to_numpy(np.float32), ds.graphs, tm.norm, dev)
+    model = tm.model.to(dev)
+    logits = _logits(model, batch).cpu().numpy()
+    tm.model.cpu()
+    a = np.array([c[0] for c in tm.calibration])
+    b = np.array([c[1] for c in tm.calibration])
+    return 1 / (1 + np.exp(-(logits * a + b)))

@@ -1,0 +1,52 @@
+-- name: backlog_growth
+-- description: The open-issue backlog per UTC month (issues only, not pull requests): opened
+--   counts issues created in the month, closed those closed in it, net_change = opened -
+--   closed, and open_at_month_end the running total of net_change from the repository's first
+--   issue month, i.e. issues open at the end of the month as known from today's data (an issue
+--   reopened and closed again counts at its last closing). Months without events between the
+--   first and the last event month appear with 0. Issues opened by bots are left out. $since
+--   keeps months on or after the month of that date (the running total still starts at the
+--   first issue).
+-- params: $repo VARCHAR, $since DATE = NULL
+-- returns: repo, month, opened, closed, net_change, open_at_month_end
+-- grain: repo, month
+-- reference: https://chaoss.community/kb/metric-issues-new/ (with CHAOSS Issues Closed; backlog as defined here)
+
+WITH r AS (
+    SELECT repo_id, full_name FROM repos
+    WHERE $repo IS NULL OR lower(full_name) = lower($repo)
+),
+it AS (
+    SELECT i.repo_id, i.created_at, i.closed_at
+    FROM issues i
+    JOIN r ON r.repo_id = i.repo_id
+    LEFT JOIN identities ai ON ai.identity_id = i.author_identity
+    LEFT JOIN people ap ON ap.person_id = ai.person_id
+    WHERE NOT i.is_pull AND i.created_at IS NOT NULL
+      AND NOT coalesce(ap.is_bot OR ai.is_bot, false)
+      AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
+),
+ev AS (
+    SELECT repo_id, CAST(date_trunc('month', timezone('UTC', created_at)) AS DATE) AS month, 1 AS o, 0 AS c FROM it
+    UNION ALL
+    SELECT repo_id, CAST(date_trunc('month', timezone('UTC', closed_at)) AS DATE), 0, 1
+    FROM it WHERE closed_at IS NOT NULL
+),
+m AS (
+    SELECT repo_id, month, sum(o) AS opened, sum(c) AS closed FROM ev GROUP BY repo_id, month
+),
+months AS (
+    SELECT repo_id, CAST(unnest(generate_series(min(month), max(month), INTERVAL 1 MONTH)) AS DATE) AS month
+    FROM m GROUP BY repo_id
+),
+filled AS (
+    SELECT months.repo_id, months.month,
+           CAST(coalesce(m.opened, 0) AS BIGINT) AS opened, CAST(coalesce(m.closed, 0) AS BIGINT) AS closed
+    FROM months LEFT JOIN m ON m.repo_id = months.repo_id AND m.month = months.month
+)
+SELECT r.full_name AS repo, f.month, f.opened, f.closed, f.opened - f.closed AS net_change,
+       CAST(sum(f.opened - f.closed) OVER (PARTITION BY f.repo_id ORDER BY f.month
+                                          ROWS UNBOUNDED PRECEDING) AS BIGINT) AS open_at_month_end
+FROM filled f JOIN r ON r.repo_id = f.repo_id
+QUALIFY $since IS NULL OR f.month >= date_trunc('month', $since)
+ORDER BY repo, f.month

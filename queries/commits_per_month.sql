@@ -1,0 +1,42 @@
+-- name: commits_per_month
+-- description: Commits per UTC calendar month. A commit is a non-merge commit (at most one
+--   parent) whose author is a known, non-bot person, counted in the month of its committed_at
+--   (UTC). Months with no commits between a repository's first and last commit month are
+--   included with 0, so the series has no gaps; lines_added and lines_deleted are git numstat
+--   sums. $since keeps months on or after the month of that date.
+-- params: $repo VARCHAR, $since DATE = NULL
+-- returns: repo, month, commits, lines_added, lines_deleted
+-- grain: repo, month
+-- reference: https://chaoss.community/kb/metric-code-changes-commits/
+
+WITH r AS (
+    SELECT repo_id, full_name FROM repos
+    WHERE $repo IS NULL OR lower(full_name) = lower($repo)
+),
+c AS (
+    SELECT c.repo_id, CAST(date_trunc('month', timezone('UTC', c.committed_at)) AS DATE) AS month,
+           c.lines_added, c.lines_deleted
+    FROM commits c
+    JOIN r ON r.repo_id = c.repo_id
+    JOIN identities i ON i.identity_id = c.author_identity
+    JOIN people p ON p.person_id = i.person_id
+    WHERE coalesce(c.n_parents, 1) <= 1 AND NOT (p.is_bot OR i.is_bot) AND c.committed_at IS NOT NULL
+),
+m AS (
+    SELECT repo_id, month, count(*) AS commits,
+           coalesce(sum(lines_added), 0) AS lines_added, coalesce(sum(lines_deleted), 0) AS lines_deleted
+    FROM c GROUP BY repo_id, month
+),
+months AS (
+    SELECT repo_id, CAST(unnest(generate_series(min(month), max(month), INTERVAL 1 MONTH)) AS DATE) AS month
+    FROM m GROUP BY repo_id
+)
+SELECT r.full_name AS repo, months.month,
+       coalesce(m.commits, 0) AS commits,
+       CAST(coalesce(m.lines_added, 0) AS BIGINT) AS lines_added,
+       CAST(coalesce(m.lines_deleted, 0) AS BIGINT) AS lines_deleted
+FROM months
+JOIN r ON r.repo_id = months.repo_id
+LEFT JOIN m ON m.repo_id = months.repo_id AND m.month = months.month
+WHERE $since IS NULL OR months.month >= date_trunc('month', $since)
+ORDER BY repo, months.month

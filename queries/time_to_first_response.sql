@@ -1,0 +1,55 @@
+-- name: time_to_first_response
+-- description: Hours from an issue or pull request being opened to its first response, by
+--   the UTC month it was opened. A response is the earliest comment, review or inline review
+--   comment on the item, at or after its creation, by someone other than the item's author
+--   (compared as merged persons, else by GitHub login) who is not a bot. Items opened by bots
+--   are left out. median_hours and p90_hours (continuous quantiles) are over the items that got
+--   a response; items counts all opened, responded those with a response so far. $since keeps
+--   months on or after the month of that date.
+-- params: $repo VARCHAR, $since DATE = NULL
+-- returns: repo, item_type, month, items, responded, median_hours, p90_hours
+-- grain: repo, item_type, month
+-- reference: https://chaoss.community/kb/metric-time-to-first-response/
+
+WITH r AS (
+    SELECT repo_id, full_name FROM repos
+    WHERE $repo IS NULL OR lower(full_name) = lower($repo)
+),
+it AS (
+    SELECT i.repo_id, i.number, i.is_pull, i.created_at,
+           ai.person_id AS author_person, lower(i.author_login) AS author_login
+    FROM issues i
+    JOIN r ON r.repo_id = i.repo_id
+    LEFT JOIN identities ai ON ai.identity_id = i.author_identity
+    LEFT JOIN people ap ON ap.person_id = ai.person_id
+    WHERE i.created_at IS NOT NULL
+      AND NOT coalesce(ap.is_bot OR ai.is_bot, false)
+      AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
+      AND ($since IS NULL OR timezone('UTC', i.created_at) >= date_trunc('month', $since))
+),
+resp AS (
+    SELECT it.repo_id, it.number, min(cm.created_at) AS first_at
+    FROM it
+    JOIN comments cm ON cm.repo_id = it.repo_id AND cm.issue_number = it.number
+    LEFT JOIN identities ci ON ci.identity_id = cm.author_identity
+    LEFT JOIN people cp ON cp.person_id = ci.person_id
+    WHERE cm.created_at >= it.created_at
+      AND coalesce(cm.review_state, '') <> 'PENDING'
+      AND NOT coalesce(cp.is_bot OR ci.is_bot, false)
+      AND NOT coalesce(ends_with(lower(cm.author_login), '[bot]'), false)
+      AND NOT coalesce(ci.person_id = it.author_person, lower(cm.author_login) = it.author_login, false)
+    GROUP BY it.repo_id, it.number
+),
+h AS (
+    SELECT it.repo_id, CASE WHEN it.is_pull THEN 'pull_request' ELSE 'issue' END AS item_type,
+           CAST(date_trunc('month', timezone('UTC', it.created_at)) AS DATE) AS month,
+           (epoch(resp.first_at) - epoch(it.created_at)) / 3600.0 AS hours
+    FROM it LEFT JOIN resp ON resp.repo_id = it.repo_id AND resp.number = it.number
+)
+SELECT r.full_name AS repo, h.item_type, h.month,
+       count(*) AS items, count(h.hours) AS responded,
+       quantile_cont(h.hours, 0.5) AS median_hours,
+       quantile_cont(h.hours, 0.9) AS p90_hours
+FROM h JOIN r ON r.repo_id = h.repo_id
+GROUP BY r.full_name, h.item_type, h.month
+ORDER BY repo, h.item_type, h.month

@@ -1,0 +1,32 @@
+-- name: time_to_merge
+-- description: Hours from a pull request being opened to being merged, by the UTC month it
+--   was merged: median and 90th percentile (continuous quantiles) over the pull requests
+--   merged that month. Pull requests opened by bots are left out. $since keeps months on or
+--   after the month of that date.
+-- params: $repo VARCHAR, $since DATE = NULL
+-- returns: repo, month, merged, median_hours, p90_hours
+-- grain: repo, month
+-- reference: https://chaoss.community/kb/metric-change-request-duration/
+
+WITH r AS (
+    SELECT repo_id, full_name FROM repos
+    WHERE $repo IS NULL OR lower(full_name) = lower($repo)
+),
+it AS (
+    SELECT i.repo_id, CAST(date_trunc('month', timezone('UTC', i.merged_at)) AS DATE) AS month,
+           (epoch(i.merged_at) - epoch(i.created_at)) / 3600.0 AS hours
+    FROM issues i
+    JOIN r ON r.repo_id = i.repo_id
+    LEFT JOIN identities ai ON ai.identity_id = i.author_identity
+    LEFT JOIN people ap ON ap.person_id = ai.person_id
+    WHERE i.is_pull AND i.merged_at IS NOT NULL AND i.created_at IS NOT NULL
+      AND NOT coalesce(ap.is_bot OR ai.is_bot, false)
+      AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
+)
+SELECT r.full_name AS repo, it.month, count(*) AS merged,
+       quantile_cont(it.hours, 0.5) AS median_hours,
+       quantile_cont(it.hours, 0.9) AS p90_hours
+FROM it JOIN r ON r.repo_id = it.repo_id
+WHERE $since IS NULL OR it.month >= date_trunc('month', $since)
+GROUP BY r.full_name, it.month
+ORDER BY repo, it.month

@@ -1,0 +1,126 @@
+"""kill -9 at random points of a nightly run, then a clean run: same tables as no kill at all.
+
+Two scenarios, alternating: a first run into an empty store, and an incremental run (new
+commits in two repositories, one of them tracked by file:// URL) on a store a full run left.
+For each, an uninterrupted run gives the reference; each trial restores the starting state,
+starts a run in its own process, kills it with SIGKILL after a seeded random delay within the
+reference's duration, runs once more to completion, and compares every table (natural keys
+instead of surrogate ids, run bookkeeping left out; see storedump.py).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from ossmetrics.store import connect
+from tests.github_server import FakeGitHub
+from tests.nightly.conftest import ALICE, BOB, CAROL, DAN, commit, make_repo
+from tests.nightly.killrun import child, preload
+from tests.nightly.storedump import differences, dump
+
+TRIALS = 20
+SEED = 20261201
+SKIP = ["report"]  # writes files only; nothing of the store to compare
+TOKEN = "test-token-kill"
+
+
+@pytest.fixture(scope="module")
+def ctx() -> multiprocessing.context.BaseContext:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(preload())
+    return ctx
+
+
+def _run(ctx, db: Path, cfg: Path, kill_after: float | None = None) -> tuple[int | None, float]:
+    """Run the pipeline in a child; SIGKILL it after ``kill_after`` s. (exitcode, seconds)."""
+    p = ctx.Process(target=child, args=(str(db), str(cfg), SKIP, TOKEN))
+    t0 = time.perf_counter()
+    p.start()
+    if kill_after is not None:
+        p.join(kill_after)
+        if p.is_alive():
+            os.kill(p.pid, signal.SIGKILL)
+    p.join(120)
+    return p.exitcode, time.perf_counter() - t0
+
+
+def _state(db: Path) -> dict:
+    con = connect(db, read_only=True)
+    try:
+        running = con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchall()
+        last = con.execute(
+            "SELECT status FROM runs WHERE stage = 'run' ORDER BY run_id DESC LIMIT 1"
+        ).fetchall()
+        return {"dump": dump(con), "running": running[0][0], "last": last[0][0]}
+    finally:
+        con.close()
+
+
+def _restore(src: Path, dst: Path) -> None:
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst, symlinks=True)
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_points_then_a_clean_run_matches(tmp_path: Path, ctx) -> None:
+    src = tmp_path / "src"
+    one = make_repo(src / "one", [ALICE, BOB], 4)
+    make_repo(src / "two", [BOB, CAROL], 3)
+    three = make_repo(src / "three", [CAROL, ALICE], 2)
+    with FakeGitHub("acme/one", issues=6, comments_per_issue=1, releases=1, commits=2) as gh:
+        work = tmp_path / "work"  # the store, the clone cache and the config of one run
+        work.mkdir()
+        cfg = work / "ossmetrics.toml"
+        cfg.write_text(
+            f'[settings]\ncache_dir = "{work / "cache"}"\napi_url = "{gh.url}"\nmax_wait = 0\n\n'
+            f'[[repos]]\nname = "acme/one"\ngit = "{one}"\n\n'
+            f'[[repos]]\nname = "acme/two"\ngit = "{src / "two"}"\ngithub = false\n\n'
+            f'[[repos]]\nname = "acme/three"\ngit = "file://{three}"\ngithub = false\n'
+        )
+        empty = tmp_path / "empty"
+        shutil.copytree(work, empty)
+
+        # scenario B's start: a store after one full run, then new commits upstream
+        code, _ = _run(ctx, work / "db.duckdb", cfg)
+        assert code == 0
+        after_first = tmp_path / "after-first"
+        shutil.copytree(work, after_first)
+        commit(one, {"src/new.py": "n\n"}, author=DAN[0], email=DAN[1], date="2024-03-01T00:00:00+00:00")
+        commit(three, {"x.txt": "x\n"}, author=BOB[0], email=BOB[1], date="2024-03-02T00:00:00+00:00")
+
+        refs = {}
+        for name, start in (("first", empty), ("incremental", after_first)):
+            _restore(start, work)
+            code, seconds = _run(ctx, work / "db.duckdb", cfg)
+            assert code == 0, name
+            st = _state(work / "db.duckdb")
+            assert st["running"] == 0 and st["last"] == "ok"
+            assert st["dump"]["commits"], "the reference collected nothing"
+            assert st["dump"]["issues"] or os.environ.get("NIGHTLY_NO_GITHUB")
+            refs[name] = (start, seconds, st["dump"])
+
+        rng = random.Random(SEED)
+        killed = 0
+        for trial in range(TRIALS):
+            name = "first" if trial % 2 == 0 else "incremental"
+            start, seconds, want = refs[name]
+            _restore(start, work)
+            delay = rng.uniform(0.0, seconds)
+            code, _ = _run(ctx, work / "db.duckdb", cfg, kill_after=delay)
+            killed += code == -signal.SIGKILL
+            code, _ = _run(ctx, work / "db.duckdb", cfg)
+            assert code == 0, f"trial {trial} ({name}, killed after {delay:.2f} s): clean run failed"
+            st = _state(work / "db.duckdb")
+            assert st["running"] == 0 and st["last"] == "ok"
+            diff = differences(want, st["dump"])
+            assert not diff, f"trial {trial} ({name}, killed after {delay:.2f} s): {diff}"
+        assert killed >= TRIALS * 3 // 4  # most kills landed inside a run, not after it

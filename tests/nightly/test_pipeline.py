@@ -1,0 +1,203 @@
+"""The nightly pipeline in-process on tiny real git repositories (one tracked by file:// URL)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ossmetrics.nightly import run_nightly, summary_table
+from ossmetrics.nightly import stages as nightly_stages
+from ossmetrics.nightly.clones import clone_dir_for
+from ossmetrics.store import connect
+from tests.nightly.conftest import DAN, commit, write_config
+
+DAY = date(2026, 12, 1)
+
+
+@pytest.fixture(autouse=True)
+def _no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("OSSMETRICS_TOKEN_ENV", raising=False)
+
+
+def _settings(tmp_path: Path) -> str:
+    return f'[settings]\ncache_dir = "{tmp_path / "cache"}"\nout = "{tmp_path / "out"}"\n'
+
+
+def _stage_rows(db: Path, run_id: int) -> list[tuple]:
+    con = connect(db, read_only=True)
+    try:
+        return con.execute(
+            "SELECT repo, stage, status, items FROM runs WHERE run_id = ? AND stage <> 'run'"
+            " ORDER BY rowid",
+            [run_id],
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def _portfolio_status(stage: str) -> str:
+    """What a portfolio stage must report on a first run: ok, or skipped if not installed."""
+    if stage == "snapshots":
+        fn = nightly_stages.available("metrics")
+        from ossmetrics.metrics import list_metrics
+
+        there = fn is not None and any(m.name == "health_summary" for m in list_metrics())
+        return "ok" if there else "skipped"
+    return "ok" if nightly_stages.available(stage) is not None else "skipped"
+
+
+def test_first_run_then_no_change_then_one_change(tmp_path: Path, repos: dict[str, Path]) -> None:
+    cfg = write_config(tmp_path / "ossmetrics.toml", repos, url=["acme/three"], extra=_settings(tmp_path))
+    db = tmp_path / "store.duckdb"
+
+    first = run_nightly(db, cfg, today=DAY)
+    assert [(r.repo, r.status, r.items, r.requests) for r in first.repos] == [
+        ("acme/one", "ok", 4, 0),
+        ("acme/two", "ok", 3, 0),
+        ("acme/three", "ok", 2, 0),
+    ]
+    # without a token GitHub is skipped with one warning; git still ran, and that is not a failure
+    assert first.warnings == [
+        "$GITHUB_TOKEN is not set: GitHub collection skipped for 3 repositories (git collection "
+        "still runs) — export a token to collect issues and pull requests"
+    ]
+    assert first.repos[0].notes == ["github: $GITHUB_TOKEN not set"]
+    rows = _stage_rows(db, first.run_id)
+    assert rows[:7] == [
+        ("acme/one", "git", "ok", 4),
+        ("acme/one", "github", "skipped", 0),
+        ("acme/two", "git", "ok", 3),
+        ("acme/two", "github", "skipped", 0),
+        ("acme/three", "fetch", "ok", 0),
+        ("acme/three", "git", "ok", 2),
+        ("acme/three", "github", "skipped", 0),
+    ]
+    assert [r[1:3] for r in rows[7:]] == [
+        ("identities", "skipped"),
+        ("graphs", _portfolio_status("graphs")),
+        ("snapshots", _portfolio_status("snapshots")),
+        ("risk", _portfolio_status("risk")),
+        ("report", _portfolio_status("report")),
+    ]
+    con = connect(db, read_only=True)
+    counts = con.execute(
+        "SELECT r.full_name, count(*) FROM commits c JOIN repos r USING (repo_id) GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    con.close()
+    assert counts == [("acme/one", 4), ("acme/three", 2), ("acme/two", 3)]
+
+    clone = clone_dir_for(tmp_path / "cache", f"file://{repos['acme/three']}")
+    (clone / "kept-marker").write_text("a re-clone would delete this")
+
+    second = run_nightly(db, cfg, today=DAY)
+    assert [(r.status, r.items) for r in second.repos] == [("ok", 0)] * 3
+    assert all(r.seconds < 1.0 for r in second.repos)
+    graphs = next(s for s in second.portfolio if s.stage == "graphs")
+    if nightly_stages.available("graphs") is not None:
+        assert (graphs.status, graphs.error) == ("skipped", "unchanged since the last run")
+    assert second.exit_code == 0
+
+    # one new commit in the URL-tracked repository: fetched (not re-cloned), collected, and only
+    # that repository's graphs recomputed
+    commit(repos["acme/three"], {"new.txt": "x\n"}, author=DAN[0], email=DAN[1], date="2024-02-01T00:00:00+00:00")
+    third = run_nightly(db, cfg, today=DAY)
+    assert [(r.repo, r.items) for r in third.repos] == [("acme/one", 0), ("acme/two", 0), ("acme/three", 1)]
+    assert (clone / "kept-marker").exists()
+    graphs = next(s for s in third.portfolio if s.stage == "graphs")
+    if nightly_stages.available("graphs") is not None:
+        assert (graphs.status, graphs.items) == ("ok", 1)
+
+
+def test_one_broken_repository_does_not_stop_the_others(tmp_path: Path, repos: dict[str, Path]) -> None:
+    broken = {"acme/gone": tmp_path / "nowhere", **repos, "acme/url-gone": tmp_path / "nothing"}
+    cfg = write_config(
+        tmp_path / "ossmetrics.toml", broken, url=["acme/url-gone"], extra=_settings(tmp_path)
+    )
+    result = run_nightly(tmp_path / "store.duckdb", cfg, jobs=2, skip=["report"], today=DAY)
+    status = {r.repo: (r.status, r.items) for r in result.repos}
+    assert status == {
+        "acme/gone": ("failed", 0),
+        "acme/one": ("ok", 4),
+        "acme/two": ("ok", 3),
+        "acme/three": ("ok", 2),
+        "acme/url-gone": ("failed", 0),
+    }
+    gone = next(r for r in result.repos if r.repo == "acme/gone")
+    assert gone.notes[0].startswith(f"git: {tmp_path / 'nowhere'}")
+    url_gone = next(r for r in result.repos if r.repo == "acme/url-gone")
+    assert url_gone.notes[0].startswith("fetch: git clone failed")
+    assert url_gone.notes[1] == "git: no clone (the fetch failed)"
+    assert result.exit_code == 1 and result.status == "failed"
+    con = connect(tmp_path / "store.duckdb", read_only=True)
+    run_row = con.execute("SELECT status FROM runs WHERE stage = 'run'").fetchall()
+    con.close()
+    assert run_row == [("failed",)]
+    # no half clone is left where the next run would take it for a good one
+    assert not clone_dir_for(tmp_path / "cache", f"file://{tmp_path / 'nothing'}").exists()
+
+
+def test_rows_left_running_by_a_crash_are_marked_interrupted(tmp_path: Path, repos: dict[str, Path]) -> None:
+    cfg = write_config(tmp_path / "ossmetrics.toml", {"acme/one": repos["acme/one"]}, extra=_settings(tmp_path))
+    db = tmp_path / "store.duckdb"
+    con = connect(db)
+    con.execute(
+        "INSERT INTO runs (run_id, started_at, repo, stage, status) VALUES"
+        " (nextval('run_id_seq'), now(), NULL, 'run', 'running'),"
+        " (currval('run_id_seq'), now(), 'acme/one', 'git', 'running')"
+    )
+    con.close()
+    result = run_nightly(db, cfg, skip=["report", "risk"], today=DAY)
+    assert result.run_id == 2
+    assert result.warnings[0] == (
+        "the previous run was interrupted (2 unfinished steps marked 'interrupted'); "
+        "this run completes its work"
+    )
+    con = connect(db, read_only=True)
+    old = con.execute("SELECT stage, status, error FROM runs WHERE run_id = 1 ORDER BY stage").fetchall()
+    con.close()
+    assert old == [
+        ("git", "interrupted", "the process ended before this stage finished"),
+        ("run", "interrupted", "the process ended before this stage finished"),
+    ]
+
+
+def test_extra_bots_from_the_config_are_applied(tmp_path: Path, repos: dict[str, Path]) -> None:
+    if nightly_stages.available("identities") is None:
+        pytest.skip("identity merging not installed yet")
+    extra = _settings(tmp_path)
+    cfg = tmp_path / "ossmetrics.toml"
+    cfg.write_text(
+        extra + f'\n[[repos]]\nname = "acme/one"\ngit = "{repos["acme/one"]}"\nbots = ["bob@example.org"]\n'
+    )
+    db = tmp_path / "store.duckdb"
+    result = run_nightly(db, cfg, skip=["report", "risk", "graphs"], today=DAY)
+    ident = next(s for s in result.portfolio if s.stage == "identities")
+    assert ident.status == "ok"
+    con = connect(db, read_only=True)
+    bots = con.execute(
+        "SELECT p.display_name, p.is_bot FROM people p ORDER BY 1"
+    ).fetchall()
+    con.close()
+    assert bots == [("Alice Adams", False), ("Bob Brown", True)]
+    again = run_nightly(db, cfg, skip=["report", "risk", "graphs"], today=DAY)
+    ident = next(s for s in again.portfolio if s.stage == "identities")
+    assert (ident.status, ident.error) == ("skipped", "unchanged since the last run")
+
+
+def test_summary_renders_every_repository(tmp_path: Path, repos: dict[str, Path]) -> None:
+    from rich.console import Console
+
+    cfg = write_config(tmp_path / "ossmetrics.toml", repos, extra=_settings(tmp_path))
+    result = run_nightly(tmp_path / "store.duckdb", cfg, skip=["report"], today=DAY)
+    console = Console(width=100, record=True)
+    console.print(summary_table(result))
+    text = console.export_text()
+    assert f"nightly run {result.run_id}: ok" in text
+    for line in ("acme/one", "acme/two", "acme/three", "(all) graphs", "(all) report"):
+        assert line in text
+    assert "acme/one github: $GITHUB_TOKEN not set" in text
+    assert os.path.exists(tmp_path / "store.duckdb.nightly.lock")

@@ -1,0 +1,59 @@
+"""``ossmetrics report`` and ``ossmetrics demo`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from ossmetrics.report.demo import sample_repos
+
+
+def test_report_main_path(cli, store_path: Path, tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    shutil.copy(store_path, db)
+    out = tmp_path / "site"
+    r = cli("--db", str(db), "report", "--out", str(out), "--repo", "beta/quiet")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(out / "index.html")
+    assert [p.name for p in (out / "projects").iterdir()] == ["beta__quiet.html"]
+    portfolio = json.loads((out / "data" / "portfolio.json").read_text())
+    assert [p["repo"] for p in portfolio] == ["beta/quiet"]
+
+
+def test_report_bad_inputs(cli, store_path: Path, tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    shutil.copy(store_path, db)
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    r = cli("--db", str(db), "report", "--out", str(a_file))
+    assert r.returncode == 1
+    assert r.stderr.strip().startswith("Error: output path")
+    assert "is a file" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = cli("--db", str(db), "report", "--out", str(tmp_path / "o"), "--repo", "nope/none")
+    assert r.returncode == 2 and "not in the store" in r.stderr
+    r = cli("--db", str(db), "report", "--out", str(tmp_path / "o"), "--repo", "not a name")
+    assert r.returncode == 2 and "is not a repository name" in r.stderr
+
+
+def test_demo_prints_index_and_runs_every_stage(demo_site: tuple[Path, str, str]) -> None:
+    site, stdout, stderr = demo_site
+    assert stdout.strip() == str(site / "index.html")
+    assert "load sample: ok" in stderr and "report: ok" in stderr
+    names = sample_repos()
+    assert 5 <= len(names) <= 8
+    for name in names:
+        assert (site / "projects" / f"{name.replace('/', '__')}.html").is_file()
+    assert len(json.loads((site / "data" / "portfolio.json").read_text())) == len(names)
+
+
+def test_sample_is_small_and_documented() -> None:
+    from ossmetrics.report.demo import sample_dir
+
+    d = sample_dir()
+    total = sum(p.stat().st_size for p in d.glob("*.parquet"))
+    assert total < 5_000_000
+    readme = (d / "README.md").read_text()
+    for name in sample_repos():
+        assert name in readme
