@@ -53,7 +53,8 @@ def main() -> None:
         return
 
     from ossmetrics.collect.corpus import load_corpus
-    from ossmetrics.graph import compute_graphs, truck_factor, truck_factor_series
+    from ossmetrics.graph import compute_graphs
+    from ossmetrics.graph.truck_factor import truck_factor, truck_factor_series
     from ossmetrics.store import connect
 
     tmp = tempfile.TemporaryDirectory()

@@ -24,10 +24,10 @@ it AS (
       AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
 ),
 ev AS (
-    SELECT repo_id, CAST(date_trunc('month', timezone('UTC', created_at)) AS DATE) AS month, 1 AS o, 0 AS c
+    SELECT repo_id, CAST(date_trunc('month', make_timestamp(epoch_us(created_at))) AS DATE) AS month, 1 AS o, 0 AS c
     FROM it WHERE created_at IS NOT NULL
     UNION ALL
-    SELECT repo_id, CAST(date_trunc('month', timezone('UTC', closed_at)) AS DATE), 0, 1
+    SELECT repo_id, CAST(date_trunc('month', make_timestamp(epoch_us(closed_at))) AS DATE), 0, 1
     FROM it WHERE closed_at IS NOT NULL
 )
 SELECT r.full_name AS repo, ev.month,

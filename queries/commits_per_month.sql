@@ -14,7 +14,7 @@ WITH r AS (
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
 c AS (
-    SELECT c.repo_id, CAST(date_trunc('month', timezone('UTC', c.committed_at)) AS DATE) AS month,
+    SELECT c.repo_id, CAST(date_trunc('month', make_timestamp(epoch_us(c.committed_at))) AS DATE) AS month,
            c.lines_added, c.lines_deleted
     FROM commits c
     JOIN r ON r.repo_id = c.repo_id

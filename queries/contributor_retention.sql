@@ -20,7 +20,7 @@ r AS (
 ),
 pm AS (
     SELECT DISTINCT c.repo_id, i.person_id,
-           CAST(date_trunc('month', timezone('UTC', c.committed_at)) AS DATE) AS month
+           CAST(date_trunc('month', make_timestamp(epoch_us(c.committed_at))) AS DATE) AS month
     FROM commits c
     JOIN r ON r.repo_id = c.repo_id
     JOIN identities i ON i.identity_id = c.author_identity

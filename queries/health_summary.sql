@@ -25,6 +25,7 @@
 WITH a AS (
     SELECT $as_of AS tz, timezone('UTC', $as_of) AS t,
            timezone('UTC', $as_of) - INTERVAL 12 MONTH AS t0,
+           timezone('UTC', timezone('UTC', $as_of) - INTERVAL 12 MONTH) AS t0z,
            CAST(date_trunc('month', timezone('UTC', $as_of)) AS DATE) AS am
 ),
 r AS (
@@ -33,7 +34,7 @@ r AS (
 ),
 c AS (  -- non-merge, non-bot commits up to as_of
     SELECT c.repo_id, i.person_id, nullif(trim(p.organization), '') AS org,
-           timezone('UTC', c.committed_at) AS ts
+           make_timestamp(epoch_us(c.committed_at)) AS ts
     FROM commits c
     JOIN r ON r.repo_id = c.repo_id
     JOIN identities i ON i.identity_id = c.author_identity
@@ -163,18 +164,18 @@ maint AS (  -- as in days_since: items opened by bots count, the item author's o
 gh AS (
     SELECT it.repo_id,
            quantile_cont((epoch(fr.first_at) - epoch(it.created_at)) / 3600.0, 0.5) FILTER (
-               WHERE timezone('UTC', it.created_at) > a.t0 AND it.created_at <= a.tz) AS median_first_response_hours,
+               WHERE it.created_at > a.t0z AND it.created_at <= a.tz) AS median_first_response_hours,
            quantile_cont((epoch(it.closed_at) - epoch(it.created_at)) / 3600.0, 0.5) FILTER (
-               WHERE NOT it.is_pull AND timezone('UTC', it.closed_at) > a.t0 AND it.closed_at <= a.tz) AS median_close_hours,
+               WHERE NOT it.is_pull AND it.closed_at > a.t0z AND it.closed_at <= a.tz) AS median_close_hours,
            quantile_cont((epoch(it.merged_at) - epoch(it.created_at)) / 3600.0, 0.5) FILTER (
-               WHERE it.is_pull AND timezone('UTC', it.merged_at) > a.t0 AND it.merged_at <= a.tz) AS median_merge_hours,
+               WHERE it.is_pull AND it.merged_at > a.t0z AND it.merged_at <= a.tz) AS median_merge_hours,
            count(*) FILTER (WHERE it.is_pull AND it.merged_at IS NOT NULL
-               AND timezone('UTC', it.merged_at) > a.t0 AND it.merged_at <= a.tz) AS merged_12m,
+               AND it.merged_at > a.t0z AND it.merged_at <= a.tz) AS merged_12m,
            count(*) FILTER (WHERE it.is_pull
-               AND timezone('UTC', coalesce(it.merged_at, it.closed_at)) > a.t0
+               AND coalesce(it.merged_at, it.closed_at) > a.t0z
                AND coalesce(it.merged_at, it.closed_at) <= a.tz) AS ended_12m,
            count(*) FILTER (WHERE it.is_pull AND rv.number IS NOT NULL
-               AND timezone('UTC', it.merged_at) > a.t0 AND it.merged_at <= a.tz) AS reviewed_12m,
+               AND it.merged_at > a.t0z AND it.merged_at <= a.tz) AS reviewed_12m,
            count(*) FILTER (WHERE NOT it.is_pull AND it.created_at <= a.tz
                AND (it.closed_at > a.tz OR (it.closed_at IS NULL AND coalesce(it.state, 'open') <> 'closed'))) AS open_issues,
            count(*) FILTER (WHERE it.is_pull AND it.created_at <= a.tz

@@ -18,7 +18,7 @@ r AS (
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
 c AS (
-    SELECT c.repo_id, i.person_id, c.committed_at, timezone('UTC', c.committed_at) AS ts
+    SELECT c.repo_id, i.person_id, c.committed_at, make_timestamp(epoch_us(c.committed_at)) AS ts
     FROM commits c
     JOIN r ON r.repo_id = c.repo_id
     JOIN identities i ON i.identity_id = c.author_identity

@@ -14,7 +14,7 @@ WITH r AS (
 ),
 it AS (
     SELECT i.repo_id, i.merged_at IS NOT NULL AS merged,
-           CAST(date_trunc('month', timezone('UTC', coalesce(i.merged_at, i.closed_at))) AS DATE) AS month
+           CAST(date_trunc('month', make_timestamp(epoch_us(coalesce(i.merged_at, i.closed_at)))) AS DATE) AS month
     FROM issues i
     JOIN r ON r.repo_id = i.repo_id
     LEFT JOIN identities ai ON ai.identity_id = i.author_identity

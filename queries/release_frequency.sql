@@ -16,7 +16,7 @@ WITH r AS (
 ),
 rl AS (
     SELECT rl.repo_id, rl.published_at, coalesce(rl.prerelease, false) AS pre,
-           year(timezone('UTC', rl.published_at)) AS year
+           year(make_timestamp(epoch_us(rl.published_at))) AS year
     FROM releases rl JOIN r ON r.repo_id = rl.repo_id
     WHERE rl.published_at IS NOT NULL AND NOT coalesce(rl.draft, false)
 ),

@@ -38,7 +38,7 @@ rev AS (
       AND NOT coalesce(ci.person_id = pr.author_person, lower(cm.author_login) = pr.author_login, false)
 ),
 m AS (
-    SELECT pr.repo_id, CAST(date_trunc('month', timezone('UTC', pr.merged_at)) AS DATE) AS month,
+    SELECT pr.repo_id, CAST(date_trunc('month', make_timestamp(epoch_us(pr.merged_at))) AS DATE) AS month,
            rev.number IS NOT NULL AS reviewed
     FROM pr LEFT JOIN rev ON rev.repo_id = pr.repo_id AND rev.number = pr.number
 )

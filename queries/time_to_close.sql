@@ -14,7 +14,7 @@ WITH r AS (
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
 it AS (
-    SELECT i.repo_id, CAST(date_trunc('month', timezone('UTC', i.closed_at)) AS DATE) AS month,
+    SELECT i.repo_id, CAST(date_trunc('month', make_timestamp(epoch_us(i.closed_at))) AS DATE) AS month,
            (epoch(i.closed_at) - epoch(i.created_at)) / 3600.0 AS hours
     FROM issues i
     JOIN r ON r.repo_id = i.repo_id

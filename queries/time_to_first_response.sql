@@ -25,7 +25,7 @@ it AS (
     WHERE i.created_at IS NOT NULL
       AND NOT coalesce(ap.is_bot OR ai.is_bot, false)
       AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
-      AND ($since IS NULL OR timezone('UTC', i.created_at) >= date_trunc('month', $since))
+      AND ($since IS NULL OR make_timestamp(epoch_us(i.created_at)) >= date_trunc('month', $since))
 ),
 resp AS (
     SELECT it.repo_id, it.number, min(cm.created_at) AS first_at
@@ -42,7 +42,7 @@ resp AS (
 ),
 h AS (
     SELECT it.repo_id, CASE WHEN it.is_pull THEN 'pull_request' ELSE 'issue' END AS item_type,
-           CAST(date_trunc('month', timezone('UTC', it.created_at)) AS DATE) AS month,
+           CAST(date_trunc('month', make_timestamp(epoch_us(it.created_at))) AS DATE) AS month,
            (epoch(resp.first_at) - epoch(it.created_at)) / 3600.0 AS hours
     FROM it LEFT JOIN resp ON resp.repo_id = it.repo_id AND resp.number = it.number
 )

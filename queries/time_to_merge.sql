@@ -13,7 +13,7 @@ WITH r AS (
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
 it AS (
-    SELECT i.repo_id, CAST(date_trunc('month', timezone('UTC', i.merged_at)) AS DATE) AS month,
+    SELECT i.repo_id, CAST(date_trunc('month', make_timestamp(epoch_us(i.merged_at))) AS DATE) AS month,
            (epoch(i.merged_at) - epoch(i.created_at)) / 3600.0 AS hours
     FROM issues i
     JOIN r ON r.repo_id = i.repo_id

@@ -8,6 +8,7 @@ Bad input (an unknown metric, a malformed ``--param``, SQL that does not parse, 
 from __future__ import annotations
 
 import io
+import json
 import math
 import sys
 from datetime import date, datetime
@@ -72,11 +73,10 @@ def metrics_list_cmd(
     table.add_column("description")
     table.add_column("params")
     for m in metrics:
-        first = m.description.split(". ")[0].rstrip(".") + "."
         params = ", ".join(
             p.name + (f"={p.default}" if p.default else "") for p in m.params if p.name != "repo"
         )
-        table.add_row(m.name, first, params or "-")
+        table.add_row(m.name, m.summary, params or "-")
     console.print(table)
 
 
@@ -96,17 +96,47 @@ def parse_params(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _cell(v: Any) -> str:
+def _plain(v: Any, as_date: bool) -> Any:
+    """A JSON-ready value: missing -> None, numpy scalars -> Python, times -> ISO text."""
     import pandas as pd
 
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
-        return ""
-    if isinstance(v, float):
-        return f"{v:.3f}".rstrip("0").rstrip(".") if not v.is_integer() else str(int(v))
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+        return None
     if isinstance(v, datetime | pd.Timestamp):
-        return v.isoformat(sep=" ")
+        return v.date().isoformat() if as_date else v.isoformat()
     if isinstance(v, date):
         return v.isoformat()
+    return v.item() if hasattr(v, "item") else v
+
+
+def _date_columns(df: pd.DataFrame) -> set[str]:
+    """Columns DuckDB returned as DATE: pandas makes them naive datetimes at midnight."""
+    import pandas as pd
+
+    out = set()
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_datetime64_dtype(s) and getattr(s.dt, "tz", None) is None:
+            v = s.dropna()
+            if (v == v.dt.normalize()).all():
+                out.add(str(col))
+    return out
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    dates = _date_columns(df)
+    cols = [str(c) for c in df.columns]
+    return [
+        {c: _plain(v, c in dates) for c, v in zip(cols, row, strict=True)}
+        for row in df.itertuples(index=False)
+    ]
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else f"{v:.3f}".rstrip("0").rstrip(".")
     return str(v)
 
 
@@ -117,15 +147,16 @@ def _render_table(df: pd.DataFrame) -> Table:
     for col in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[col])
         table.add_column(str(col), justify="right" if numeric else "left", no_wrap=True)
-    for row in df.head(TABLE_ROWS).itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
+    for rec in _records(df.head(TABLE_ROWS)):
+        table.add_row(*(_cell(v) for v in rec.values()))
     return table
 
 
 def _table_text(df: pd.DataFrame) -> str:
+    """The table at its natural width (like psql): a wide result is not squeezed to the terminal."""
     buf = io.StringIO()
-    Console(file=buf, width=10_000, highlight=False).print(_render_table(df))
-    return buf.getvalue()
+    Console(file=buf, width=10_000, highlight=False, color_system=None).print(_render_table(df))
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
 
 
 def _write(df: pd.DataFrame, fmt: str, output: Path | None) -> None:
@@ -134,7 +165,7 @@ def _write(df: pd.DataFrame, fmt: str, output: Path | None) -> None:
         assert output is not None
         df.to_parquet(output, index=False)
     elif fmt == "table" and output is None:
-        console.print(_render_table(df))
+        sys.stdout.write(_table_text(df))
         if len(df) > TABLE_ROWS:
             err_console.print(
                 f"… {len(df) - TABLE_ROWS} more rows (use --format csv or --output FILE for all)",
@@ -144,9 +175,7 @@ def _write(df: pd.DataFrame, fmt: str, output: Path | None) -> None:
         if fmt == "csv":
             text = df.to_csv(index=False)
         elif fmt == "json":
-            text = (
-                df.to_json(orient="records", date_format="iso", force_ascii=False) or "[]"
-            ) + "\n"
+            text = json.dumps(_records(df), ensure_ascii=False) + "\n"
         else:
             text = _table_text(df)
         if output is None:

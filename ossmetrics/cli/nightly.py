@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from ossmetrics import config
 from ossmetrics.cli._app import app, console, err_console, state, track_app
@@ -47,6 +46,13 @@ def nightly(
         help="Folder for the HTML reports (default: setting `out`, ossmetrics-report).",
         show_default=False,
     ),
+    skip: list[str] | None = typer.Option(
+        None,
+        "--skip",
+        metavar="STAGE",
+        help="Leave out a stage this time (repeatable): git, github, identities, graphs, "
+        "snapshots, risk, report.",
+    ),
 ) -> None:
     """Collect every tracked repository, then graphs, metric snapshots, risk scores, reports.
 
@@ -56,7 +62,7 @@ def nightly(
     from ossmetrics.nightly import run_nightly, summary_table
 
     db, cfg = _store_and_config(config_file)
-    result = run_nightly(db, cfg, jobs=jobs, out_dir=out)
+    result = run_nightly(db, cfg, jobs=jobs, out_dir=out, skip=skip or ())
     for w in result.warnings:
         err_console.print(f"Warning: {w}", markup=False)
     console.print(summary_table(result))
@@ -104,7 +110,7 @@ def track_add(
 
 @track_app.command("list")
 def track_list() -> None:
-    """Show the tracked repositories and their options."""
+    """Show the tracked repositories and their options, one per line."""
     entries = load_tracked(state().config)
     if not entries:
         console.print(
@@ -112,19 +118,18 @@ def track_list() -> None:
             markup=False,
         )
         return
-    t = Table()
-    for col in ("repository", "git", "github", "stars", "bots", "exclude"):
-        t.add_column(col)
     for e in entries:
-        t.add_row(
-            e.name or "",
-            e.git or "",
-            "yes" if e.collects_github else "no",
-            "yes" if e.stars else "no",
-            ", ".join(e.bots),
-            ", ".join(e.exclude),
-        )
-    console.print(t)
+        parts = [e.name or "(no GitHub name)"]
+        if e.git:
+            parts.append(f"git={e.git}")
+        parts.append("github=" + ("yes" if e.collects_github else "no"))
+        if e.stars:
+            parts.append("stars=yes")
+        if e.bots:
+            parts.append("bots=" + ",".join(e.bots))
+        if e.exclude:
+            parts.append("exclude=" + ",".join(e.exclude))
+        console.print("  ".join(parts), markup=False)
 
 
 @track_app.command("remove")

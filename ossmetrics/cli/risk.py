@@ -1,3 +1,140 @@
 """Commands: train, score, risk evaluate|explain."""
 
-from ossmetrics.cli._app import app  # noqa: F401
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import typer
+
+from ossmetrics.cli._app import app, console, err_console, open_store, risk_app
+from ossmetrics.errors import BadParameter
+
+DEVICE_HELP = "auto (CUDA when present, else CPU), cpu, or cuda (an error without a GPU)."
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise BadParameter(f"{option} '{value}' is not a date", "give it as YYYY-MM-DD") from None
+
+
+def _check_device(device: str) -> str:
+    from ossmetrics.risk.train import resolve_device
+
+    resolve_device(device)
+    return device
+
+
+@app.command("train")
+def train_cmd(
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    output: Path = typer.Option(
+        Path("risk_model.pt"), "--output", help="Where to write the trained model file."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same model)."),
+) -> None:
+    """Train the risk model on the store's own history (snapshots, labels, graph)."""
+    from ossmetrics.risk import train_from_store
+
+    _check_device(device)
+    con = open_store(read_only=True)
+    try:
+        s = train_from_store(con, output=output, device=device, seed=seed)
+    finally:
+        con.close()
+    console.print(
+        f"trained {s.model_version} on {s.n_snapshots} snapshots of {s.n_repos} repositories "
+        f"({s.n_dormant} dormant; key people from {s.key_source}) on {s.device}: "
+        f"data {s.dataset_seconds:.0f} s, training {s.train_seconds:.0f} s (best epoch {s.best_epoch}) "
+        f"-> {s.path}"
+    )
+    console.print(f"score with it: ossmetrics score --model {s.path}")
+
+
+@app.command("score")
+def score_cmd(
+    at: str | None = typer.Option(
+        None, "--at", help="Score as of this date (YYYY-MM-DD; default: the store's data end)."
+    ),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    model: Path | None = typer.Option(
+        None, "--model", help="Model file from `ossmetrics train` (default: the shipped model)."
+    ),
+) -> None:
+    """Score every project in the store and write risk_scores."""
+    from ossmetrics.risk import score_projects
+
+    as_of = _date(at, "--at")
+    _check_device(device)
+    con = open_store()
+    try:
+        df = score_projects(
+            con, as_of=as_of, device=device, model_path=str(model) if model else None
+        )
+    finally:
+        con.close()
+    df = df.sort_values("risk", ascending=False)
+    console.print(
+        f"scored {len(df)} projects as of {df.attrs.get('as_of')} with {df['model_version'].iloc[0]} "
+        f"in {df.attrs.get('seconds', 0):.1f} s"
+    )
+    console.print(f"{'risk':>5}  {'p_dormant':>9}  {'p_core_loss':>11}  repo")
+    for r in df.itertuples():
+        console.print(f"{r.risk:5.0f}  {r.p_dormant:9.2f}  {r.p_core_loss:11.2f}  {r.repo}")
+
+
+@risk_app.command("evaluate")
+def evaluate_cmd(
+    folds: int = typer.Option(5, "--folds", min=2, help="Repository-disjoint folds."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    card: Path = typer.Option(
+        Path("docs/model-card.md"), "--card", help="Where to write the model card."
+    ),
+    bootstrap: int = typer.Option(1000, "--bootstrap", min=50, help="Bootstrap resamples."),
+) -> None:
+    """Backtest the GNN and the baselines; print the table, write the model card."""
+    from ossmetrics.risk import evaluate_store
+
+    _check_device(device)
+    con = open_store(read_only=True)
+    try:
+        rep = evaluate_store(
+            con,
+            folds=folds,
+            device=device,
+            card_path=card,
+            n_boot=bootstrap,
+            progress=lambda m: err_console.print(m, markup=False),
+        )
+    finally:
+        con.close()
+    console.print(rep.markdown(), markup=False)
+    console.print(f"\nmodel card written to {card} ({rep.seconds:.0f} s)")
+
+
+@risk_app.command("explain")
+def explain_cmd(
+    repo: str = typer.Argument(..., help="OWNER/REPO"),
+    without: str | None = typer.Option(
+        None, "--without", help="Rescore as if this person (id, login, name or email) left."
+    ),
+    at: str | None = typer.Option(None, "--at", help="Date to explain (default: data end)."),
+    model: Path | None = typer.Option(None, "--model", help="Model file (default: shipped)."),
+) -> None:
+    """Top drivers of a project's risk, the people it leans on, and what-if a person left."""
+    from ossmetrics.risk import explain
+
+    as_of = _date(at, "--at")
+    con = open_store(read_only=True)
+    try:
+        ex = explain(
+            con, repo, without=without, as_of=as_of, model_path=str(model) if model else None
+        )
+    finally:
+        con.close()
+    for line in ex.lines():
+        console.print(line, markup=False)

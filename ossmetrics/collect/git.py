@@ -35,7 +35,8 @@ import json
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -248,11 +249,16 @@ def _run_log(
     progress: bool,
     total: int | None,
 ) -> None:
-    commits = iter_commits(g, tips, old_tips)
-    if not progress:
-        for c in commits:
-            stager.add(c)
-        return
+    # closing(): an exception or Ctrl-C here must stop the git process at once.
+    with closing(iter_commits(g, tips, old_tips)) as commits:
+        if not progress:
+            for c in commits:
+                stager.add(c)
+            return
+        _with_progress(commits, stager, total)
+
+
+def _with_progress(commits: Iterator[Commit], stager: _Stager, total: int | None) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -25,7 +25,7 @@ import os
 import re
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -417,7 +417,7 @@ def _stream(repo: GitRepo, args: Sequence[str], stdin: bytes) -> Iterator[Commit
 
 def iter_commits(
     repo: GitRepo, include: Sequence[str], exclude: Iterable[str] = ()
-) -> Iterator[Commit]:
+) -> Generator[Commit, None, None]:
     """Every commit reachable from ``include`` and not from ``exclude``, newest first.
 
     Missing blobs (partial clones) do not stop it: see the module docstring.

@@ -246,15 +246,29 @@ class _UnionFind:
                 self.parent[ra] = rb
 
 
-def merge_identities(con: duckdb.DuckDBPyConnection, *, extra_bots: Sequence[str] = ()) -> int:
-    """Recompute ``person_id`` of every identity and the ``people`` table; return #people."""
+def merge_identities(
+    con: duckdb.DuckDBPyConnection, *, extra_bots: Sequence[str] | None = None
+) -> int:
+    """Recompute ``person_id`` of every identity and the ``people`` table; return #people.
+
+    ``extra_bots`` defaults to the ``bots`` setting (``$OSSMETRICS_BOTS``), so a collector that
+    calls this without it does not unflag bots the user named.
+    """
     with transaction(con):
         return recompute_people(con, extra_bots=extra_bots)
 
 
-def recompute_people(con: duckdb.DuckDBPyConnection, *, extra_bots: Sequence[str] = ()) -> int:
+def recompute_people(
+    con: duckdb.DuckDBPyConnection, *, extra_bots: Sequence[str] | None = None
+) -> int:
     """``merge_identities`` without its own transaction (collectors call it inside theirs)."""
     import pyarrow as pa
+
+    if extra_bots is None:
+        from ossmetrics import config
+        from ossmetrics.collect.bots import parse_bot_list
+
+        extra_bots = parse_bot_list(config.resolve("bots"))
 
     rows = con.execute(
         """SELECT identity_id, identity_key, source, login, name, email, is_bot, person_id
@@ -472,7 +486,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, ref: str) -> list[tuple[int, str]]:
 
 
 def merge_override(
-    con: duckdb.DuckDBPyConnection, a: str, b: str, *, extra_bots: Sequence[str] = ()
+    con: duckdb.DuckDBPyConnection, a: str, b: str, *, extra_bots: Sequence[str] | None = None
 ) -> int:
     """Record that the identities ``a`` names belong to ``b``'s person; return that person."""
     src = _resolve(con, a)
@@ -492,7 +506,7 @@ def merge_override(
 
 
 def split_override(
-    con: duckdb.DuckDBPyConnection, a: str, *, extra_bots: Sequence[str] = ()
+    con: duckdb.DuckDBPyConnection, a: str, *, extra_bots: Sequence[str] | None = None
 ) -> list[int]:
     """Give each identity ``a`` names a person of its own; return their person ids."""
     src = _resolve(con, a)

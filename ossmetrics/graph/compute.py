@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ossmetrics.errors import GraphError
-from ossmetrics.graph.build import DEFAULT_WINDOW_DAYS
+from ossmetrics.graph.build import DEFAULT_WINDOW_DAYS, portfolio_edges
 from ossmetrics.graph.contributor_graph import ContributorGraph
 from ossmetrics.graph.truck_factor import TruckFactorResult, cut_timestamp, truck_factor
 from ossmetrics.store import transaction
@@ -255,12 +255,25 @@ def _one_repo(
     )
 
 
-def _portfolio(con: duckdb.DuckDBPyConnection, as_of: datetime | date | None, seed: int) -> int:
-    pg = ContributorGraph.portfolio(con, cut_timestamp(as_of))
-    pm = pg.person_measures(seed=seed)
+def _portfolio(con: duckdb.DuckDBPyConnection, as_of: datetime | date | None) -> int:
+    """Portfolio person measures straight from the edge list (49k people: NetworkX adds ~5 s).
+
+    Same values as ``ContributorGraph.portfolio(...).person_measures()``: degree = repos =
+    repositories contributed to, weighted_degree = commits across them.
+    """
+    e = portfolio_edges(con, cut_timestamp(as_of))
+    agg = e.groupby("person_id").agg(repos=("repo_id", "size"), commits=("commits", "sum"))
+    parts = []
+    for measure, col in (("degree", "repos"), ("repos", "repos"), ("weighted_degree", "commits")):
+        parts.append(
+            pd.DataFrame(
+                {"person_id": agg.index, "measure": measure, "value": agg[col].astype(float)}
+            )
+        )
+    pm = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     pm["graph"] = "portfolio"
     _write(con, None, stored_as_of(as_of), pm, [], ("portfolio",))
-    return pg.n_people
+    return len(agg)
 
 
 def compute_graphs(
@@ -331,7 +344,7 @@ def compute_graphs(
                 bar.advance(task)
             if portfolio:
                 bar.update(task, description="portfolio")
-                _portfolio(con, as_of, seed)
+                _portfolio(con, as_of)
                 bar.advance(task)
     else:
         for rid in ids:
@@ -347,5 +360,5 @@ def compute_graphs(
                 )
             )
         if portfolio:
-            _portfolio(con, as_of, seed)
+            _portfolio(con, as_of)
     return out

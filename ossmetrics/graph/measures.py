@@ -152,9 +152,10 @@ def pagerank(g: nx.Graph, *, weight: str = "weight") -> dict[object, float]:
 
 def core_numbers(g: nx.Graph) -> dict[object, int]:
     """k-core number of every node (the largest k such that it belongs to a k-core)."""
-    h = g.copy()
-    h.remove_edges_from(nx.selfloop_edges(h))
-    return dict(nx.core_number(h))
+    if nx.number_of_selfloops(g):
+        g = g.copy()
+        g.remove_edges_from(list(nx.selfloop_edges(g)))
+    return dict(nx.core_number(g))
 
 
 def communities(g: nx.Graph, *, seed: int = 42, weight: str = "weight") -> dict[object, int]:

@@ -235,12 +235,38 @@ def exclude_regex(patterns: Iterable[str]) -> str | None:
 
 
 def compile_exclude(patterns: Iterable[str]) -> Callable[[str], bool]:
-    """A predicate ``path -> excluded?`` for glob patterns (see ``DEFAULT_EXCLUDE``)."""
-    rx_text = exclude_regex(patterns)
-    if rx_text is None:
-        return lambda _path: False
-    rx = re.compile(rx_text)
-    return lambda path: rx.search(path) is not None
+    """A predicate ``path -> excluded?`` for glob patterns (see ``DEFAULT_EXCLUDE``).
+
+    Same semantics as ``exclude_regex``, but split into anchored regexes on the file name, on
+    each directory name and on the whole path: one unanchored alternation of ~50 patterns costs
+    ~80 µs a path in Python's ``re``, these a few µs.
+    """
+    names, dirs, full = [], [], []
+    for raw in patterns:
+        p = raw.strip().lstrip("/")
+        if not p:
+            continue
+        if "**" in p or "/" in p.rstrip("/"):
+            one = exclude_regex([p])
+            assert one is not None
+            full.append(one[4:])
+        elif p.endswith("/"):
+            dirs.append(_glob_to_regex(p[:-1]))
+        else:
+            names.append(_glob_to_regex(p))
+    name_rx = re.compile("(?:" + "|".join(names) + ")", re.IGNORECASE) if names else None
+    dir_rx = re.compile("(?:" + "|".join(dirs) + ")", re.IGNORECASE) if dirs else None
+    full_rx = re.compile("|".join(full), re.IGNORECASE) if full else None
+
+    def excluded(path: str) -> bool:
+        parts = path.split("/")
+        if name_rx is not None and name_rx.fullmatch(parts[-1]):
+            return True
+        if dir_rx is not None and any(dir_rx.fullmatch(d) for d in parts[:-1]):
+            return True
+        return full_rx is not None and full_rx.search(path) is not None
+
+    return excluded
 
 
 # ---------------------------------------------------------------------------------------------
@@ -472,7 +498,11 @@ class _Authorship:
 
 
 def _authorship(
-    h: _History, k: int, excluded: Callable[[str], bool], creator_exempt: bool
+    h: _History,
+    k: int,
+    excluded: Callable[[str], bool],
+    creator_exempt: bool,
+    excl_cache: dict[int, bool] | None = None,
 ) -> _Authorship:
     nf = h.n_files_total
     fid = h.fid[:k]
@@ -487,7 +517,8 @@ def _authorship(
         had_lines = np.bincount(fid, weights=h.added[:k], minlength=nf)[cand] > 0
         keep = ~h.binary[lr] & ~h.deletes[lr] & had_lines
         cand, lr = cand[keep], lr[keep]
-        excl_cache: dict[int, bool] = {}
+        if excl_cache is None:
+            excl_cache = {}
         mask = np.empty(len(cand), dtype=bool)
         for t, pi in enumerate(h.path_idx[lr].tolist()):
             e = excl_cache.get(pi)
@@ -592,9 +623,10 @@ def _result(
     creator_exempt: bool,
     bus: int | None,
     as_of: datetime | None,
+    excl_cache: dict[int, bool] | None = None,
 ) -> TruckFactorResult:
     humans = bool((h.person[:k] >= 0).any()) or bus is not None
-    a = _authorship(h, k, excluded, creator_exempt)
+    a = _authorship(h, k, excluded, creator_exempt, excl_cache)
     n_files = len(a.fids)
     if not humans:
         return TruckFactorResult(
@@ -681,6 +713,7 @@ def truck_factor_series(
     h = _load_history(con, repo_id, None)
     excluded = compile_exclude(DEFAULT_EXCLUDE if exclude is None else exclude)
     arr = con.execute(_COMMITS_SQL, {"repo": repo_id, "cut": None}).fetchnumpy()
+    cache: dict[int, bool] = {}  # path -> excluded, shared by every cut date
     cts = np.asarray(arr["ts"], dtype=np.int64)
     cperson = np.asarray(arr["person"], dtype=np.int64)
     out = []
@@ -694,7 +727,7 @@ def truck_factor_series(
         if kc:
             _, counts = np.unique(cperson[:kc], return_counts=True)
             bus = _bus_factor(counts)
-        out.append(_result(h, k, excluded, creator_exempt, bus, cut))
+        out.append(_result(h, k, excluded, creator_exempt, bus, cut, cache))
     return out
 
 

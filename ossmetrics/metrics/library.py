@@ -84,6 +84,12 @@ class Metric:
     source: str  # the whole file, for the digest
 
     @property
+    def summary(self) -> str:
+        """The description's first sentence (a sentence ends at '. ' before a capital)."""
+        first = re.split(r"(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", self.description, maxsplit=1)[0]
+        return first.rstrip(".") + "."
+
+    @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
 
@@ -372,8 +378,7 @@ def metrics_markdown(metrics: list[Metric]) -> str:
         "|---|---|",
     ]
     for m in metrics:
-        first = m.description.split(". ")[0].rstrip(".")
-        out.append(f"| [`{m.name}`](#{m.name}) | {first}. |")
+        out.append(f"| [`{m.name}`](#{m.name}) | {m.summary} |")
     for m in metrics:
         out += [
             "",

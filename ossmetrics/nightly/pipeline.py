@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -332,6 +333,11 @@ def run_nightly(
     result (and in ``runs``); ``NightlyResult.exit_code`` says how the run went.
     """
     t0 = time.perf_counter()
+    unknown = sorted(set(skip) - set(STAGES))
+    if unknown:
+        raise UsageError(f"unknown stage '{unknown[0]}' for --skip", f"stages: {', '.join(STAGES)}")
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}", "use --jobs 1 or more")
     cfg = Path(config_path)
     tracked = load_tracked(cfg)
     toml = config.load_toml(cfg)
@@ -340,11 +346,6 @@ def run_nightly(
             f"no repositories are tracked in {cfg}",
             "add one with `ossmetrics track add OWNER/REPO [--git PATH_OR_URL]`",
         )
-    unknown = sorted(set(skip) - set(STAGES))
-    if unknown:
-        raise UsageError(f"unknown stage '{unknown[0]}' for --skip", f"stages: {', '.join(STAGES)}")
-    if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, not {jobs}", "use --jobs 1 or more")
     out = Path(out_dir) if out_dir else Path(str(config.resolve("out", None, toml)))
     db = Path(db_path)
     with NightlyLock(lock_path_for(db)):
@@ -378,4 +379,5 @@ def run_nightly(
             run.log.finish(result.status, result.seconds)
             return result
         finally:
-            con.close()
+            with suppress(duckdb.Error):  # a full disk can fail the final checkpoint too
+                con.close()

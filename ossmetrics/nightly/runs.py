@@ -20,6 +20,10 @@ from ossmetrics.errors import NightlyError, OssmetricsError, RateLimited, StoreE
 
 __all__ = ["RunLog", "StageRecord", "describe_store_failure"]
 
+_STORE_HINT = (
+    "free disk space or fix the store's permissions, then run again; completed work is kept"
+)
+
 
 def describe_store_failure(exc: BaseException) -> str:
     """One plain line for a write the store refused (full disk, read-only file, ...)."""
@@ -64,9 +68,7 @@ class RunLog:
             self.con.execute(sql, params)
         except (duckdb.Error, OSError) as exc:
             raise StoreError(
-                f"cannot record the nightly run: {describe_store_failure(exc)}",
-                "free disk space or fix the store's permissions, then run again; "
-                "completed work is kept",
+                f"cannot record the nightly run: {describe_store_failure(exc)}", _STORE_HINT
             ) from None
 
     def start(self) -> int:
@@ -86,7 +88,7 @@ class RunLog:
             row = self.con.execute("SELECT nextval('run_id_seq')").fetchall()
         except duckdb.Error as exc:
             raise StoreError(
-                f"cannot start a run: {describe_store_failure(exc)}", "check the store"
+                f"cannot start a run: {describe_store_failure(exc)}", _STORE_HINT
             ) from None
         self.run_id = int(row[0][0])
         self._write(

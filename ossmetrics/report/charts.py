@@ -13,6 +13,7 @@ Design choices, for a funder who may print the page and may not see every colour
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -40,15 +41,18 @@ _CACHE: dict[str, Spec] = {}
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: timestamps as ISO dates, NaN as null."""
+    """JSON-ready rows: timestamps as ISO dates, NaN as null (pandas' C encoder does the work)."""
     out = df.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d")
-        elif out[col].dtype == object:
-            out[col] = out[col].map(lambda v: v.isoformat()[:10] if hasattr(v, "isoformat") else v)
-    out = out.astype(object).where(pd.notna(out), None)
-    return out.to_dict(orient="records")  # type: ignore[return-value]
+        elif (
+            out[col].dtype == object
+            and len(out)
+            and hasattr(out[col].dropna().iloc[0] if out[col].notna().any() else None, "isoformat")
+        ):
+            out[col] = out[col].map(lambda v: None if v is None else v.isoformat()[:10])
+    return json.loads(out.to_json(orient="records", date_format="iso"))  # type: ignore[no-any-return]
 
 
 def _skeleton(kind: str, build: Callable[[], alt.TopLevelMixin], description: str) -> Spec:

@@ -22,7 +22,14 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
-__all__ = ["RepoInfo", "activity_frames", "portfolio_activity", "reference_date", "select_repos"]
+__all__ = [
+    "RepoInfo",
+    "activity_frames",
+    "materialize_commits",
+    "portfolio_activity",
+    "reference_date",
+    "select_repos",
+]
 
 NON_BOT = """
     FROM commits c
@@ -55,10 +62,11 @@ class RepoInfo:
 def select_repos(con: duckdb.DuckDBPyConnection, repos: list[str] | None) -> list[RepoInfo]:
     """The repositories to report on: all in the store, or those named (raises if unknown)."""
     from ossmetrics.store import get_repo_id
+    from ossmetrics.store.repos import validate_repo_name
 
     ids: list[int] | None = None
     if repos:
-        ids = [get_repo_id(con, r) for r in repos]
+        ids = [get_repo_id(con, validate_repo_name(r)) for r in repos]
     rows = con.execute(
         """SELECT repo_id, full_name, url, description, language, license, stars, archived
            FROM repos WHERE $ids::INT[] IS NULL OR list_contains($ids::INT[], repo_id)
@@ -89,50 +97,50 @@ def reference_date(con: duckdb.DuckDBPyConnection, ids: list[int]) -> datetime:
     return pd.Timestamp(ts).tz_convert("UTC").normalize().to_pydatetime()
 
 
+def materialize_commits(con: duckdb.DuckDBPyConnection, ids: list[int]) -> None:
+    """TEMP table ``_report_commits`` (repo_id, ts, person_id, first_ts): non-bot commits of
+    ``ids`` with each author's first commit there. Read once; the activity queries share it
+    (a temp table also works on a read-only connection)."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _report_commits AS
+        WITH c AS (SELECT c.repo_id, c.committed_at AS ts, p.person_id {NON_BOT}),
+             f AS (SELECT repo_id, person_id, min(ts) AS first_ts FROM c GROUP BY ALL)
+        SELECT c.repo_id, c.ts, c.person_id, f.first_ts FROM c JOIN f USING (repo_id, person_id)""",
+        {"ids": ids},
+    )
+
+
 def activity_frames(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[str, pd.DataFrame]:
     """Monthly commits/contributors, quarterly new-vs-returning and newcomer cohorts, all repos.
 
     Returns frames keyed ``monthly`` (repo_id, month, commits, contributors, new_contributors),
     ``quarterly`` (repo_id, quarter, new, returning) and ``cohorts`` (repo_id, quarter,
-    newcomers, retained, complete).
+    newcomers, retained, complete). Needs ``materialize_commits`` first.
     """
-    p = {"ids": ids}
     monthly = con.execute(
-        f"""WITH c AS (SELECT c.repo_id, c.committed_at AS ts, p.person_id {NON_BOT}),
-            firsts AS (SELECT repo_id, person_id, min(ts) AS first_ts FROM c GROUP BY ALL)
-        SELECT c.repo_id, date_trunc('month', c.ts)::DATE AS month, count(*) AS commits,
-               count(DISTINCT c.person_id) AS contributors,
-               count(DISTINCT c.person_id) FILTER (
-                   WHERE date_trunc('month', f.first_ts) = date_trunc('month', c.ts))
-                   AS new_contributors
-        FROM c JOIN firsts f USING (repo_id, person_id)
-        GROUP BY ALL ORDER BY 1, 2""",
-        p,
+        """SELECT repo_id, date_trunc('month', ts)::DATE AS month, count(*) AS commits,
+               count(DISTINCT person_id) AS contributors,
+               count(DISTINCT person_id) FILTER (
+                   WHERE date_trunc('month', first_ts) = date_trunc('month', ts)) AS new_contributors
+        FROM _report_commits GROUP BY ALL ORDER BY 1, 2"""
     ).df()
     quarterly = con.execute(
-        f"""WITH c AS (SELECT DISTINCT c.repo_id, date_trunc('quarter', c.committed_at)::DATE AS q,
-                          p.person_id {NON_BOT}),
-            firsts AS (SELECT repo_id, person_id, min(q) AS fq FROM c GROUP BY ALL)
-        SELECT c.repo_id, c.q AS quarter,
-               count(*) FILTER (WHERE c.q = f.fq) AS new,
-               count(*) FILTER (WHERE c.q > f.fq) AS returning
-        FROM c JOIN firsts f USING (repo_id, person_id) GROUP BY ALL ORDER BY 1, 2""",
-        p,
+        """WITH q AS (SELECT DISTINCT repo_id, person_id, date_trunc('quarter', ts)::DATE AS quarter,
+                             date_trunc('quarter', first_ts)::DATE AS fq FROM _report_commits)
+        SELECT repo_id, quarter, count(*) FILTER (WHERE quarter = fq) AS new,
+               count(*) FILTER (WHERE quarter > fq) AS returning
+        FROM q GROUP BY ALL ORDER BY 1, 2"""
     ).df()
     cohorts = con.execute(
-        f"""WITH c AS (SELECT c.repo_id, c.committed_at AS ts, p.person_id {NON_BOT}),
-            firsts AS (SELECT repo_id, person_id, min(ts) AS first_ts FROM c GROUP BY ALL),
-            kept AS (
-                SELECT f.repo_id, f.person_id, f.first_ts,
-                       bool_or(c.ts >= f.first_ts + INTERVAL 30 DAY
-                               AND c.ts <= f.first_ts + INTERVAL 365 DAY) AS retained
-                FROM firsts f JOIN c USING (repo_id, person_id) GROUP BY ALL),
-            lim AS (SELECT max(ts) AS last_ts FROM c)
+        """WITH kept AS (SELECT repo_id, person_id, min(first_ts) AS first_ts,
+                            bool_or(ts >= first_ts + INTERVAL 30 DAY
+                                    AND ts <= first_ts + INTERVAL 365 DAY) AS retained
+                     FROM _report_commits GROUP BY ALL),
+            lim AS (SELECT max(ts) AS last_ts FROM _report_commits)
         SELECT repo_id, date_trunc('quarter', first_ts)::DATE AS quarter,
                count(*) AS newcomers, count(*) FILTER (WHERE retained) AS retained,
                max(first_ts) + INTERVAL 365 DAY <= any_value(lim.last_ts) AS complete
-        FROM kept, lim GROUP BY ALL ORDER BY 1, 2""",
-        p,
+        FROM kept, lim GROUP BY ALL ORDER BY 1, 2"""
     ).df()
     return {"monthly": monthly, "quarterly": quarterly, "cohorts": cohorts}
 
@@ -144,14 +152,12 @@ def portfolio_activity(
     y1 = ref - timedelta(days=365)
     y2 = ref - timedelta(days=730)
     return con.execute(
-        f"""WITH c AS (SELECT c.repo_id, c.committed_at AS ts, p.person_id {NON_BOT}),
-            firsts AS (SELECT repo_id, person_id, min(ts) AS first_ts FROM c GROUP BY ALL),
+        """WITH c AS (SELECT * FROM _report_commits),
             newcomers AS (
-                SELECT f.repo_id, f.person_id,
-                       bool_or(c.ts >= f.first_ts + INTERVAL 30 DAY
-                               AND c.ts <= f.first_ts + INTERVAL 365 DAY) AS retained
-                FROM firsts f JOIN c USING (repo_id, person_id)
-                WHERE f.first_ts > $y2 AND f.first_ts <= $y1 GROUP BY ALL)
+                SELECT repo_id, person_id,
+                       bool_or(ts >= first_ts + INTERVAL 30 DAY
+                               AND ts <= first_ts + INTERVAL 365 DAY) AS retained
+                FROM c WHERE first_ts > $y2 AND first_ts <= $y1 GROUP BY ALL)
         SELECT r.repo_id,
                count(*) FILTER (WHERE c.ts > $y1) AS commits_12m,
                count(*) FILTER (WHERE c.ts > $y2 AND c.ts <= $y1) AS commits_prev_12m,

@@ -7,7 +7,9 @@ command that fills it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -65,7 +67,7 @@ def last_runs(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
 
 
 def collection_status(
-    counts: pd.Series, syncs: pd.DataFrame, now: datetime, github: bool
+    counts: Mapping[str, Any], syncs: pd.DataFrame, now: datetime, github: bool
 ) -> list[dict[str, str]]:
     """Plain-words findings for one repo: each with a level (ok/missing/stale/failed) and a fix."""
     name = str(counts.get("full_name", "OWNER/REPO"))

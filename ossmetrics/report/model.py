@@ -93,11 +93,13 @@ class SiteData:
         sd = cls(repos=infos, ref=ref, now=pd.Timestamp.now(tz="UTC").to_pydatetime())
         if not ids:
             return sd
+        data.materialize_commits(con, ids)
         act = data.activity_frames(con, ids)
         sd.monthly = _by_repo(act["monthly"])
         sd.quarterly = _by_repo(act["quarterly"])
         sd.cohorts = _by_repo(act["cohorts"])
         sd.activity = data.portfolio_activity(con, ids, ref)
+        con.execute("DROP TABLE IF EXISTS _report_commits")
         sd.github = data_github.github_collected(con, ids)
         gh_ids = sorted(sd.github)
         if gh_ids:
@@ -158,7 +160,10 @@ class SiteData:
             kp = self.key_people.get(rid, [])
             load = self.measure(rid, "key_people_cross_load")
             if load is None and kp:
-                load = float(sum(len(self.elsewhere(rid, p)) for p in kp) / len(kp))
+                # the graph stage's definition: distinct other repositories any key person
+                # committed to in the year
+                elsewhere = [self.elsewhere(rid, p) for p in kp]
+                load = float(len({r for e in elsewhere for r in e["repo_id"]}))
             c12, cprev = int(a["contributors_12m"]), int(a["contributors_prev_12m"])
             trend = (c12 - cprev) / cprev if cprev else (None if not c12 else 1.0)
             newcomers = int(a["newcomers_prev_year"])

@@ -6,6 +6,7 @@ what a reader sees and what they can download are the same numbers.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,14 @@ PORTFOLIO_COLUMNS = [
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows for templates: NaN and NaT become None, so ``is none`` tests mean "no value"."""
-    return df.astype(object).where(pd.notna(df), None).to_dict(orient="records")  # type: ignore[return-value]
+    """Rows for templates: NaN and NaT become None, so ``is none`` tests mean "no value".
+
+    Timestamps become ISO text (the ``date`` filter reads both); pandas' C JSON encoder is
+    ~20x faster than ``where(notna)`` on object frames.
+    """
+    if df.empty:
+        return []
+    return json.loads(df.to_json(orient="records", date_format="iso"))  # type: ignore[no-any-return]
 
 
 def _common(sd: SiteData, depth: int) -> dict[str, Any]:
@@ -83,7 +90,7 @@ def _network(sd: SiteData, rid: int) -> tuple[pd.DataFrame, pd.DataFrame] | None
     for s, t, f in zip(edges["source"], edges["target"], edges["files"], strict=True):
         if g.has_node(int(s)) and g.has_node(int(t)):
             g.add_edge(int(s), int(t), weight=float(np.log1p(f)))
-    pos = nx.spring_layout(g, weight="weight", seed=7, iterations=80)
+    pos = nx.spring_layout(g, weight="weight", seed=7, iterations=50)
     out = nodes.copy()
     out["person_id"] = out["person_id"].astype(int)
     out["name"] = [sd.names.get(p, f"person {p}") for p in out["person_id"]]
@@ -106,7 +113,7 @@ def _network(sd: SiteData, rid: int) -> tuple[pd.DataFrame, pd.DataFrame] | None
 def _zero_fill(monthly: pd.DataFrame) -> pd.DataFrame:
     if monthly.empty:
         return monthly
-    m = monthly.copy()
+    m = monthly.drop(columns=["repo_id"], errors="ignore")
     m["month"] = pd.to_datetime(m["month"])
     full = pd.date_range(m["month"].min(), m["month"].max(), freq="MS")
     return m.set_index("month").reindex(full, fill_value=0).rename_axis("month").reset_index()
@@ -202,9 +209,9 @@ def project_page(
             ("contributors", "Active contributors per month"),
             ("new_contributors", "First-time contributors per month"),
         ):
+            days = monthly["month"].dt.strftime("%Y-%m-%d").tolist()
             series[label] = [
-                [d.strftime("%Y-%m-%d"), int(v)]
-                for d, v in zip(monthly["month"], monthly[col], strict=True)
+                list(x) for x in zip(days, monthly[col].astype(int).tolist(), strict=True)
             ]
     if resp is not None and not resp.empty:
         for col, label in (
@@ -230,21 +237,20 @@ def project_page(
         "repo": info.full_name,
         "reference_date": sd.ref,
         "headline": {k: row.get(k) for k in PORTFOLIO_COLUMNS},
-        "monthly": monthly,
-        "quarterly": q if q is not None else [],
-        "cohorts": co if co is not None else [],
-        "responsiveness": resp if resp is not None else None,
-        "releases": rel if not rel.empty else ([] if rid in sd.github else None),
-        "graph_measures": graph_rows[["as_of", "measure", "value"]]
+        "monthly": records(monthly),
+        "quarterly": records(q) if q is not None else [],
+        "cohorts": records(co) if co is not None else [],
+        "responsiveness": records(resp) if resp is not None else None,
+        "releases": records(rel) if not rel.empty else ([] if rid in sd.github else None),
+        "graph_measures": records(graph_rows[["as_of", "measure", "value"]])
         if graph_rows is not None
         else None,
         "key_people": keys,
         "risk": {**risk, "drivers": parse_drivers(risk.get("drivers"))} if risk else None,
         "what_if": whatifs,
-        "metric_history": hist,
+        "metric_history": records(hist),
     }
     stem.parent.mkdir(parents=True, exist_ok=True)
-    import json
 
     stem.with_suffix(".json").write_text(
         json.dumps(to_jsonable(bundle), indent=1, ensure_ascii=False), encoding="utf-8"
@@ -279,9 +285,10 @@ def health_page(sd: SiteData, site: Path) -> None:
     projects = []
     table = []
     gh_runs = sd.runs
+    counts_by_repo = {int(c["repo_id"]): c for c in records(sd.counts)}
     for info in sd.repos:
         rid = info.repo_id
-        counts = sd.counts[sd.counts["repo_id"] == rid].iloc[0]
+        counts = counts_by_repo[rid]
         syncs = sd.syncs.get(
             rid,
             pd.DataFrame(
@@ -293,7 +300,7 @@ def health_page(sd: SiteData, site: Path) -> None:
         projects.append(
             {
                 "info": info,
-                "counts": records(sd.counts[sd.counts["repo_id"] == rid])[0],
+                "counts": counts,
                 "syncs": records(syncs),
                 "runs": records(runs) if not runs.empty else [],
                 "findings": findings,

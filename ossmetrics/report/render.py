@@ -57,9 +57,21 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def _default(value: Any) -> Any:
+    converted = to_jsonable(value)
+    if converted is value:
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+    return converted
+
+
 def json_safe(value: Any) -> str:
     """JSON text that can sit inside an HTML ``<script>`` element without ending it."""
-    text = json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+    try:  # fast path: chart specs are plain JSON already
+        text = json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_default
+        )
+    except ValueError:  # a NaN somewhere: convert the whole value
+        text = json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
     for ch, esc in _ESCAPES.items():
         text = text.replace(ch, esc)
     return text
@@ -133,5 +145,6 @@ def write_table(df: pd.DataFrame, stem: Path) -> None:
     stem.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(stem.with_suffix(".csv"), index=False)
     stem.with_suffix(".json").write_text(
-        json.dumps(to_jsonable(df), ensure_ascii=False, indent=1), encoding="utf-8"
+        df.to_json(orient="records", date_format="iso", indent=1, force_ascii=False) or "[]",
+        encoding="utf-8",
     )

@@ -28,6 +28,7 @@ from ossmetrics.risk.snapshots import NONBOT_COMMITS_SQL, cut_of
 
 __all__ = [
     "FEATURES",
+    "register",
     "OTHER_PROJECT_FEATURES",
     "build_labels",
     "build_person_table",
@@ -75,6 +76,12 @@ OTHER_PROJECT_FEATURES: tuple[str, ...] = (
 )
 
 
+def register(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """``con.register`` that first finishes any half-read result (DuckDB 2.0 refuses otherwise)."""
+    con.execute("SELECT 1").fetchall()
+    con.register(name, table)
+
+
 def _register_snapshots(
     con: duckdb.DuckDBPyConnection, dates: Sequence[date], exclude_people: Sequence[int]
 ) -> None:
@@ -85,9 +92,9 @@ def _register_snapshots(
             "cut": pa.array([cut_of(d) for d in dates], pa.timestamp("us", tz="UTC")),
         }
     )
-    con.register("_rk_dates_arrow", snaps)
+    register(con, "_rk_dates_arrow", snaps)
     excl = pa.table({"person_id": pa.array(list(exclude_people), pa.int64())})
-    con.register("_rk_excl_arrow", excl)
+    register(con, "_rk_excl_arrow", excl)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rk_c AS
             SELECT * FROM ({NONBOT_COMMITS_SQL}) x
@@ -139,7 +146,7 @@ def _register_keys(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame | None) ->
             "person_id": pa.array(keys["person_id"].astype("int64").to_numpy()),
         }
     )
-    con.register("_rk_keys_arrow", tbl)
+    register(con, "_rk_keys_arrow", tbl)
     con.execute("CREATE OR REPLACE TEMP TABLE _rk_keys AS SELECT * FROM _rk_keys_arrow")
 
 
@@ -163,6 +170,7 @@ agg AS (
            max(n12) AS top1_n12,
            sum(n12 * n12) AS sumsq12,
            count(*) FILTER (WHERE n12 > 0 AND coalesce(cum_before, 0) * 2 < tot12) AS bus12_raw,
+           count(*) FILTER (WHERE n12 > 0 AND coalesce(cum_before, 0) < 0.51 * tot12) AS dep51_raw,
            coalesce(sum(lines12), 0) AS lines12,
            min(days_since) AS days_since_last_24m,
            any_value(CASE WHEN rnk = 1 THEN date_diff('day', first_ts, cut) / 365.25 END) AS top1_tenure_years,
@@ -203,7 +211,7 @@ SELECT s.repo_id, r.full_name AS repo, s.as_of,
        coalesce(a.aprev, 0) AS authors_prev_12m, coalesce(m.authors_90d, 0) AS authors_90d,
        coalesce(a.newcomers12, 0) AS newcomers_12m, coalesce(a.retained, 0) AS retained,
        coalesce(a.top1_n12, 0) AS top1_commits_12m, coalesce(a.sumsq12, 0) AS sumsq12,
-       coalesce(a.bus12_raw, 0) AS bus_factor_12m, coalesce(a.lines12, 0) AS lines_12m,
+       coalesce(a.bus12_raw, 0) AS bus_factor_12m, coalesce(a.dep51_raw, 0) AS dependency_51_12m, coalesce(a.lines12, 0) AS lines_12m,
        coalesce(m.months12, 0) AS months_active,
        date_diff('day', l.last_ts, s.cut) AS days_since_last,
        date_diff('day', s.first_ts, s.cut) / 365.25 AS age_years,

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ossmetrics.risk.features import OTHER_PROJECT_FEATURES
+from ossmetrics.risk.features import OTHER_PROJECT_FEATURES, register
 
 __all__ = [
     "CONTRIBUTOR_FEATURES",
@@ -142,7 +142,7 @@ def build_graphs(
             "person_id": pa.array(own["person_id"].astype("int64").to_numpy()),
         }
     )
-    con.register("_rk_sel_arrow", sel)
+    register(con, "_rk_sel_arrow", sel)
     con.execute("CREATE OR REPLACE TEMP TABLE _rk_sel AS SELECT * FROM _rk_sel_arrow")
     edges = con.execute(_COEDIT_SQL).df()
     edges["as_of"] = pd.to_datetime(edges["as_of"]).dt.date

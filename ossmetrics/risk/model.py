@@ -24,21 +24,50 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-__all__ = ["RiskBatch", "RiskGNN", "mean_aggregate", "normalised_csr"]
+__all__ = ["RiskBatch", "RiskGNN", "mean_aggregate", "normalised_csr", "normalised_csr_pair"]
+
+
+def _csr(rows: Tensor, cols: Tensor, vals: Tensor, n_rows: int, n_cols: int) -> Tensor:
+    order = torch.argsort(rows * (n_cols + 1) + cols)
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    crow = torch.zeros(n_rows + 1, dtype=torch.int64, device=rows.device)
+    crow[1:] = torch.cumsum(torch.bincount(rows, minlength=n_rows), 0)
+    return torch.sparse_csr_tensor(crow, cols, vals, size=(n_rows, n_cols), check_invariants=False)
+
+
+def _row_normalised(index: Tensor, weight: Tensor, num_targets: int) -> Tensor:
+    deg = weight.new_zeros(num_targets).index_add_(0, index[1], weight)
+    return weight / deg.clamp(min=1e-9)[index[1]]
 
 
 def normalised_csr(index: Tensor, weight: Tensor, num_targets: int, num_sources: int) -> Tensor:
-    """Sparse CSR ``[num_targets, num_sources]``: edge ``index[0] -> index[1]``, rows sum to 1."""
-    tgt, srcs = index[1], index[0]
-    deg = weight.new_zeros(num_targets).index_add_(0, tgt, weight)
-    w = weight / deg.clamp(min=1e-9)[tgt] if len(weight) else weight
-    order = torch.argsort(tgt * (num_sources + 1) + srcs)
-    tgt, srcs, w = tgt[order], srcs[order], w[order]
-    crow = torch.zeros(num_targets + 1, dtype=torch.int64, device=index.device)
-    crow[1:] = torch.cumsum(torch.bincount(tgt, minlength=num_targets), 0)
-    return torch.sparse_csr_tensor(
-        crow, srcs, w, size=(num_targets, num_sources), check_invariants=False
+    """Sparse CSR ``[num_targets, num_sources]`` of edges ``index[0] -> index[1]``; rows sum to 1."""
+    w = _row_normalised(index, weight, num_targets)
+    return _csr(index[1], index[0], w, num_targets, num_sources)
+
+
+def normalised_csr_pair(
+    index: Tensor, weight: Tensor, num_targets: int, num_sources: int
+) -> tuple[Tensor, Tensor]:
+    """``normalised_csr`` and its transpose (built once; the backward pass multiplies by it)."""
+    w = _row_normalised(index, weight, num_targets)
+    return (
+        _csr(index[1], index[0], w, num_targets, num_sources),
+        _csr(index[0], index[1], w, num_sources, num_targets),
     )
+
+
+class _SparseMatmul(torch.autograd.Function):
+    """``adj @ x`` whose backward uses a precomputed ``adj.T`` (no sort per step)."""
+
+    @staticmethod
+    def forward(ctx, adj: Tensor, adj_t: Tensor, x: Tensor) -> Tensor:  # type: ignore[override]
+        ctx.adj_t = adj_t
+        return adj @ x
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[None, None, Tensor]:  # type: ignore[override]
+        return None, None, ctx.adj_t @ grad
 
 
 @dataclass
@@ -55,7 +84,9 @@ class RiskBatch:
     work_index: Tensor  # [2, W] contributor -> other project
     work_weight: Tensor  # [W]
     collab_adj: Tensor | None = None  # sparse CSR [N, N], rows normalised (built by ``prepare``)
+    collab_adj_t: Tensor | None = None  # its transpose, for the backward pass
     work_adj: Tensor | None = None  # sparse CSR [N, M]
+    work_adj_t: Tensor | None = None
 
     def to(self, device: torch.device | str) -> RiskBatch:
         moved = {k: (v.to(device) if v is not None else None) for k, v in self.__dict__.items()}
@@ -64,9 +95,12 @@ class RiskBatch:
     def prepare(self) -> RiskBatch:
         """Build the row-normalised CSR adjacencies once, so every forward pass reuses them."""
         n = self.x_contributor.shape[0]
-        self.collab_adj = normalised_csr(self.collab_index, self.collab_weight, n, n)
-        self.work_adj = normalised_csr(
-            self.work_index, self.work_weight, n, self.x_other.shape[0]
+        m = self.x_other.shape[0]
+        self.collab_adj, self.collab_adj_t = normalised_csr_pair(
+            self.collab_index, self.collab_weight, n, n
+        )
+        self.work_adj, self.work_adj_t = normalised_csr_pair(
+            self.work_index, self.work_weight, n, m
         )
         return self
 
@@ -82,12 +116,15 @@ def mean_aggregate(
     num_targets: int,
     impl: str = "csr",
     adj: Tensor | None = None,
+    adj_t: Tensor | None = None,
 ) -> Tensor:
     """Weighted mean of ``src[index[0]]`` into rows ``index[1]`` (empty rows stay 0)."""
     if index.shape[1] == 0:
         return src.new_zeros((num_targets, src.shape[1]))
     if impl == "csr":
-        return (adj if adj is not None else normalised_csr(index, weight, num_targets, src.shape[0])) @ src
+        if adj is None or adj_t is None:
+            adj, adj_t = normalised_csr_pair(index, weight, num_targets, src.shape[0])
+        return _SparseMatmul.apply(adj, adj_t, src)
     tgt, srcs = index[1], index[0]
     deg = src.new_zeros(num_targets).index_add_(0, tgt, weight)
     w = weight / deg.clamp(min=1e-9)[tgt]
@@ -168,10 +205,10 @@ class RiskGNN(nn.Module):
             self.self_lins, self.collab_lins, self.work_lins, strict=True
         ):
             m_collab = mean_aggregate(
-                hc, batch.collab_index, batch.collab_weight, n, self.aggr_impl, batch.collab_adj
+                hc, batch.collab_index, batch.collab_weight, n, self.aggr_impl, batch.collab_adj, batch.collab_adj_t
             )
             m_work = mean_aggregate(
-                ho, batch.work_index, batch.work_weight, n, self.aggr_impl, batch.work_adj
+                ho, batch.work_index, batch.work_weight, n, self.aggr_impl, batch.work_adj, batch.work_adj_t
             )
             hc = torch.relu(lin_self(hc) + lin_collab(m_collab) + lin_work(m_work))
         idx = batch.contributor_batch

@@ -230,7 +230,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path: Path) -> None:
     clean = connect(tmp_path / "clean.duckdb")
     broken = connect(tmp_path / "broken.duckdb")
     try:
-        with FakeGitHub(REPO, issues=230, pr_every=4, stars=30, commits=5) as gh:
+        with FakeGitHub(REPO, issues=210, pr_every=6, stars=30, commits=5) as gh:
             run(clean, gh, stars=True)
             # 1. Ctrl-C after the second issues page
             with pytest.raises(KeyboardInterrupt):
@@ -256,7 +256,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path: Path) -> None:
             gh.rate_remaining = gh.rate_limit
             gh.clear_log()
             run(broken, gh, stars=True)
-            assert gh.count(r"/pulls/\d+/reviews$") == 57 - 25  # resumed after the batch
+            assert gh.count(r"/pulls/\d+/reviews$") == 35 - 25  # resumed after the batch
         assert snapshot(broken) == snapshot(clean)
     finally:
         clean.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 
 import pytest
@@ -12,6 +13,7 @@ from ossmetrics.graph.truck_factor import (
     compile_exclude,
     cut_timestamp,
     doa,
+    exclude_regex,
     truck_factor,
     truck_factor_series,
 )
@@ -142,6 +144,30 @@ def test_exclude_pattern_semantics():
     assert ex("src/gen/x.py") and not ex("src/gen/sub/x.py") and not ex("lib/src/gen/x.py")
     assert ex("a/fixtures/b/c.json")
     assert not ex("src/main.py")
+    # the Python predicate and the SQL (RE2) regex agree
+    rx = re.compile(exclude_regex([*DEFAULT_EXCLUDE, "src/gen/*.py", "**/fixtures/**"]))
+    both = compile_exclude([*DEFAULT_EXCLUDE, "src/gen/*.py", "**/fixtures/**"])
+    for path in (
+        "docs/a.py",
+        "a/Docs/b.c",
+        "README.md",
+        "x/yarn.lock",
+        "lib/app.min.js",
+        "src/gen/x.py",
+        "fixtures/a.json",
+        "a/fixtures/b",
+        "src/main.py",
+        "vendored",
+        "distance.py",
+        "a/dist/b.js",
+        "LICENSE",
+        "license.txt",
+        "src/licenses.py",
+        "node_modules/x",
+        "x_pb2.py",
+        "go.sum",
+    ):
+        assert both(path) == (rx.search(path) is not None), path
 
 
 def test_merged_aliases_count_as_one_person(con):

@@ -205,3 +205,11 @@ def test_library_cache_notices_changes(tmp_path):
     write(lib, "tiny2", GOOD.replace("-- name: tiny", "-- name: tiny2"))
     assert sorted(load_library(lib)) == ["tiny", "tiny2"]
     assert queries_dir().is_dir()
+
+
+def test_docs_metrics_md_is_up_to_date():
+    """docs/metrics.md is generated; regenerate with `ossmetrics metrics list --markdown`."""
+    from ossmetrics.metrics import metrics_markdown
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+    assert docs.read_text(encoding="utf-8") == metrics_markdown(list_metrics())

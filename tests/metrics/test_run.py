@@ -88,7 +88,9 @@ def test_writes_are_refused_before_anything_runs(con, sql):
 
 
 def test_writes_with_allow_write(con):
-    run_metric(con, "INSERT INTO repos (full_name) VALUES ($n)", params={"n": "a/b"}, allow_write=True)
+    run_metric(
+        con, "INSERT INTO repos (full_name) VALUES ($n)", params={"n": "a/b"}, allow_write=True
+    )
     assert con.execute("SELECT full_name FROM repos").fetchall() == [("a/b",)]
 
 

@@ -1,0 +1,197 @@
+"""Why a project scores as it does, and what-if a person left.
+
+Two kinds of reasons, both from the model itself:
+
+* **drivers**: integrated-gradient attributions of the dormant logit over the project's
+  features, turned into sentences of fact (``words``);
+* **people**: occlusion on the graph — each of the project's most active contributors is
+  removed from the snapshot graph (node and edges) and the change in ``p_dormant`` recorded,
+  so the people the score leans on come first.
+
+``without=PERSON`` is the full what-if: that person's commits are removed from the store's
+history everywhere (their contributor–project and collaboration edges vanish, the project's
+features are recomputed without them, they stop being a key person) and the project is scored
+again at the same date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import numpy as np
+
+from ossmetrics.errors import BadParameter, RiskError
+from ossmetrics.risk.batching import collate
+from ossmetrics.risk.dataset import build_scoring_set
+from ossmetrics.risk.features import FEATURES
+from ossmetrics.risk.modelfile import load_model
+from ossmetrics.risk.score import attributions, calibrated, default_as_of, risk_index
+from ossmetrics.risk.words import describe_feature
+from ossmetrics.store import get_repo_id
+
+__all__ = ["Driver", "Explanation", "Influence", "explain", "resolve_person"]
+
+
+@dataclass
+class Driver:
+    feature: str
+    effect: float
+    text: str
+
+
+@dataclass
+class Influence:
+    person_id: int
+    name: str
+    share_12m: float
+    other_projects: int
+    delta_p_dormant: float  # p_dormant without this person's node minus p_dormant
+
+
+@dataclass
+class Explanation:
+    repo: str
+    as_of: date
+    model_version: str
+    p_dormant: float
+    p_core_loss: float
+    risk: float
+    drivers: list[Driver] = field(default_factory=list)
+    people: list[Influence] = field(default_factory=list)
+    without: str | None = None
+    without_p_dormant: float | None = None
+    without_p_core_loss: float | None = None
+    without_risk: float | None = None
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{self.repo} as of {self.as_of}: risk {self.risk:.0f}/100 "
+            f"(p_dormant {self.p_dormant:.2f}, p_core_loss {self.p_core_loss:.2f}; model {self.model_version})",
+            "Top drivers:",
+            *[f"  - {d.text}" for d in self.drivers],
+        ]
+        if self.people:
+            out.append("Contributors the score leans on (change in p_dormant if removed from the graph):")
+            for p in self.people:
+                extra = f", also in {p.other_projects} other tracked project(s)" if p.other_projects else ""
+                out.append(
+                    f"  - {p.name}: {p.share_12m:.0%} of last year's commits{extra}; {p.delta_p_dormant:+.2f}"
+                )
+        if self.without is not None and self.without_risk is not None:
+            out.append(
+                f"Without {self.without}: risk {self.without_risk:.0f}/100 "
+                f"(p_dormant {self.without_p_dormant:.2f}, p_core_loss {self.without_p_core_loss:.2f}; "
+                f"{self.without_risk - self.risk:+.0f} points)"
+            )
+        return out
+
+
+def _person_names(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = con.execute(
+        "SELECT person_id, coalesce(github_login, display_name, primary_email, person_id::VARCHAR) FROM people WHERE list_contains(?, person_id)",
+        [ids],
+    ).fetchall()
+    return {int(a): str(b) for a, b in rows}
+
+
+def resolve_person(con: duckdb.DuckDBPyConnection, who: str) -> int:
+    """A person by id, GitHub login, display name or email (any of their identities)."""
+    w = who.strip()
+    rows = con.execute(
+        """SELECT DISTINCT p.person_id FROM people p LEFT JOIN identities i ON i.person_id = p.person_id
+           WHERE p.person_id::VARCHAR = ? OR lower(p.github_login) = lower(?) OR lower(p.display_name) = lower(?)
+              OR lower(p.primary_email) = lower(?) OR lower(i.login) = lower(?) OR lower(i.email) = lower(?)
+              OR lower(i.name) = lower(?)""",
+        [w] * 7,
+    ).fetchall()
+    if not rows:
+        raise BadParameter(
+            f"no person '{who}' in the store",
+            "give a person id, GitHub login, name or email as shown by `ossmetrics risk explain`",
+        )
+    if len(rows) > 1:
+        raise BadParameter(
+            f"'{who}' matches {len(rows)} people", "give the person id shown by `ossmetrics risk explain`"
+        )
+    return int(rows[0][0])
+
+
+def explain(
+    con: duckdb.DuckDBPyConnection,
+    repo: str,
+    *,
+    without: str | None = None,
+    as_of: date | None = None,
+    model_path: str | None = None,
+    top: int = 5,
+) -> Explanation:
+    """Scores, top drivers and influential contributors of ``repo`` (and the what-if)."""
+    lm = load_model(model_path)
+    repo_id = get_repo_id(con, repo)
+    d = as_of or default_as_of(con)
+    ds = build_scoring_set(con, d, repo_ids=[repo_id])
+    if len(ds) == 0:
+        raise RiskError(f"{repo} has no commits on or before {d}", "pick a later --at date")
+    logits, attr = attributions(lm, ds, steps=32)
+    p = calibrated(lm, logits)
+    row = ds.rows.iloc[0]
+    order = np.argsort(-np.abs(attr[0]))
+    drivers: list[Driver] = []
+    seen: set[str] = set()
+    for j in order:
+        text = describe_feature(FEATURES[j], row, float(attr[0, j]))
+        if text not in seen:
+            seen.add(text)
+            drivers.append(Driver(FEATURES[j], float(attr[0, j]), text))
+        if len(drivers) == top:
+            break
+    g = ds.graphs[0]
+    x = ds.rows[list(FEATURES)].to_numpy(np.float32)
+    cand = list(range(min(top, len(g.person_ids))))
+    influences: list[Influence] = []
+    if cand:
+        graphs = [g.without(int(g.person_ids[i])) for i in cand]
+        batch = collate(np.repeat(x, len(cand), axis=0), graphs, lm.norm)
+        import torch
+
+        with torch.no_grad():
+            pl = calibrated(lm, lm.model.eval()(batch).numpy())
+        names = _person_names(con, [int(g.person_ids[i]) for i in cand])
+        for k, i in enumerate(cand):
+            pid = int(g.person_ids[i])
+            influences.append(
+                Influence(
+                    pid,
+                    f"{names.get(pid, str(pid))} (id {pid})",
+                    float(g.x_contributor[i, 3]),
+                    round(float(np.expm1(g.x_contributor[i, 6]))),
+                    float(pl[k, 0] - p[0, 0]),
+                )
+            )
+        influences.sort(key=lambda f: -abs(f.delta_p_dormant))
+    ex = Explanation(
+        repo=str(row["repo"]),
+        as_of=d,
+        model_version=lm.version,
+        p_dormant=float(p[0, 0]),
+        p_core_loss=float(p[0, 1]),
+        risk=float(risk_index(p)[0]),
+        drivers=drivers,
+        people=influences,
+    )
+    if without:
+        pid = resolve_person(con, without)
+        ds2 = build_scoring_set(con, d, repo_ids=[repo_id], exclude_people=[pid])
+        if len(ds2):
+            logits2, _ = attributions(lm, ds2, steps=1)
+            p2 = calibrated(lm, logits2)
+            ex.without_p_dormant, ex.without_p_core_loss = float(p2[0, 0]), float(p2[0, 1])
+            ex.without_risk = float(risk_index(p2)[0])
+        else:  # the person made every commit: nothing is left
+            ex.without_p_dormant, ex.without_p_core_loss, ex.without_risk = 1.0, 1.0, 100.0
+        ex.without = _person_names(con, [pid]).get(pid, str(pid))
+    return ex

@@ -1,0 +1,122 @@
+"""Snapshots, labels and features on a hand-built store (counts worked out in tiny.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from ossmetrics.errors import InsufficientHistory
+from ossmetrics.risk.dataset import build_dataset, build_scoring_set
+from ossmetrics.risk.features import FEATURES
+from ossmetrics.risk.snapshots import add_months, repo_data_ends, snapshot_grid
+from tests.risk.tiny import TinyStore, monthly, standard_store
+
+
+def test_add_months_clamps_and_grid_is_anchored_at_the_end() -> None:
+    assert add_months(date(2024, 8, 31), -6) == date(2024, 2, 29)
+    assert add_months(date(2024, 1, 15), 12) == date(2025, 1, 15)
+    grid = snapshot_grid(date(2022, 12, 15), date(2019, 1, 10))
+    assert grid == [
+        date(2019, 6, 15),
+        date(2019, 12, 15),
+        date(2020, 6, 15),
+        date(2020, 12, 15),
+        date(2021, 6, 15),
+        date(2021, 12, 15),
+    ]
+
+
+def _row(df: pd.DataFrame, repo: str, d: date) -> pd.Series:
+    hit = df[(df["repo"] == repo) & (df["as_of"] == d)]
+    assert len(hit) == 1, (repo, d)
+    return hit.iloc[0]
+
+
+def test_labels_and_features_by_hand(con) -> None:
+    standard_store(con)
+    ends = repo_data_ends(con)
+    assert ends.global_end == date(2022, 12, 15) and ends.truncated == {}
+    ds = build_dataset(con)
+    r = _row(ds.rows, "acme/fading", date(2020, 12, 15))
+    # alice 2/month in 2020 (24), bob on the 20th from 2019-12 to 2020-06 (7)
+    assert r["commits_12m"] == 31
+    assert r["commits_prev_12m"] == 35  # alice 24 + bob 2019-01..2019-11 (11)
+    assert r["top1_share"] == pytest.approx(24 / 31)
+    assert r["top1_other_projects"] == 1  # alice also works on acme/side
+    assert r["authors_12m"] == 2 and r["bus_factor_12m"] == 1
+    assert r["commits_next_12m"] == 0 and r["dormant"] == 1.0
+    s = _row(ds.rows, "acme/steady", date(2020, 12, 15))
+    assert s["commits_12m"] == 36  # carol 24 + dave 12; the bot's 12 are not counted
+    assert s["dormant"] == 0.0 and s["top1_other_projects"] == 0
+    # the last labelled date is the data end minus 12 months; fading is not eligible after 2021-06
+    assert max(ds.rows["as_of"]) == date(2021, 12, 15)
+    assert set(ds.rows[ds.rows["repo"] == "acme/fading"]["as_of"]) == {
+        date(2019, 6, 15),
+        date(2019, 12, 15),
+        date(2020, 6, 15),
+        date(2020, 12, 15),
+        date(2021, 6, 15),
+    }
+    # graph of fading at 2020-12-15: alice and bob, no shared file, alice's other project
+    g = ds.graphs[int(ds.rows.index[(ds.rows["repo"] == "acme/fading") & (ds.rows["as_of"] == date(2020, 12, 15))][0])]
+    assert len(g.person_ids) == 2 and g.collab_index.shape == (2, 0)
+    assert g.x_other.shape == (1, 5) and g.work_index.shape == (2, 1)
+    # steady: carol and dave share lib/main.c -> one edge each way
+    gs = ds.graphs[int(ds.rows.index[(ds.rows["repo"] == "acme/steady") & (ds.rows["as_of"] == date(2020, 12, 15))][0])]
+    assert gs.collab_index.shape == (2, 2)
+
+
+def test_core_loss_label_uses_key_people(con) -> None:
+    standard_store(con)
+    ds = build_dataset(con)
+    r = _row(ds.rows, "acme/fading", date(2020, 12, 15))
+    assert r["n_keys"] >= 1 and r["core_loss"] == 1.0  # nobody commits after
+    s = _row(ds.rows, "acme/steady", date(2020, 12, 15))
+    assert s["core_loss"] == 0.0
+
+
+def test_no_look_ahead_future_commits_change_nothing(con) -> None:
+    t = standard_store(con)
+    d = date(2020, 12, 15)
+    before = build_scoring_set(con, d).rows.set_index("repo")[list(FEATURES)]
+    # a burst of commits from the day after T onwards, in every project, by a new person
+    t.person("eve")
+    for repo in ("acme/fading", "acme/steady", "acme/side"):
+        t.commits(repo, "eve", [date(2020, 12, 16), *monthly(date(2021, 1, 1), 20, 3)], "src/core.py")
+    after = build_scoring_set(con, d).rows.set_index("repo")[list(FEATURES)]
+    pd.testing.assert_frame_equal(before, after)
+    # and the label does see them
+    r = _row(build_dataset(con).rows, "acme/fading", d)
+    assert r["commits_next_12m"] == 37 and r["dormant"] == 0.0
+
+
+def test_too_little_history_says_what_is_missing(con) -> None:
+    t = TinyStore(con)
+    t.person("solo")
+    t.commits("solo/young", "solo", monthly(date(2024, 1, 1), 6, 3))
+    with pytest.raises(InsufficientHistory) as e:
+        build_dataset(con)
+    msg = e.value.one_line()
+    assert "12 months of history after T" in msg and "shipped model" in msg
+
+
+def test_empty_store_is_insufficient(con) -> None:
+    with pytest.raises(InsufficientHistory, match="no non-bot commits"):
+        build_dataset(con)
+
+
+def test_truncated_snapshot_gets_its_own_data_end(con) -> None:
+    t = TinyStore(con)
+    t.person("busy")
+    t.person("other")
+    # busy: 100 commits in the 90 days before 2022-03-31, then the snapshot ends
+    days = [add_months(date(2022, 1, 1), 0) + pd.Timedelta(days=k % 89).to_pytimedelta() for k in range(100)]
+    t.commits("acme/busy", "busy", days)
+    t.commits("acme/calm", "other", monthly(date(2020, 1, 1), 36))
+    ends = repo_data_ends(con)
+    assert ends.global_end == date(2022, 12, 10)
+    busy = con.execute("SELECT repo_id FROM repos WHERE full_name = 'acme/busy'").fetchone()[0]
+    assert ends.truncated == {busy: max(days)}
+    assert ends.for_repo(busy) == max(days)
