@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -56,6 +57,7 @@ NEWEST = textwrap.dedent("""
     from ossmetrics.collect import git as g
     from ossmetrics.collect.gitlog import iter_commits, open_repository
     repo = open_repository(sys.argv[2])
+    g._warm_up_arrow()  # as collect_git does: the pyarrow import overlaps git's work
     con = connect(sys.argv[1])
     with transaction(con):
         rid = ensure_repo(con, "bench/newest")
@@ -88,10 +90,16 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def floor(path: str) -> tuple[float, int]:
-    """Seconds of pure git log over HEAD's history (output discarded); commits seen."""
+def cpu_children() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def floor(path: str) -> tuple[float, float, int]:
+    """Wall and CPU seconds of pure git log over HEAD's history (output discarded); commits."""
     repo = open_repository(path)
     t0 = time.perf_counter()
+    c0 = cpu_children()
     args = [*LOG_FLAGS, "HEAD"]
     stdin: bytes | None = None
     order: list[str] | None = None
@@ -112,27 +120,30 @@ def floor(path: str) -> tuple[float, int]:
         while chunk := proc.stdout.read(1 << 20):
             n += chunk.count(b"\x1e")
         if proc.wait() == 0:
-            return time.perf_counter() - t0, offset + n
+            return time.perf_counter() - t0, cpu_children() - c0, offset + n
         # died on a missing blob: skip the commit it was on, log the rest as the collector does
         if order is None:
             order = repo.rev_list(["HEAD"])
         offset += max(n - 1, 0) + 1
         rest = order[offset:]
         if not rest:
-            return time.perf_counter() - t0, offset
+            return time.perf_counter() - t0, cpu_children() - c0, offset
         args = [*LOG_FLAGS, "--no-walk=unsorted", "--stdin"]
         stdin = ("\n".join(rest) + "\n").encode()
 
 
-def run_child(code: str, *args: str, python: str = sys.executable) -> tuple[float, dict]:
+def run_child(code: str, *args: str, python: str = sys.executable) -> tuple[float, float, dict]:
+    """Wall and CPU seconds (the child and the git processes it waited for) and its JSON."""
     t0 = time.perf_counter()
+    c0 = cpu_children()
     out = subprocess.run(
         [python, "-c", code, *args], capture_output=True, text=True, env=child_env(), check=False
     )
     dt = time.perf_counter() - t0
+    cpu = cpu_children() - c0
     if out.returncode != 0:
         raise SystemExit(f"benchmark child failed: {out.stderr.strip().splitlines()[-1:]}")
-    return dt, json.loads(out.stdout.strip().splitlines()[-1])
+    return dt, cpu, json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -143,39 +154,46 @@ def main() -> None:
     ap.add_argument("--newest", type=int, default=2000)
     a = ap.parse_args()
     path = str(Path(a.path).resolve())
-    floors, ours, rss, git_rss = [], [], [], []
+    floors, ours, cpu_ratios, rss, git_rss = [], [], [], [], []
     result: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench_git_") as tmp:
         for i in range(a.runs):
-            f, n_floor = floor(path)
+            f, f_cpu, n_floor = floor(path)
             db = str(Path(tmp) / f"run{i}.duckdb")
-            t, result = run_child(COLLECT, db, path)
+            t, t_cpu, result = run_child(COLLECT, db, path)
             floors.append(f)
             ours.append(t)
+            cpu_ratios.append(t_cpu / f_cpu)
             rss.append(result["rss_mb"])
             git_rss.append(result["git_rss_mb"])
             print(
-                f"run {i + 1}: git log floor {f:.2f} s ({n_floor:,} commits), "
-                f"collect_git {t:.2f} s (library {result['lib_seconds']:.2f} s), "
-                f"ratio {t / f:.2f}"
+                f"run {i + 1}: git log floor {f:.2f} s wall / {f_cpu:.2f} s cpu "
+                f"({n_floor:,} commits); collect_git {t:.2f} s wall / {t_cpu:.2f} s cpu "
+                f"(library {result['lib_seconds']:.2f} s); ratio {t / f:.2f} wall, "
+                f"{t_cpu / f_cpu:.2f} cpu"
             )
-        rerun_t, rerun = run_child(COLLECT, db, path)
+        rerun_t, _, rerun = run_child(COLLECT, db, path)
         assert rerun["unchanged"], rerun
         pd_fig = ""
         if a.pydriller:
             shas = ",".join(open_repository(path).rev_list(["HEAD"], f"--max-count={a.newest}"))
             db2 = str(Path(tmp) / "newest.duckdb")
-            t_new, new = run_child(NEWEST, db2, path, str(a.newest))
+            t_new, c_new, new = run_child(NEWEST, db2, path, str(a.newest))
             os.environ["GIT_DIR"] = path  # GitPython needs it for a bare mirror without config
-            t_pd, pd = run_child(PYDRILLER, path, shas, python=a.pydriller)
+            t_pd, c_pd, pd = run_child(PYDRILLER, path, shas, python=a.pydriller)
             print(
-                f"newest {new['commits']:,} commits: collect_git {t_new:.2f} s "
-                f"({new['files']:,} file rows), PyDriller {t_pd:.2f} s ({pd['files']:,} file rows), "
-                f"PyDriller/ours {t_pd / t_new:.1f}x"
+                f"newest {new['commits']:,} commits: collect_git {t_new:.2f} s wall / "
+                f"{c_new:.2f} s cpu ({new['files']:,} file rows); PyDriller {t_pd:.2f} s wall / "
+                f"{c_pd:.2f} s cpu ({pd['files']:,} file rows); PyDriller/ours "
+                f"{t_pd / t_new:.1f}x wall, {c_pd / c_new:.1f}x cpu"
             )
+            per_commit = (t_pd / pd["commits"]) / (statistics.median(ours) / result["commits"])
+            print(f"PyDriller s/commit (newest) / ours s/commit (full history): {per_commit:.1f}x")
             pd_fig = (
                 f" newest={new['commits']} newest_seconds={t_new:.2f} "
-                f"pydriller_seconds={t_pd:.2f} speedup_vs_pydriller={t_pd / t_new:.1f}"
+                f"pydriller_seconds={t_pd:.2f} speedup_vs_pydriller={t_pd / t_new:.1f} "
+                f"speedup_vs_pydriller_cpu={c_pd / c_new:.1f} "
+                f"speedup_vs_pydriller_per_commit={per_commit:.1f}"
             )
     sec = statistics.median(ours)
     fl = statistics.median(floors)
@@ -184,7 +202,8 @@ def main() -> None:
     print(f"commits: {commits:,}  file rows: {files:,}")
     print(f"collect_git: {sec:.2f} s ({commits / sec:,.0f} commits/s), git log floor {fl:.2f} s")
     print(
-        f"ratio vs git log: {ratio:.2f}x   peak RSS: python {max(rss):.0f} MB, git {max(git_rss):.0f} MB"
+        f"ratio vs git log: {ratio:.2f}x wall, {statistics.median(cpu_ratios):.2f}x cpu   "
+        f"peak RSS: python {max(rss):.0f} MB, git {max(git_rss):.0f} MB"
     )
     print(
         f"unchanged re-run: {rerun['lib_seconds']:.3f} s in the library, {rerun_t:.2f} s whole process"
@@ -192,6 +211,7 @@ def main() -> None:
     print(
         f"commits={commits} file_rows={files} seconds={sec:.2f} floor_seconds={fl:.2f} "
         f"commits_per_s={commits / sec:.0f} ratio_vs_git_log={ratio:.2f} "
+        f"cpu_ratio_vs_git_log={statistics.median(cpu_ratios):.2f} "
         f"peak_rss_mb={max(rss):.0f} rerun_seconds={rerun['lib_seconds']:.3f}"
         f" rerun_process_seconds={rerun_t:.2f}{pd_fig}"
     )

@@ -14,6 +14,8 @@ and releases sized like a busy project is added so they do real work too.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import tempfile
 import time
@@ -67,6 +69,35 @@ def add_github(con, per_repo: int) -> int:
     return int(row[0]) if row else 0
 
 
+def top_operators(con, sql: str, params: dict, n: int = 8) -> list[tuple[float, str, int, str]]:
+    """The n slowest operators of one profiled run (DuckDB's JSON profile), with their table."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        con.execute("PRAGMA enable_profiling = 'json'")
+        con.execute(f"PRAGMA profiling_output = '{f.name}'")
+        con.execute(sql, params).fetchall()
+        con.execute("PRAGMA disable_profiling")
+        prof = json.loads(Path(f.name).read_text())
+    ops: list[tuple[float, str, int, str]] = []
+
+    def walk(node: dict, parent: str) -> None:
+        info = node.get("extra_info") or {}
+        where = info.get("Table") or info.get("CTE Name") or ""
+        ops.append(
+            (
+                float(node.get("timing", 0)),
+                node.get("name", "?"),
+                int(node.get("intermediate_rows", 0)),
+                where,
+            )
+        )
+        for child in node.get("children", []):
+            walk(child, where)
+
+    for node in prof.get("operator", []):
+        walk(node, "")
+    return sorted(ops, reverse=True)[:n]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-github", action="store_true", help="skip the synthetic GitHub history")
@@ -74,6 +105,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         con = connect(Path(tmp) / "bench.duckdb")
+        con.execute("SET enable_progress_bar = false")
         t = time.perf_counter()
         repos = load_corpus(con)
         load_s = time.perf_counter() - t
@@ -97,6 +129,7 @@ def main() -> None:
             f"install: full {t_full:.3f} s ({res.installed} metrics), up-to-date check {t_noop * 1000:.1f} ms"
         )
         metrics = list_metrics()
+        cpu0 = time.process_time()
         times: dict[str, float] = {}
         rows: dict[str, int] = {}
         for m in metrics:
@@ -105,6 +138,7 @@ def main() -> None:
             df = run_metric(con, m.name, params=params)
             times[m.name] = time.perf_counter() - t
             rows[m.name] = len(df)
+        cpu_first = time.process_time() - cpu0
         warm: dict[str, float] = {}
         for m in metrics:
             params = {"as_of": AS_OF} if m.param("as_of") else {}
@@ -117,12 +151,11 @@ def main() -> None:
         slowest = max(warm, key=lambda k: warm[k])
         m = next(x for x in metrics if x.name == slowest)
         given = {"repo", "as_of"} if m.param("as_of") else {"repo"}
-        plan = con.execute(
-            "EXPLAIN ANALYZE " + m.sql(given),
-            {"repo": None, **({"as_of": AS_OF} if m.param("as_of") else {})},
-        ).fetchall()
-        print(f"\nEXPLAIN ANALYZE {slowest}:")
-        print(plan[0][1])
+        print(f"\nEXPLAIN ANALYZE {slowest}: the most expensive operators")
+        for seconds, op, rows_out, where in top_operators(
+            con, m.sql(given), {"repo": None, **({"as_of": AS_OF} if m.param("as_of") else {})}
+        ):
+            print(f"  {seconds:7.3f} s  {op:22s} {rows_out:>9,} rows  {where}")
         # macro path must cost the same as the direct path
         t = time.perf_counter()
         con.execute(f"FROM {slowest}(NULL)").fetchall()
@@ -132,7 +165,8 @@ def main() -> None:
             f"metrics={len(metrics)} repos={repos} total_seconds={total:.2f} "
             f"warm_total_seconds={sum(warm.values()):.2f} slowest={slowest} "
             f"slowest_seconds={warm[slowest]:.3f} macro_slowest_seconds={macro_s:.3f} "
-            f"install_seconds={t_full:.3f} install_noop_ms={t_noop * 1000:.1f}"
+            f"install_seconds={t_full:.3f} install_noop_ms={t_noop * 1000:.1f} "
+            f"cpu_seconds={cpu_first:.2f} load_avg={os.getloadavg()[0]:.1f}"
         )
         con.close()
 

@@ -32,15 +32,17 @@ r AS (
     SELECT repo_id, full_name FROM repos
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
-c AS (  -- non-merge, non-bot commits up to as_of
-    SELECT c.repo_id, i.person_id, nullif(trim(p.organization), '') AS org,
-           make_timestamp(epoch_us(c.committed_at)) AS ts
+c_all AS (  -- the one scan of commits: non-bot commits up to as_of, merges flagged
+    SELECT c.repo_id, i.person_id, nullif(trim(p.organization), '') AS org, c.committed_at,
+           make_timestamp(epoch_us(c.committed_at)) AS ts, coalesce(c.n_parents, 1) > 1 AS is_merge
     FROM commits c
     JOIN r ON r.repo_id = c.repo_id
     JOIN identities i ON i.identity_id = c.author_identity
     JOIN people p ON p.person_id = i.person_id
-    WHERE coalesce(c.n_parents, 1) <= 1 AND NOT (p.is_bot OR i.is_bot)
-      AND c.committed_at <= $as_of
+    WHERE NOT (p.is_bot OR i.is_bot) AND c.committed_at <= $as_of
+),
+c AS (  -- non-merge, non-bot commits up to as_of
+    SELECT repo_id, person_id, org, ts FROM c_all WHERE NOT is_merge
 ),
 per AS (  -- per person: window commits, first commit, inactive flags
     SELECT c.repo_id, c.person_id, min(c.ts) AS first_ts,
@@ -101,13 +103,7 @@ ret AS (
     GROUP BY k.repo_id
 ),
 last_commit AS (  -- any non-bot commit, merges included
-    SELECT c.repo_id, max(c.committed_at) AS last_at
-    FROM commits c
-    JOIN r ON r.repo_id = c.repo_id
-    JOIN identities i ON i.identity_id = c.author_identity
-    JOIN people p ON p.person_id = i.person_id
-    WHERE NOT (p.is_bot OR i.is_bot) AND c.committed_at <= $as_of
-    GROUP BY c.repo_id
+    SELECT repo_id, max(committed_at) AS last_at FROM c_all GROUP BY repo_id
 ),
 rel AS (
     SELECT rl.repo_id, max(rl.published_at) AS last_at,
@@ -117,27 +113,36 @@ rel AS (
       AND NOT coalesce(rl.draft, false) AND NOT coalesce(rl.prerelease, false)
     GROUP BY rl.repo_id
 ),
-it AS (  -- issues and pull requests not opened by bots
+it_all AS (  -- the one scan of issues: every issue and pull request, bot authors flagged
     SELECT i.repo_id, i.number, i.is_pull, i.created_at, i.closed_at, i.merged_at, i.state,
-           ai.person_id AS author_person, lower(i.author_login) AS author_login
+           ai.person_id AS author_person, lower(i.author_login) AS author_login,
+           coalesce(ap.is_bot OR ai.is_bot, false)
+               OR coalesce(ends_with(lower(i.author_login), '[bot]'), false) AS by_bot
     FROM issues i
     JOIN r ON r.repo_id = i.repo_id
     LEFT JOIN identities ai ON ai.identity_id = i.author_identity
     LEFT JOIN people ap ON ap.person_id = ai.person_id
-    WHERE NOT coalesce(ap.is_bot OR ai.is_bot, false)
-      AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
 ),
-cm AS (  -- non-bot comments, reviews and review comments by someone other than the item's author
-    SELECT it.repo_id, it.number, cm.kind, cm.created_at
-    FROM it
-    JOIN comments cm ON cm.repo_id = it.repo_id AND cm.issue_number = it.number
+it AS (  -- issues and pull requests not opened by bots
+    SELECT * FROM it_all WHERE NOT by_bot
+),
+cm_all AS (  -- the one scan of comments: non-bot comments up to as_of on any item
+    SELECT it_all.repo_id, it_all.number, it_all.by_bot AS on_bot_item, cm.kind, cm.created_at,
+           cm.created_at >= it_all.created_at AS after_open,
+           coalesce(cm.review_state, '') = 'PENDING' AS pending,
+           upper(cm.author_association) IN ('OWNER', 'MEMBER', 'COLLABORATOR') AS by_maintainer,
+           coalesce(ci.person_id = it_all.author_person, lower(cm.author_login) = it_all.author_login, false) AS by_author
+    FROM it_all
+    JOIN comments cm ON cm.repo_id = it_all.repo_id AND cm.issue_number = it_all.number
     LEFT JOIN identities ci ON ci.identity_id = cm.author_identity
     LEFT JOIN people cp ON cp.person_id = ci.person_id
-    WHERE cm.created_at >= it.created_at AND cm.created_at <= $as_of
-      AND coalesce(cm.review_state, '') <> 'PENDING'
+    WHERE cm.created_at <= $as_of
       AND NOT coalesce(cp.is_bot OR ci.is_bot, false)
       AND NOT coalesce(ends_with(lower(cm.author_login), '[bot]'), false)
-      AND NOT coalesce(ci.person_id = it.author_person, lower(cm.author_login) = it.author_login, false)
+),
+cm AS (  -- responses: by someone other than the author, on items not opened by bots
+    SELECT repo_id, number, kind, created_at FROM cm_all
+    WHERE NOT on_bot_item AND after_open AND NOT pending AND NOT by_author
 ),
 first_resp AS (
     SELECT repo_id, number, min(created_at) AS first_at FROM cm GROUP BY repo_id, number
@@ -147,19 +152,8 @@ reviewed AS (
     WHERE cm.kind = 'review' AND cm.created_at <= it.merged_at
 ),
 maint AS (  -- as in days_since: items opened by bots count, the item author's own comments do not
-    SELECT cm.repo_id, max(cm.created_at) AS last_at
-    FROM comments cm
-    JOIN r ON r.repo_id = cm.repo_id
-    JOIN issues i ON i.repo_id = cm.repo_id AND i.number = cm.issue_number
-    LEFT JOIN identities ci ON ci.identity_id = cm.author_identity
-    LEFT JOIN people cp ON cp.person_id = ci.person_id
-    LEFT JOIN identities ai ON ai.identity_id = i.author_identity
-    WHERE cm.created_at <= $as_of
-      AND upper(cm.author_association) IN ('OWNER', 'MEMBER', 'COLLABORATOR')
-      AND NOT coalesce(cp.is_bot OR ci.is_bot, false)
-      AND NOT coalesce(ends_with(lower(cm.author_login), '[bot]'), false)
-      AND NOT coalesce(ci.person_id = ai.person_id, lower(cm.author_login) = lower(i.author_login), false)
-    GROUP BY cm.repo_id
+    SELECT repo_id, max(created_at) AS last_at FROM cm_all
+    WHERE by_maintainer AND NOT by_author GROUP BY repo_id
 ),
 gh AS (
     SELECT it.repo_id,
@@ -186,7 +180,7 @@ gh AS (
     GROUP BY it.repo_id
 ),
 has_gh AS (
-    SELECT DISTINCT i.repo_id FROM issues i JOIN r ON r.repo_id = i.repo_id
+    SELECT DISTINCT repo_id FROM it_all
 )
 SELECT r.full_name AS repo, r.repo_id, a.tz AS as_of,
        CAST(coalesce(conc.commits, 0) AS BIGINT) AS commits_12m,

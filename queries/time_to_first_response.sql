@@ -45,11 +45,13 @@ h AS (
            CAST(date_trunc('month', make_timestamp(epoch_us(it.created_at))) AS DATE) AS month,
            (epoch(resp.first_at) - epoch(it.created_at)) / 3600.0 AS hours
     FROM it LEFT JOIN resp ON resp.repo_id = it.repo_id AND resp.number = it.number
+),
+agg AS (
+    SELECT repo_id, item_type, month, count(*) AS items, count(hours) AS responded,
+           quantile_cont(hours, [0.5, 0.9]) AS q  -- one sort for both quantiles
+    FROM h GROUP BY repo_id, item_type, month
 )
-SELECT r.full_name AS repo, h.item_type, h.month,
-       count(*) AS items, count(h.hours) AS responded,
-       quantile_cont(h.hours, 0.5) AS median_hours,
-       quantile_cont(h.hours, 0.9) AS p90_hours
-FROM h JOIN r ON r.repo_id = h.repo_id
-GROUP BY r.full_name, h.item_type, h.month
-ORDER BY repo, h.item_type, h.month
+SELECT r.full_name AS repo, agg.item_type, agg.month, agg.items, agg.responded,
+       agg.q[1] AS median_hours, agg.q[2] AS p90_hours
+FROM agg JOIN r ON r.repo_id = agg.repo_id
+ORDER BY repo, agg.item_type, agg.month

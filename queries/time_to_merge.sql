@@ -22,11 +22,14 @@ it AS (
     WHERE i.is_pull AND i.merged_at IS NOT NULL AND i.created_at IS NOT NULL
       AND NOT coalesce(ap.is_bot OR ai.is_bot, false)
       AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
+),
+agg AS (
+    SELECT repo_id, month, count(*) AS merged,
+           quantile_cont(hours, [0.5, 0.9]) AS q  -- one sort for both quantiles
+    FROM it
+    WHERE $since IS NULL OR month >= date_trunc('month', $since)
+    GROUP BY repo_id, month
 )
-SELECT r.full_name AS repo, it.month, count(*) AS merged,
-       quantile_cont(it.hours, 0.5) AS median_hours,
-       quantile_cont(it.hours, 0.9) AS p90_hours
-FROM it JOIN r ON r.repo_id = it.repo_id
-WHERE $since IS NULL OR it.month >= date_trunc('month', $since)
-GROUP BY r.full_name, it.month
-ORDER BY repo, it.month
+SELECT r.full_name AS repo, agg.month, agg.merged, agg.q[1] AS median_hours, agg.q[2] AS p90_hours
+FROM agg JOIN r ON r.repo_id = agg.repo_id
+ORDER BY repo, agg.month

@@ -23,9 +23,11 @@ Fault kinds for ``fail(pattern, kind, times=1, **kw)``: ``status`` (``status=``,
 ``secondary`` (403 with ``Retry-After: retry_after``, or the message only if ``retry_after``
 is None; ``status=429`` works too), ``primary`` (the budget runs out until ``reset_in`` seconds
 from now: 403 with remaining 0), ``accepted`` (202), ``malformed`` (200 with broken JSON),
-``disconnect`` (half a body, then the connection closes). ``rename("old/name")`` makes
+``disconnect`` (half a body, then the connection closes), ``delay`` (answer normally after
+``seconds=``; the server keeps serving other requests meanwhile). ``rename("old/name")`` makes
 ``/repos/old/name`` answer 301 to ``/repositories/{id}``; ``token="…"`` makes any other
-``Authorization`` a 401. ``requests`` records every request (method, path, query, headers).
+``Authorization`` a 401; ``prefix="/api/v3"`` serves under a path, as GitHub Enterprise does
+(``url`` then ends with it). ``requests`` records every request (method, path, query, headers).
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ class FakeGitHub:
         rate_limit: int = 5000,
         repo_id: int = 4242,
         is_fork: bool = False,
+        prefix: str = "",
     ) -> None:
         self.full_name = full_name
         self.repo_id = repo_id
@@ -159,7 +162,8 @@ class FakeGitHub:
         self._srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._srv.daemon_threads = True
         self._srv.fake = self  # type: ignore[attr-defined]
-        self.url = f"http://127.0.0.1:{self._srv.server_address[1]}"
+        self.prefix = prefix.rstrip("/")  # e.g. "/api/v3", as GitHub Enterprise serves it
+        self.url = f"http://127.0.0.1:{self._srv.server_address[1]}{self.prefix}"
         self._thread: threading.Thread | None = None
         self._generate(
             issues,
@@ -480,10 +484,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         fake = self.fake
         parsed = urllib.parse.urlparse(self.path)
+        if fake.prefix:
+            if not parsed.path.startswith(fake.prefix + "/"):
+                return self._send(404, b'{"message": "Not Found"}')
+            parsed = parsed._replace(path=parsed.path[len(fake.prefix) :])
         query = dict(urllib.parse.parse_qsl(parsed.query))
         headers = {k.lower(): v for k, v in self.headers.items()}
         with fake._lock:
-            fake.requests.append(Recorded("GET", parsed.path, query, headers))
+            fake.requests.append(Recorded("GET", self.path.split("?")[0], query, headers))
             if fake.token is not None and headers.get("authorization") != f"token {fake.token}":
                 return self._json(
                     401,
@@ -500,7 +508,11 @@ class _Handler(BaseHTTPRequestHandler):
                 fault = None
             if fault:
                 fault.times -= 1
-                return self._fault(fault)
+                if fault.kind != "delay":
+                    return self._fault(fault)
+        if fault:  # "delay": a slow answer; other requests are served meanwhile
+            time.sleep(fault.kw.get("seconds", 1.0))
+        with fake._lock:
             if parsed.path == "/rate_limit":
                 return self._json(200, {"resources": {}, "rate": {}})
             sub = self._repo_sub(parsed.path)

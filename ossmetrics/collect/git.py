@@ -170,13 +170,23 @@ def collect_git(
             total = len(g.rev_list([*tips, *("^" + t for t in old_tips)]))
         stager = _Stager(con, rid)
         _run_log(g, tips, old_tips, stager, progress, total)
-        stager.finish()
+        new_identities = stager.finish()
         from ossmetrics.collect.identities import recompute_people, store_mailmap
 
-        store_mailmap(con, rid, mailmap)
-        recompute_people(con, extra_bots=bots)
+        mailmap_changed = store_mailmap(con, rid, mailmap)
+        # Re-merging every identity in the store costs ~1 s per 50k identities: skip it when
+        # nothing that decides a merge changed (the usual nightly increment by known authors).
+        unmerged = con.execute("SELECT count(*) FROM identities WHERE person_id IS NULL").fetchone()
+        if (
+            new_identities
+            or mailmap_changed
+            or (unmerged and unmerged[0])
+            or cursor is None
+            or cursor.get("bots") != list(bots)
+        ):
+            recompute_people(con, extra_bots=bots)
         count = _stored_count(con, rid)
-        new_cursor = json.dumps({"mode": mode, "tips": tips, "commits": count})
+        new_cursor = json.dumps({"mode": mode, "tips": tips, "commits": count, "bots": list(bots)})
         con.execute(
             """INSERT OR REPLACE INTO sync_state
                (repo_id, source, endpoint, cursor, last_success_at, last_error, updated_at)
@@ -419,12 +429,12 @@ class _Stager:
         finally:
             self.con.unregister("_git_commits_batch")
 
-    def finish(self) -> None:
-        """Create the identities the new commits name, then insert the commits."""
+    def finish(self) -> int:
+        """Create the identities the new commits name, insert the commits; → new identities."""
         self._flush_files()
         self._flush_commits()
         con = self.con
-        con.execute("""
+        inserted = con.execute("""
             INSERT INTO identities (identity_id, identity_key, source, name, email, first_seen_at)
             SELECT nextval('identity_id_seq'), key, 'git', name, email, first_seen FROM (
                 SELECT key, min(name) AS name, min(email) AS email,
@@ -435,7 +445,7 @@ class _Stager:
                       SELECT 'git:' || lower(ce) || chr(31) || cn, cn, ce, cts FROM _git_stage) u
                 WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.identity_key = u.key)
                 GROUP BY key
-                ORDER BY first_seen NULLS LAST, key)""")
+                ORDER BY first_seen NULLS LAST, key)""").fetchone()
         con.execute(
             """
             INSERT INTO commits (repo_id, sha, author_identity, committer_identity, authored_at,
@@ -453,3 +463,4 @@ class _Stager:
             [self.repo_id],
         )
         con.execute("DROP TABLE _git_stage")
+        return int(inserted[0]) if inserted else 0

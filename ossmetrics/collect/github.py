@@ -25,6 +25,7 @@ sends only conditional requests, each answered ``304`` at no rate-limit cost.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import urllib.parse
@@ -166,8 +167,7 @@ def collect_github(
         if isinstance(progress, ProgressHook)
         else (_PrintHook() if progress else ProgressHook())
     )
-    pol = policy or RetryPolicy()
-    pol.max_wait = float(max_wait)
+    pol = dataclasses.replace(policy or RetryPolicy(), max_wait=float(max_wait))
     client = GitHubClient(
         token=token, api_url=api_url, policy=pol, on_wait=hook.wait, repo=requested
     )
@@ -191,9 +191,14 @@ def collect_github(
             steps.append(("commits", _sync_commits))
         if stars:
             steps.append(("stargazers", _sync_stars))
-        for name, step in steps:
-            hook.endpoint(name)
-            _guarded(ctx, name, step)
+        try:
+            for name, step in steps:
+                hook.endpoint(name)
+                _guarded(ctx, name, step)
+        except Exception:
+            # the pages written so far stay; their people must exist even if this run stops
+            finish_identities(con)
+            raise
         finish_identities(con)
     finally:
         client.close()

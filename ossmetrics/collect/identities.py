@@ -205,14 +205,21 @@ def parse_mailmap(text: bytes | str | None) -> list[tuple[str | None, str | None
     return rows
 
 
-def store_mailmap(con: duckdb.DuckDBPyConnection, repo_id: int, text: bytes | None) -> None:
-    """Replace the repository's stored ``.mailmap`` rows (none when it has no mailmap)."""
+def store_mailmap(con: duckdb.DuckDBPyConnection, repo_id: int, text: bytes | None) -> bool:
+    """Replace the repository's stored ``.mailmap`` rows; → whether they changed."""
     import pyarrow as pa
 
-    con.execute("DELETE FROM git_mailmap WHERE repo_id = ?", [repo_id])
     rows = parse_mailmap(text)
+    old = con.execute(
+        """SELECT proper_name, proper_email, commit_name, commit_email FROM git_mailmap
+           WHERE repo_id = ? ORDER BY rowid""",
+        [repo_id],
+    ).fetchall()
+    if [tuple(r) for r in old] == rows:
+        return False
+    con.execute("DELETE FROM git_mailmap WHERE repo_id = ?", [repo_id])
     if not rows:
-        return
+        return True
     cols = list(zip(*rows, strict=True))
     tbl = pa.table(
         {k: pa.array(v, pa.string()) for k, v in zip(("pn", "pe", "cn", "ce"), cols, strict=True)}
@@ -224,6 +231,7 @@ def store_mailmap(con: duckdb.DuckDBPyConnection, repo_id: int, text: bytes | No
         )
     finally:
         con.unregister("_mailmap_rows")
+    return True
 
 
 class _UnionFind:

@@ -11,9 +11,9 @@ Reads commits, files, identities (and GitHub comments when present) from the sto
 - ``compute_graphs``: everything for a set of repositories, stored.
 """
 
+from ossmetrics.graph import truck_factor  # the module: ossmetrics.graph.truck_factor.truck_factor
 from ossmetrics.graph.compute import GraphSummary, compute_graphs
 from ossmetrics.graph.contributor_graph import GRAPH_KINDS, ContributorGraph
-from ossmetrics.graph import truck_factor  # the module: ossmetrics.graph.truck_factor.truck_factor
 from ossmetrics.graph.truck_factor import DEFAULT_EXCLUDE, TruckFactorResult, truck_factor_series
 
 __all__ = [

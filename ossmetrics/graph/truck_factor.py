@@ -44,17 +44,26 @@ non-merge, non-bot commits up to the cut date, the fewest people whose commits r
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from ossmetrics.graph.history import (
+    DELETE_SHARE,
+    FileHistory,
+    cut_timestamp,
+    epoch_us,
+    load_history,
+)
+from ossmetrics.graph.paths import DEFAULT_EXCLUDE, compile_exclude, exclude_regex
+
 __all__ = [
     "DEFAULT_EXCLUDE",
+    "DELETE_SHARE",
     "DOA_AUTHOR_MIN",
     "TruckFactorResult",
     "authorship_pairs",
@@ -71,67 +80,19 @@ __all__ = [
 DOA_AUTHOR_MIN = 3.293
 #: Threshold on normalised DOA.
 DOA_NORM_MIN = 0.75
-#: A change that adds no line and removes at least this share of the file's estimated lines
-#: (its running added - deleted count, inflated by parallel branches) is taken for a deletion.
-#: Calibrated on pallets/flask, whose files at HEAD are known (docs/graph.md).
-DELETE_SHARE = 0.5
 
-#: Paths that are not source code anyone must know: documentation, vendored and third-party
-#: code, generated files, lock files, minified bundles. Glob patterns, case-insensitive:
-#: ``dir/`` matches a directory anywhere in the path, a pattern with ``/`` inside matches the
-#: whole path, anything else matches the file name. ``*`` stays within one path component.
-DEFAULT_EXCLUDE: tuple[str, ...] = (
-    # documentation
-    "docs/",
-    "doc/",
-    "documentation/",
-    "*.md",
-    "*.markdown",
-    "*.rst",
-    "*.txt",
-    "*.adoc",
-    "*.asciidoc",
-    "license",
-    "license.*",
-    "licence",
-    "copying",
-    "authors",
-    "contributors",
-    "changelog*",
-    "changes",
-    "changes.*",
-    "history.*",
-    "news",
-    "news.*",
-    # vendored / third-party
-    "vendor/",
-    "vendors/",
-    "vendored/",
-    "third_party/",
-    "third-party/",
-    "thirdparty/",
-    "3rdparty/",
-    "node_modules/",
-    "bower_components/",
-    # generated and built
-    "dist/",
-    "generated/",
-    "*.min.js",
-    "*.min.css",
-    "*.map",
-    "*_pb2.py",
-    "*_pb2_grpc.py",
-    "*.pb.go",
-    "*.pb.cc",
-    "*.pb.h",
-    "*.generated.*",
-    # lock files
-    "*.lock",
-    "package-lock.json",
-    "npm-shrinkwrap.json",
-    "pnpm-lock.yaml",
-    "go.sum",
-)
+
+#: Non-merge, non-bot commits with their person: the CHAOSS bus factor's input.
+_COMMITS_SQL = """
+SELECT epoch_us(c.committed_at) AS ts, p.person_id AS person
+FROM commits c
+JOIN identities i ON i.identity_id = c.author_identity
+JOIN people p ON p.person_id = i.person_id
+WHERE c.repo_id = $repo AND NOT p.is_bot AND NOT i.is_bot
+  AND coalesce(c.n_parents, 1) < 2
+  AND ($cut::TIMESTAMPTZ IS NULL OR c.committed_at <= $cut::TIMESTAMPTZ)
+ORDER BY c.committed_at
+"""
 
 
 @dataclass
@@ -171,315 +132,6 @@ def doa(fa: int | bool, dl: int, ac: int) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# cut dates and exclusion patterns
-
-
-def cut_timestamp(as_of: datetime | date | None) -> datetime | None:
-    """The inclusive upper bound on ``committed_at`` for a cut date.
-
-    A ``datetime`` is the instant itself (naive means UTC); a ``date`` means the end of that day,
-    so ``--at 2024-01-31`` includes the commits made on the 31st.
-    """
-    if as_of is None:
-        return None
-    if isinstance(as_of, datetime):
-        return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
-    return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(
-        microseconds=1
-    )
-
-
-_META = set(".^$*+?{}[]\\|()")
-
-
-def _glob_to_regex(glob: str) -> str:
-    out = []
-    i = 0
-    while i < len(glob):
-        ch = glob[i]
-        if ch == "*":
-            if glob[i : i + 3] == "**/":
-                out.append("(?:.*/)?")
-                i += 3
-                continue
-            if glob[i : i + 2] == "**":
-                out.append(".*")
-                i += 2
-                continue
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        else:
-            out.append("\\" + ch if ch in _META else ch)
-        i += 1
-    return "".join(out)
-
-
-def exclude_regex(patterns: Iterable[str]) -> str | None:
-    """One case-insensitive regex (valid in Python and in DuckDB's RE2) for glob patterns.
-
-    ``None`` when there are no patterns. See ``DEFAULT_EXCLUDE`` for the glob semantics.
-    """
-    parts = []
-    for raw in patterns:
-        p = raw.strip().lstrip("/")
-        if not p:
-            continue
-        if p.endswith("/"):
-            parts.append(f"(?:^|/){_glob_to_regex(p[:-1])}/")
-        elif "/" in p:
-            parts.append(f"^{_glob_to_regex(p)}$")
-        else:
-            parts.append(f"(?:^|/){_glob_to_regex(p)}$")
-    return "(?i)" + "|".join(parts) if parts else None
-
-
-def compile_exclude(patterns: Iterable[str]) -> Callable[[str], bool]:
-    """A predicate ``path -> excluded?`` for glob patterns (see ``DEFAULT_EXCLUDE``).
-
-    Same semantics as ``exclude_regex``, but split into anchored regexes on the file name, on
-    each directory name and on the whole path: one unanchored alternation of ~50 patterns costs
-    ~80 µs a path in Python's ``re``, these a few µs.
-    """
-    names, dirs, full = [], [], []
-    for raw in patterns:
-        p = raw.strip().lstrip("/")
-        if not p:
-            continue
-        if "**" in p or "/" in p.rstrip("/"):
-            one = exclude_regex([p])
-            assert one is not None
-            full.append(one[4:])
-        elif p.endswith("/"):
-            dirs.append(_glob_to_regex(p[:-1]))
-        else:
-            names.append(_glob_to_regex(p))
-    name_rx = re.compile("(?:" + "|".join(names) + ")", re.IGNORECASE) if names else None
-    dir_rx = re.compile("(?:" + "|".join(dirs) + ")", re.IGNORECASE) if dirs else None
-    full_rx = re.compile("|".join(full), re.IGNORECASE) if full else None
-
-    def excluded(path: str) -> bool:
-        parts = path.split("/")
-        if name_rx is not None and name_rx.fullmatch(parts[-1]):
-            return True
-        if dir_rx is not None and any(dir_rx.fullmatch(d) for d in parts[:-1]):
-            return True
-        return full_rx is not None and full_rx.search(path) is not None
-
-    return excluded
-
-
-# ---------------------------------------------------------------------------------------------
-# reading the store
-
-_FILE_ROWS_SQL = """
-SELECT c.sha,
-       epoch_us(c.committed_at) AS ts,
-       f.path, f.old_path, f.added, f.deleted,
-       CASE WHEN p.person_id IS NULL OR p.is_bot OR i.is_bot THEN -1 ELSE p.person_id END AS person
-FROM commit_files f
-JOIN commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
-LEFT JOIN identities i ON i.identity_id = c.author_identity
-LEFT JOIN people p ON p.person_id = i.person_id
-WHERE f.repo_id = $repo AND c.repo_id = $repo
-  AND coalesce(c.n_parents, 1) < 2
-  AND ($cut::TIMESTAMPTZ IS NULL OR c.committed_at <= $cut::TIMESTAMPTZ)
-ORDER BY c.committed_at, c.sha, f.path
-"""
-
-_COMMITS_SQL = """
-SELECT epoch_us(c.committed_at) AS ts, p.person_id AS person
-FROM commits c
-JOIN identities i ON i.identity_id = c.author_identity
-JOIN people p ON p.person_id = i.person_id
-WHERE c.repo_id = $repo AND NOT p.is_bot AND NOT i.is_bot
-  AND coalesce(c.n_parents, 1) < 2
-  AND ($cut::TIMESTAMPTZ IS NULL OR c.committed_at <= $cut::TIMESTAMPTZ)
-ORDER BY c.committed_at
-"""
-
-
-@dataclass
-class _History:
-    """File rows of one repository, replayed into file histories (``fid`` per row)."""
-
-    ts: np.ndarray  # int64 epoch microseconds, ascending
-    person: np.ndarray  # int64 person_id, -1 for bots / unknown
-    fid: np.ndarray  # int64 file history id per row
-    binary: np.ndarray  # bool: row has NULL line counts
-    deletes: np.ndarray  # bool: the row deleted its file (see DELETE_SHARE)
-    added: np.ndarray  # int64 lines added (0 for binary)
-    path_idx: np.ndarray  # int64 index into paths
-    paths: list[str]
-    first_row: np.ndarray  # per fid
-    end_row: np.ndarray  # per fid: row of a rename onto its path that ended it, or n
-
-    @property
-    def n_files_total(self) -> int:
-        return len(self.first_row)
-
-
-def _load_history(con: duckdb.DuckDBPyConnection, repo_id: int, cut: datetime | None) -> _History:
-    arr = con.execute(_FILE_ROWS_SQL, {"repo": repo_id, "cut": cut}).fetchnumpy()
-    shas = arr["sha"].tolist()
-    paths = arr["path"].tolist()
-    olds = _nullable(arr["old_path"])
-    added_col = _nullable(arr["added"])
-    deleted_col = _nullable(arr["deleted"])
-    ts = np.asarray(arr["ts"], dtype=np.int64)
-    person = np.asarray(arr["person"], dtype=np.int64)
-    return _replay(ts, person, shas, paths, olds, added_col, deleted_col)
-
-
-def _nullable(col: np.ndarray) -> list:
-    """A fetched column as a list with None for SQL NULL (NumPy masks NULLs)."""
-    if isinstance(col, np.ma.MaskedArray):
-        mask = np.ma.getmaskarray(col)
-        vals = col.data.tolist()
-        if mask.any():
-            for i in np.nonzero(mask)[0].tolist():
-                vals[i] = None
-        return vals
-    return col.tolist()
-
-
-def _replay(
-    ts: np.ndarray,
-    person: np.ndarray,
-    shas: list[str],
-    paths: list[str],
-    olds: list[str | None],
-    added: list[int | None],
-    deleted: list[int | None],
-) -> _History:
-    """Follow renames and deletions through the rows (one pass, commit by commit).
-
-    Histories are ordered by commit date, not by topology, so an edit made on a parallel
-    branch can come after the file was renamed or deleted on another: such a change (any row
-    that is not a creation, i.e. removes lines or adds none) to a path whose file moved away is
-    credited to the moved file; to a path whose file was deleted, to the deleted file, which
-    stays deleted. Only a creation (lines added, none removed) starts a new file on a free path.
-    """
-    n = len(paths)
-    fid = [0] * n
-    cur: dict[str, int] = {}  # live path -> fid
-    gone: dict[str, tuple[int, bool]] = {}  # freed path -> (fid that left it, deleted?)
-    lines: list[int] = []  # running added - deleted per fid
-    fpath: list[int] = []  # current path id per fid
-    deleted_now: list[bool] = []  # per fid: deleted as of the latest row
-    first_row: list[int] = []
-    end_row: list[int] = []
-    path_ids: dict[str, int] = {}
-    path_idx = [0] * n
-    binary = [False] * n
-    deletes = [False] * n  # as of this row, its file is deleted
-    added_n = [0] * n
-
-    def pid_of(p: str) -> int:
-        q = path_ids.get(p)
-        if q is None:
-            q = path_ids[p] = len(path_ids)
-        return q
-
-    def new_file(row: int, p: str) -> int:
-        f = len(first_row)
-        first_row.append(row)
-        end_row.append(n)
-        lines.append(0)
-        fpath.append(pid_of(p))
-        deleted_now.append(False)
-        return f
-
-    i = 0
-    while i < n:
-        sha = shas[i]
-        j = i + 1
-        while j < n and shas[j] == sha:
-            j += 1
-        renames = [k for k in range(i, j) if olds[k] is not None and olds[k] != paths[k]]
-        if renames:
-            # All renames of a commit happen at once (swaps, a -> b with a new a, chains).
-            src: dict[int, int | None] = {}
-            for k in renames:
-                old = olds[k]
-                assert old is not None
-                f0 = cur.get(old)
-                if f0 is None:
-                    g = gone.get(old)
-                    f0 = g[0] if g is not None and not g[1] else None
-                src[k] = f0
-            for k in renames:
-                old = olds[k]
-                assert old is not None
-                f0 = cur.pop(old, None)
-                if f0 is not None:
-                    gone[old] = (f0, False)
-            for k in renames:
-                p = paths[k]
-                displaced = cur.get(p)
-                if displaced is not None and displaced != src[k]:
-                    end_row[displaced] = k  # overwritten by a rename: gone for good
-                f1 = src[k]
-                if f1 is None:
-                    f1 = new_file(k, p)
-                cur[p] = f1
-                gone.pop(p, None)
-                fpath[f1] = pid_of(p)
-                deleted_now[f1] = False
-                fid[k] = f1
-        for k in range(i, j):
-            p = paths[k]
-            a, d = added[k], deleted[k]
-            if a is None or d is None:
-                binary[k] = True
-                a, d = 0, 0
-            added_n[k] = a
-            is_rename = olds[k] is not None and olds[k] != p
-            if is_rename:
-                f = fid[k]
-            else:
-                f2 = cur.get(p)
-                if f2 is None:
-                    g = gone.get(p)
-                    if g is not None and not binary[k] and (d > 0 or a == 0):
-                        f2 = g[0]  # a parallel branch's edit of a moved or deleted file
-                    else:
-                        f2 = new_file(k, p)
-                        cur[p] = f2
-                        gone.pop(p, None)
-                f = f2
-                fid[k] = f
-                # numstat shows a deletion as all lines removed and none added; removing at
-                # least DELETE_SHARE of the file's estimated lines is taken for one
-                if (
-                    cur.get(p) == f
-                    and not binary[k]
-                    and a == 0
-                    and d > 0
-                    and d >= DELETE_SHARE * max(lines[f], d)
-                ):
-                    deleted_now[f] = True
-                    gone[p] = (f, True)
-                    del cur[p]
-            lines[f] += a - d
-            deletes[k] = deleted_now[f]
-            path_idx[k] = fpath[f]
-        i = j
-    return _History(
-        ts=ts,
-        person=person,
-        fid=np.asarray(fid, dtype=np.int64),
-        binary=np.asarray(binary, dtype=bool),
-        deletes=np.asarray(deletes, dtype=bool),
-        added=np.asarray(added_n, dtype=np.int64),
-        path_idx=np.asarray(path_idx, dtype=np.int64),
-        paths=list(path_ids),
-        first_row=np.asarray(first_row, dtype=np.int64),
-        end_row=np.asarray(end_row, dtype=np.int64),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
 # the computation on a prefix of the history
 
 
@@ -498,7 +150,7 @@ class _Authorship:
 
 
 def _authorship(
-    h: _History,
+    h: FileHistory,
     k: int,
     excluded: Callable[[str], bool],
     creator_exempt: bool,
@@ -617,7 +269,7 @@ def bus_factor_chaoss(
 
 
 def _result(
-    h: _History,
+    h: FileHistory,
     k: int,
     excluded: Callable[[str], bool],
     creator_exempt: bool,
@@ -660,7 +312,7 @@ def truck_factor(
             ``False`` also requires DOA >= 3.293 of creators (the paper's literal rule).
     """
     cut = cut_timestamp(as_of)
-    h = _load_history(con, repo_id, cut)
+    h = load_history(con, repo_id, cut)
     excluded = compile_exclude(DEFAULT_EXCLUDE if exclude is None else exclude)
     bus = bus_factor_chaoss(con, repo_id, cut)
     return _result(h, len(h.fid), excluded, creator_exempt, bus, cut)
@@ -679,7 +331,7 @@ def authorship_pairs(
     Columns: person_id, path, doa, doa_norm, is_author, changes (the person's rows on the file,
     creation included).
     """
-    h = _load_history(con, repo_id, cut_timestamp(as_of))
+    h = load_history(con, repo_id, cut_timestamp(as_of))
     excluded = compile_exclude(DEFAULT_EXCLUDE if exclude is None else exclude)
     a = _authorship(h, len(h.fid), excluded, creator_exempt)
     paths = np.asarray(a.file_paths, dtype=object)
@@ -710,7 +362,7 @@ def truck_factor_series(
     risk model's snapshots of one repository; it costs about one ``truck_factor`` call plus a
     few milliseconds per date.
     """
-    h = _load_history(con, repo_id, None)
+    h = load_history(con, repo_id, None)
     excluded = compile_exclude(DEFAULT_EXCLUDE if exclude is None else exclude)
     arr = con.execute(_COMMITS_SQL, {"repo": repo_id, "cut": None}).fetchnumpy()
     cache: dict[int, bool] = {}  # path -> excluded, shared by every cut date
@@ -720,7 +372,7 @@ def truck_factor_series(
     for d in dates:
         cut = cut_timestamp(d)
         assert cut is not None
-        us = _epoch_us(cut)
+        us = epoch_us(cut)
         k = int(np.searchsorted(h.ts, us, side="right"))
         kc = int(np.searchsorted(cts, us, side="right"))
         bus = None
@@ -729,8 +381,3 @@ def truck_factor_series(
             bus = _bus_factor(counts)
         out.append(_result(h, k, excluded, creator_exempt, bus, cut, cache))
     return out
-
-
-def _epoch_us(dt: datetime) -> int:
-    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -9,8 +9,8 @@ and the one-row table ``metric_library`` records the digest of the files they ca
 ``install`` is called by ``ossmetrics init`` and after every collection, so it must be cheap: it
 compares the digest in ``metric_library`` with the files' digest and writes nothing when they
 match (``force=True``, as ``ossmetrics init`` passes, re-creates them regardless, e.g. after a
-macro was dropped by hand). When the files changed, it replaces every macro
-and drops those of metrics that no longer exist. On a read-only connection
+macro was dropped by hand). When files changed, it re-creates the macros of
+those metrics and drops those of metrics that no longer exist. On a read-only connection
 it creates the same macros as TEMP ones, which last for that connection.
 """
 
@@ -58,10 +58,13 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _recorded(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[str]]:
-    """(digest, metric names) of the library installed in the store, from metric_library."""
+def _recorded(con: duckdb.DuckDBPyConnection) -> tuple[str | None, dict[str, str]]:
+    """(library digest, {metric: file digest}) installed in the store, from metric_library."""
     row = con.execute("SELECT digest, metrics FROM metric_library LIMIT 1").fetchone()
-    return (str(row[0]), list(row[1])) if row else (None, [])
+    if not row:
+        return None, {}
+    entries = (str(e).partition(":") for e in row[1])
+    return str(row[0]), {name: d for name, _, d in entries}
 
 
 def _present_macros(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -102,7 +105,19 @@ def install(
         if row and row[0] == digest:
             return InstallResult(0, 0, True, True, digest, time.perf_counter() - t0)
     kw = "TEMP MACRO" if temp else "MACRO"
-    stale = sorted(set(recorded) - {m.name for m in metrics})
+    stale = sorted(set(recorded) - {m.name for m in metrics} - {"_format"})
+    # Only the metrics whose file changed are re-created (binding a macro costs ~10 ms), unless
+    # forced, on a read-only store (temp macros), or when the generated form changed.
+    same_format = have_digest is not None and recorded.get("_format") == _FORMAT
+    todo = [
+        m
+        for m in metrics
+        if force
+        or temp
+        or not same_format
+        or recorded.get(m.name) != m.digest()
+        or m.name not in present
+    ]
     listing = (
         ", ".join(
             "("
@@ -127,7 +142,7 @@ def install(
         for fn in (name, f"{name}__impl"):
             if fn in present:
                 statements.append(f'DROP MACRO TABLE IF EXISTS "{fn}"')
-    for m in metrics:
+    for m in todo:
         statements.extend(m.macro_sql(temp=temp))
     statements.append(
         f"CREATE OR REPLACE {kw} {_LIST_MACRO}() AS TABLE "
@@ -148,7 +163,8 @@ def install(
         for s in statements:
             con.execute(s)
         con.execute("DELETE FROM metric_library")
-        con.execute(_RECORD, [digest, [m.name for m in metrics]])
+        entries = [f"_format:{_FORMAT}"] + [f"{m.name}:{m.digest()}" for m in metrics]
+        con.execute(_RECORD, [digest, entries])
     return InstallResult(
-        len(metrics), len(stale) if not temp else 0, False, temp, digest, time.perf_counter() - t0
+        len(todo), len(stale) if not temp else 0, False, temp, digest, time.perf_counter() - t0
     )

@@ -22,6 +22,10 @@ text, so the macros and :func:`ossmetrics.metrics.run_metric` cannot disagree:
   matches a macro parameter name, so a parameter called ``repo`` would swallow a ``repo`` column).
 
 Errors in a file are reported as ``file:line``.
+
+Writing a metric: filter on parameters in WHERE, not HAVING (DuckDB cannot bind a macro
+parameter inside HAVING), and compute UTC months with ``make_timestamp(epoch_us(ts))`` — it is
+independent of the session's TimeZone and four times cheaper than ``timezone('UTC', ts)``.
 """
 
 from __future__ import annotations
@@ -355,6 +359,7 @@ def metrics_markdown(metrics: list[Metric]) -> str:
         "```sh",
         "duckdb ossmetrics.duckdb -c \"FROM time_to_first_response('pallets/flask')\"",
         'duckdb ossmetrics.duckdb -c "FROM bus_factor(NULL, months := 24)"   # NULL: every repository',
+        'duckdb ossmetrics.duckdb -c "FROM ossmetrics_metrics()"   # what is installed, with definitions',
         "```",
         "",
         "The first argument is the repository's full name (`NULL` for all); the others are named",

@@ -174,8 +174,11 @@ class SiteData:
                 risk_value, risk_kind = float(risk["risk"]), "model"
             else:
                 # Honest fallback, labelled as such: the activity-trend baseline of DESIGN.md.
+                # nobody active in the last year is the top of the scale, whatever came before
                 peak = max(c12, cprev, 1)
-                risk_value = max(0.0, min(100.0, 50.0 - 50.0 * (c12 - cprev) / peak))
+                risk_value = (
+                    100.0 if c12 == 0 else max(0.0, min(100.0, 50.0 - 50.0 * (c12 - cprev) / peak))
+                )
                 risk_kind = "activity trend (no model score yet)"
             rows.append(
                 {

@@ -90,7 +90,7 @@ def _network(sd: SiteData, rid: int) -> tuple[pd.DataFrame, pd.DataFrame] | None
     for s, t, f in zip(edges["source"], edges["target"], edges["files"], strict=True):
         if g.has_node(int(s)) and g.has_node(int(t)):
             g.add_edge(int(s), int(t), weight=float(np.log1p(f)))
-    pos = nx.spring_layout(g, weight="weight", seed=7, iterations=50)
+    pos = _layout(g)
     out = nodes.copy()
     out["person_id"] = out["person_id"].astype(int)
     out["name"] = [sd.names.get(p, f"person {p}") for p in out["person_id"]]
@@ -108,6 +108,32 @@ def _network(sd: SiteData, rid: int) -> tuple[pd.DataFrame, pd.DataFrame] | None
     if not links.empty:
         links["files"] = np.expm1(links["files"]).round().astype(int)
     return out, links
+
+
+def _layout(g: Any) -> dict[int, tuple[float, float]]:
+    """Seeded spring layout of the connected people; loners on a ring just outside them.
+
+    Spring layouts push unconnected nodes far out, which squeezes the part worth seeing; the
+    square root of each radius then evens out the density for a readable picture.
+    """
+    import networkx as nx
+
+    linked = [n for n in g.nodes if g.degree(n) > 0]
+    alone = [n for n in g.nodes if g.degree(n) == 0]
+    pos: dict[int, tuple[float, float]] = {}
+    if linked:
+        sub = g.subgraph(linked)
+        raw = nx.spring_layout(sub, weight="weight", seed=7, iterations=50)
+        xy = np.array([raw[n] for n in linked], dtype=float)
+        xy -= xy.mean(axis=0)
+        r = np.hypot(xy[:, 0], xy[:, 1])
+        scale = np.where(r > 0, np.sqrt(r / (r.max() or 1.0)) / np.maximum(r, 1e-9), 0.0)
+        xy *= scale[:, None]
+        pos.update({n: (float(x), float(y)) for n, (x, y) in zip(linked, xy, strict=True)})
+    for i, n in enumerate(alone):
+        angle = 2 * np.pi * i / max(len(alone), 1)
+        pos[n] = (1.25 * float(np.cos(angle)), 1.25 * float(np.sin(angle)))
+    return pos
 
 
 def _zero_fill(monthly: pd.DataFrame) -> pd.DataFrame:

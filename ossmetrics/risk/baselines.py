@@ -85,7 +85,10 @@ def compass_activity(r: pd.DataFrame) -> np.ndarray:
             (11.501, _norm(r["orgs_12m"].to_numpy(float), 10)),
             (7.768, _norm(r["age_years"].to_numpy(float) * 12, 120)),
             (7.768, _norm(np.where(issues > 0, r["comments_90d"] / np.maximum(issues, 1), 0), 5)),
-            (4.919, _norm(np.where(pulls > 0, r["review_comments_90d"] / np.maximum(pulls, 1), 0), 8)),
+            (
+                4.919,
+                _norm(np.where(pulls > 0, r["review_comments_90d"] / np.maximum(pulls, 1), 0), 8),
+            ),
             (4.919, _norm(issues, 2500)),
             (3.177, _norm(r["releases_12m"].to_numpy(float), 12)),
         ]
@@ -101,9 +104,9 @@ def lfx_dependency(r: pd.DataFrame) -> np.ndarray:
 
 SCORE_BASELINES: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
     "Activity trend (12 m vs prior 12 m)": lambda r: -r["commit_trend"].to_numpy(float),
-    "CHAOSS bus factor": lambda r: -r["bus_factor_chaoss"]
-    .fillna(r["bus_factor_12m"])
-    .to_numpy(float),
+    "CHAOSS bus factor": lambda r: (
+        -r["bus_factor_chaoss"].fillna(r["bus_factor_12m"]).to_numpy(float)
+    ),
     "OpenSSF criticality_score": lambda r: 1 - criticality_score(r),
     "LFX Insights-style dependency": lfx_dependency,
     "OSS Compass-style activity": lambda r: 1 - compass_activity(r),

@@ -101,14 +101,18 @@ def collate(
     xother = (cat(xo, (0, len(norm.o_mean)), np.float32) - norm.o_mean) / norm.o_std
     xp = (x_project.astype(np.float32) - norm.p_mean) / norm.p_std
     t = torch.as_tensor
-    return RiskBatch(
-        x_project=t(xp, dtype=torch.float32),
-        x_contributor=t(xc, dtype=torch.float32),
-        contributor_batch=t(cat(bs, (0,), np.int64)),
-        share=t(cat(shares, (0,), np.float32)),
-        collab_index=t(np.concatenate(ci, axis=1) if ci else np.zeros((2, 0), np.int64)),
-        collab_weight=t(cat(cw, (0,), np.float32)),
-        x_other=t(xother, dtype=torch.float32),
-        work_index=t(np.concatenate(wi, axis=1) if wi else np.zeros((2, 0), np.int64)),
-        work_weight=t(cat(ww, (0,), np.float32)),
-    ).to(device).prepare()
+    return (
+        RiskBatch(
+            x_project=t(xp, dtype=torch.float32),
+            x_contributor=t(xc, dtype=torch.float32),
+            contributor_batch=t(cat(bs, (0,), np.int64)),
+            share=t(cat(shares, (0,), np.float32)),
+            collab_index=t(np.concatenate(ci, axis=1) if ci else np.zeros((2, 0), np.int64)),
+            collab_weight=t(cat(cw, (0,), np.float32)),
+            x_other=t(xother, dtype=torch.float32),
+            work_index=t(np.concatenate(wi, axis=1) if wi else np.zeros((2, 0), np.int64)),
+            work_weight=t(cat(ww, (0,), np.float32)),
+        )
+        .to(device)
+        .prepare()
+    )

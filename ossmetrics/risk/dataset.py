@@ -19,6 +19,7 @@ which was used.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -100,6 +101,49 @@ def _fallback_keys(con: duckdb.DuckDBPyConnection, repo_id: int, d: date) -> lis
     return out
 
 
+def _stored_truck_factors(
+    con: duckdb.DuckDBPyConnection, dates_by_repo: dict[int, list[date]]
+) -> dict[tuple[int, date], tuple[list[int], float, float]]:
+    """Truck factors the graph stage already stored, where they describe the history at T.
+
+    A row stored at date A serves T when A is T or up to 31 days before it, or when A is later
+    but the repository has no commit after T (its history at A is its history at T) — the
+    nightly pipeline runs the graph stage just before scoring, so scoring reuses its work.
+    """
+    try:
+        rows = con.execute(
+            """SELECT g.repo_id, g.as_of, g.value, g.detail, l.last::DATE
+               FROM graph_repo_measures g
+               LEFT JOIN (SELECT repo_id, max(committed_at) AS last FROM commits GROUP BY 1) l
+                 USING (repo_id)
+               WHERE g.measure = 'truck_factor' AND g.detail IS NOT NULL"""
+        ).fetchall()
+    except duckdb.Error:
+        return {}
+    by_repo: dict[int, list[tuple[date, float, str, date | None]]] = {}
+    for rid, a, v, detail, last in rows:
+        by_repo.setdefault(int(rid), []).append((a, v, detail, last))
+    out: dict[tuple[int, date], tuple[list[int], float, float]] = {}
+    for rid, dates in dates_by_repo.items():
+        for d in dates:
+            best = None
+            for a, v, detail, last in by_repo.get(rid, []):
+                ok = (a <= d and (d - a).days <= 31) or (a >= d and last is not None and last <= d)
+                if ok and (best is None or abs((a - d).days) < abs((best[0] - d).days)):
+                    best = (a, v, detail)
+            if best is None:
+                continue
+            try:
+                info = json.loads(best[2])
+                people = [int(p) for p in info.get("key_people", [])]
+                bf = info.get("bus_factor_chaoss")
+            except (ValueError, TypeError, AttributeError):
+                continue
+            tf = float(best[1]) if best[1] is not None else np.nan
+            out[(rid, d)] = (people, tf, float(bf) if bf is not None else np.nan)
+    return out
+
+
 def key_people(
     con: duckdb.DuckDBPyConnection, dates_by_repo: dict[int, list[date]]
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
@@ -107,6 +151,14 @@ def key_people(
     rows: list[tuple[int, date, int]] = []
     bus: list[tuple[int, date, float, float]] = []
     source = "truck_factor"
+    stored = _stored_truck_factors(con, dates_by_repo)
+    for (rid, d), (people, tf, bf) in stored.items():
+        rows.extend((rid, d, p) for p in people)
+        bus.append((rid, d, tf, bf))
+    dates_by_repo = {
+        rid: [d for d in ds if (rid, d) not in stored] for rid, ds in dates_by_repo.items()
+    }
+    dates_by_repo = {rid: ds for rid, ds in dates_by_repo.items() if ds}
     try:
         from ossmetrics.graph.truck_factor import truck_factor_series
     except ImportError:
@@ -193,7 +245,9 @@ def build_dataset(
         rows["labelled"], (rows["commits_next_12m"] < MIN_COMMITS_AFTER).astype(float), np.nan
     )
     core = (rows["n_keys"] > 0) & (rows["keys_active_next_12m"] == 0)
-    rows["core_loss"] = np.where(rows["labelled"] & (rows["n_keys"] > 0), core.astype(float), np.nan)
+    rows["core_loss"] = np.where(
+        rows["labelled"] & (rows["n_keys"] > 0), core.astype(float), np.nan
+    )
     keep = rows["eligible"] & (rows["labelled"] if require_labels else True)
     targets = rows[keep].reset_index(drop=True)
     if require_labels and targets.empty:

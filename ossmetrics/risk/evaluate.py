@@ -23,12 +23,13 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from ossmetrics.risk.baselines import SCORE_BASELINES
 from ossmetrics.risk.batching import repo_groups
@@ -113,14 +114,31 @@ def _num(x: float) -> str:
     return "–" if x != x else f"{x:.3f}"
 
 
+def _auc(y: np.ndarray, p: np.ndarray) -> float:
+    """ROC-AUC via ranks (ties count half), equal to ``sklearn.metrics.roc_auc_score``."""
+    r = rankdata(p)
+    npos = y.sum()
+    nneg = len(y) - npos
+    return float((r[y == 1].sum() - npos * (npos + 1) / 2) / (npos * nneg))
+
+
+def _ap(y: np.ndarray, p: np.ndarray) -> float:
+    """Average precision, equal to ``sklearn.metrics.average_precision_score`` (ties grouped)."""
+    order = np.argsort(-p, kind="mergesort")
+    ys, ps = y[order], p[order]
+    last = np.r_[np.flatnonzero(np.diff(ps)), len(ps) - 1]
+    tp = np.cumsum(ys)[last]
+    fp = (last + 1) - tp
+    precision = tp / (tp + fp)
+    recall = tp / ys.sum()
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
 def _metrics(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:
+    brier = float(np.mean((p - y) ** 2))
     if y.min() == y.max():
-        return float("nan"), float("nan"), float(brier_score_loss(y, p))
-    return (
-        float(roc_auc_score(y, p)),
-        float(average_precision_score(y, p)),
-        float(brier_score_loss(y, p)),
-    )
+        return float("nan"), float("nan"), brier
+    return _auc(y, p), _ap(y, p), brier
 
 
 def _bootstrap(
@@ -143,7 +161,9 @@ def _bootstrap(
     return [(point[i], float(lo[i]), float(hi[i])) for i in range(3)]
 
 
-def _sk_fit(kind: str, x: np.ndarray, y: np.ndarray, seed: int) -> Callable[[np.ndarray], np.ndarray]:
+def _sk_fit(
+    kind: str, x: np.ndarray, y: np.ndarray, seed: int
+) -> Callable[[np.ndarray], np.ndarray]:
     if y.min() == y.max():
         const = float(y.mean())
         return lambda xt: np.full(len(xt), const)
@@ -210,7 +230,9 @@ def _collect(
             yy, pp, gg, ff = y[ok], p[ok, j], groups[ok], fold_of[ok]
             roc, pr, br = _bootstrap(yy, pp, gg, n_boot, seed)
             fold_scores = [
-                _metrics(yy[ff == f], pp[ff == f]) for f in np.unique(ff) if len(set(yy[ff == f])) > 1
+                _metrics(yy[ff == f], pp[ff == f])
+                for f in np.unique(ff)
+                if len(set(yy[ff == f])) > 1
             ]
             results.append(
                 MethodResult(
@@ -238,7 +260,23 @@ def evaluate(
     n_boot: int = 1000,
     progress: Callable[[str], None] | None = None,
 ) -> EvaluationReport:
-    """Repository-disjoint K-fold CV and a time-forward check of every method on ``ds``."""
+    """Repository-disjoint K-fold CV and a time-forward check of every method on ``ds``.
+
+    Runs single-threaded (BLAS/OpenMP and torch): on a shared 2-core machine a second thread
+    made each fold several times slower, not faster.
+    """
+    with threadpool_limits(1):
+        return _evaluate(ds, folds, device, seed, n_boot, progress)
+
+
+def _evaluate(
+    ds: RiskDataset,
+    folds: int,
+    device: str,
+    seed: int,
+    n_boot: int,
+    progress: Callable[[str], None] | None,
+) -> EvaluationReport:
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
     groups = repo_groups(ds.rows["repo"].tolist())
@@ -262,7 +300,9 @@ def evaluate(
 
     tr_mask = np.array([add_months(d, 12) <= cutoff for d in ds.rows["as_of"]])
     te_mask = np.array([d >= cutoff for d in ds.rows["as_of"]])
-    say(f"time-forward: train {int(tr_mask.sum())} snapshots before, test {int(te_mask.sum())} from {cutoff}")
+    say(
+        f"time-forward: train {int(tr_mask.sum())} snapshots before, test {int(te_mask.sum())} from {cutoff}"
+    )
     test = ds.subset(te_mask)
     out = _fit_predict(ds.subset(tr_mask), test, device, seed)
     results += _collect(

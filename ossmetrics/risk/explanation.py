@@ -73,9 +73,15 @@ class Explanation:
             *[f"  - {d.text}" for d in self.drivers],
         ]
         if self.people:
-            out.append("Contributors the score leans on (change in p_dormant if removed from the graph):")
+            out.append(
+                "Contributors the score leans on (change in p_dormant if removed from the graph):"
+            )
             for p in self.people:
-                extra = f", also in {p.other_projects} other tracked project(s)" if p.other_projects else ""
+                extra = (
+                    f", also in {p.other_projects} other tracked project(s)"
+                    if p.other_projects
+                    else ""
+                )
                 out.append(
                     f"  - {p.name}: {p.share_12m:.0%} of last year's commits{extra}; {p.delta_p_dormant:+.2f}"
                 )
@@ -115,7 +121,8 @@ def resolve_person(con: duckdb.DuckDBPyConnection, who: str) -> int:
         )
     if len(rows) > 1:
         raise BadParameter(
-            f"'{who}' matches {len(rows)} people", "give the person id shown by `ossmetrics risk explain`"
+            f"'{who}' matches {len(rows)} people",
+            "give the person id shown by `ossmetrics risk explain`",
         )
     return int(rows[0][0])
 

@@ -28,11 +28,11 @@ from ossmetrics.risk.snapshots import NONBOT_COMMITS_SQL, cut_of
 
 __all__ = [
     "FEATURES",
-    "register",
     "OTHER_PROJECT_FEATURES",
     "build_labels",
     "build_person_table",
     "build_project_table",
+    "register",
 ]
 
 #: The model's project features, in order (all computed from data before the cut).

@@ -19,10 +19,16 @@ that tells whether the graph adds anything.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+
+# Both APIs are stable in practice on the versions we pin; their "beta" notices are noise for
+# users of the CLI.
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+warnings.filterwarnings("ignore", message=r"index_reduce\(\) is in beta")
 
 __all__ = ["RiskBatch", "RiskGNN", "mean_aggregate", "normalised_csr", "normalised_csr_pair"]
 
@@ -61,12 +67,12 @@ class _SparseMatmul(torch.autograd.Function):
     """``adj @ x`` whose backward uses a precomputed ``adj.T`` (no sort per step)."""
 
     @staticmethod
-    def forward(ctx, adj: Tensor, adj_t: Tensor, x: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(ctx, adj: Tensor, adj_t: Tensor, x: Tensor) -> Tensor:
         ctx.adj_t = adj_t
         return adj @ x
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[None, None, Tensor]:  # type: ignore[override]
+    def backward(ctx, grad: Tensor) -> tuple[None, None, Tensor]:
         return None, None, ctx.adj_t @ grad
 
 
@@ -90,7 +96,7 @@ class RiskBatch:
 
     def to(self, device: torch.device | str) -> RiskBatch:
         moved = {k: (v.to(device) if v is not None else None) for k, v in self.__dict__.items()}
-        return RiskBatch(**moved)
+        return RiskBatch(**moved)  # type: ignore[arg-type]
 
     def prepare(self) -> RiskBatch:
         """Build the row-normalised CSR adjacencies once, so every forward pass reuses them."""
@@ -128,9 +134,7 @@ def mean_aggregate(
     tgt, srcs = index[1], index[0]
     deg = src.new_zeros(num_targets).index_add_(0, tgt, weight)
     w = weight / deg.clamp(min=1e-9)[tgt]
-    return src.new_zeros((num_targets, src.shape[1])).index_add_(
-        0, tgt, src[srcs] * w.unsqueeze(1)
-    )
+    return src.new_zeros((num_targets, src.shape[1])).index_add_(0, tgt, src[srcs] * w.unsqueeze(1))
 
 
 class RiskGNN(nn.Module):
@@ -205,17 +209,27 @@ class RiskGNN(nn.Module):
             self.self_lins, self.collab_lins, self.work_lins, strict=True
         ):
             m_collab = mean_aggregate(
-                hc, batch.collab_index, batch.collab_weight, n, self.aggr_impl, batch.collab_adj, batch.collab_adj_t
+                hc,
+                batch.collab_index,
+                batch.collab_weight,
+                n,
+                self.aggr_impl,
+                batch.collab_adj,
+                batch.collab_adj_t,
             )
             m_work = mean_aggregate(
-                ho, batch.work_index, batch.work_weight, n, self.aggr_impl, batch.work_adj, batch.work_adj_t
+                ho,
+                batch.work_index,
+                batch.work_weight,
+                n,
+                self.aggr_impl,
+                batch.work_adj,
+                batch.work_adj_t,
             )
             hc = torch.relu(lin_self(hc) + lin_collab(m_collab) + lin_work(m_work))
         idx = batch.contributor_batch
         counts = hc.new_zeros(b).index_add_(0, idx, hc.new_ones(n)).clamp(min=1).unsqueeze(1)
         mean = hc.new_zeros((b, hc.shape[1])).index_add_(0, idx, hc) / counts
         weighted = hc.new_zeros((b, hc.shape[1])).index_add_(0, idx, hc * batch.share.unsqueeze(1))
-        mx = hc.new_zeros((b, hc.shape[1])).index_reduce_(
-            0, idx, hc, "amax", include_self=False
-        )
+        mx = hc.new_zeros((b, hc.shape[1])).index_reduce_(0, idx, hc, "amax", include_self=False)
         return self.head(torch.cat([hp, mean, weighted, mx], dim=1))

@@ -65,7 +65,10 @@ def save_model(tm: TrainedModel, path: str | os.PathLike[str]) -> str:
         "features": list(FEATURES),
         "contributor_features": list(CONTRIBUTOR_FEATURES),
         "other_features": list(OTHER_PROJECT_FEATURES),
-        "meta": {k: (str(v) if not isinstance(v, int | float | str) else v) for k, v in tm.describe().items()},
+        "meta": {
+            k: (str(v) if not isinstance(v, int | float | str) else v)
+            for k, v in tm.describe().items()
+        },
         "key_source": tm.key_source,
     }
     p = Path(path)

@@ -85,8 +85,10 @@ def evaluate_store(
     t0 = time.perf_counter()
     ds = build_dataset(con)
     if progress:
-        progress(f"data set: {len(ds)} snapshots of {ds.rows['repo'].nunique()} repositories "
-                 f"in {time.perf_counter() - t0:.0f} s")
+        progress(
+            f"data set: {len(ds)} snapshots of {ds.rows['repo'].nunique()} repositories "
+            f"in {time.perf_counter() - t0:.0f} s"
+        )
     rep = evaluate(ds, folds=folds, device=str(dev), seed=seed, n_boot=n_boot, progress=progress)
     rep.notes.append(f"data set built in {ds.seconds:.0f} s")
     if card_path:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import duckdb
 import numpy as np
@@ -30,7 +30,14 @@ from ossmetrics.risk.train import resolve_device
 from ossmetrics.risk.words import describe_feature
 from ossmetrics.store import transaction
 
-__all__ = ["attributions", "calibrated", "default_as_of", "risk_index", "score_dataset", "score_projects"]
+__all__ = [
+    "attributions",
+    "calibrated",
+    "default_as_of",
+    "risk_index",
+    "score_dataset",
+    "score_projects",
+]
 
 RISK_WEIGHTS = (0.7, 0.3)
 
@@ -111,7 +118,9 @@ def score_dataset(
 ) -> pd.DataFrame:
     """Scores and drivers for each row of ``ds`` (no writing)."""
     if len(ds) == 0:
-        return pd.DataFrame(columns=["repo_id", "repo", "as_of", "p_dormant", "p_core_loss", "risk"])
+        return pd.DataFrame(
+            columns=["repo_id", "repo", "as_of", "p_dormant", "p_core_loss", "risk"]
+        )
     logits, attr = attributions(lm, ds, steps=steps, device=device)
     p = calibrated(lm, logits)
     out = ds.rows[["repo_id", "repo", "as_of"]].copy()
@@ -154,7 +163,7 @@ def score_projects(
             "pick a later --at date or collect history first",
         )
     df = score_dataset(lm, ds, device=device)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     tbl = pa.table(
         {
             "repo_id": pa.array(df["repo_id"].astype("int32").to_numpy()),

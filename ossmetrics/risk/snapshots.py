@@ -24,14 +24,14 @@ labels it from the 12 months after T. Three questions need one answer each, here
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 
 __all__ = [
     "HORIZON_MONTHS",
-    "MIN_COMMITS_BEFORE",
     "MIN_COMMITS_AFTER",
+    "MIN_COMMITS_BEFORE",
     "STEP_MONTHS",
     "TRUNCATION_COMMITS_90D",
     "DataEnds",
@@ -125,6 +125,6 @@ def snapshot_grid(end: date, first: date, *, step_months: int = STEP_MONTHS) -> 
 
 def cut_of(as_of: date) -> datetime:
     """The exclusive upper bound on ``committed_at`` for "known at ``as_of``" (UTC midnight)."""
-    from datetime import time, timezone
+    from datetime import time
 
-    return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=timezone.utc)
+    return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC)

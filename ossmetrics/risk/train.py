@@ -20,9 +20,16 @@ from ossmetrics.risk.batching import Normaliser, collate, fit_normaliser, repo_g
 from ossmetrics.risk.dataset import RiskDataset
 from ossmetrics.risk.features import FEATURES, OTHER_PROJECT_FEATURES
 from ossmetrics.risk.graphs import CONTRIBUTOR_FEATURES
-from ossmetrics.risk.model import RiskGNN
+from ossmetrics.risk.model import RiskBatch, RiskGNN
 
-__all__ = ["TrainConfig", "TrainedModel", "predict", "resolve_device", "seed_everything", "train_model"]
+__all__ = [
+    "TrainConfig",
+    "TrainedModel",
+    "predict",
+    "resolve_device",
+    "seed_everything",
+    "train_model",
+]
 
 LABELS = ("dormant", "core_loss")
 
@@ -127,7 +134,7 @@ def _platt(logit: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return (float(a), float(b)) if a > 0 else (1.0, 0.0)
 
 
-def _logits(model: RiskGNN, batch) -> torch.Tensor:  # type: ignore[no-untyped-def]
+def _logits(model: RiskGNN, batch: RiskBatch) -> torch.Tensor:
     model.eval()
     with torch.no_grad():
         return model(batch)
@@ -162,7 +169,10 @@ def _train(
 ) -> TrainedModel:
     seed_everything(cfg.seed)
     tr, va = _split(ds, cfg.val_fraction, cfg.seed)
-    train_ds, val_ds = ds.subset(np.isin(np.arange(len(ds)), tr)), ds.subset(np.isin(np.arange(len(ds)), va))
+    train_ds, val_ds = (
+        ds.subset(np.isin(np.arange(len(ds)), tr)),
+        ds.subset(np.isin(np.arange(len(ds)), va)),
+    )
     norm = fit_normaliser(train_ds)
     xb = lambda d: d.rows[list(FEATURES)].to_numpy(np.float32)  # noqa: E731
     btr = collate(xb(train_ds), train_ds.graphs, norm, dev)
@@ -204,12 +214,18 @@ def _train(
     model.load_state_dict(best_state)
     vlog = _logits(model, bva).cpu().numpy()
     ycpu, mcpu = yva.cpu().numpy(), mva.cpu().numpy()
-    calib = [
-        _platt(vlog[mcpu[:, j] > 0, j], ycpu[mcpu[:, j] > 0, j]) for j in range(len(LABELS))
-    ]
+    calib = [_platt(vlog[mcpu[:, j] > 0, j], ycpu[mcpu[:, j] > 0, j]) for j in range(len(LABELS))]
     model = model.cpu()
     return TrainedModel(
-        model, norm, calib, cfg, ds.key_source, len(ds), best_epoch, time.perf_counter() - t0, history
+        model,
+        norm,
+        calib,
+        cfg,
+        ds.key_source,
+        len(ds),
+        best_epoch,
+        time.perf_counter() - t0,
+        history,
     )
 
 

@@ -16,7 +16,7 @@ __all__ = ["describe_feature"]
 
 def _n(x: Any) -> int:
     try:
-        return int(round(float(x)))
+        return round(float(x))
     except (TypeError, ValueError):
         return 0
 
@@ -44,7 +44,9 @@ def _top1(r: Mapping[str, Any]) -> str:
 
 _TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "log_commits_12m": lambda r: f"{_n(r['commits_12m'])} commits in the last 12 months",
-    "log_commits_prev_12m": lambda r: f"{_n(r['commits_prev_12m'])} commits in the 12 months before that",
+    "log_commits_prev_12m": lambda r: (
+        f"{_n(r['commits_prev_12m'])} commits in the 12 months before that"
+    ),
     "log_commits_3m": lambda r: f"{_n(r['commits_3m'])} commits in the last 3 months",
     "commit_trend": lambda r: (
         f"commits went from {_n(r['commits_prev_12m'])} to {_n(r['commits_12m'])} a year"
@@ -66,7 +68,9 @@ _TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"half of last year's commits came from {_people(_n(r['bus_factor_12m']))}"
     ),
     "months_active_12m": lambda r: f"commits in {_n(r['months_active'])} of the last 12 months",
-    "log_days_since_last": lambda r: f"last commit {_n(r['days_since_last'])} days before the score date",
+    "log_days_since_last": lambda r: (
+        f"last commit {_n(r['days_since_last'])} days before the score date"
+    ),
     "log_age_years": lambda r: f"the project is {_f(r['age_years']):.1f} years old",
     "log_lines_12m": lambda r: f"{_n(r['lines_12m']):,} lines changed in the last year",
     "top1_tenure_years": lambda r: (
@@ -87,8 +91,12 @@ _TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "log_truck_factor": lambda r: (
         f"truck factor {_n(r['truck_factor'])}: {_people(_n(r['truck_factor']))} know most of the code"
     ),
-    "key_share_12m": lambda r: f"the key people made {_f(r['key_share_12m']):.0%} of last year's commits",
-    "key_active_3m": lambda r: f"{_f(r['key_active_3m']):.0%} of the key people committed in the last 3 months",
+    "key_share_12m": lambda r: (
+        f"the key people made {_f(r['key_share_12m']):.0%} of last year's commits"
+    ),
+    "key_active_3m": lambda r: (
+        f"{_f(r['key_active_3m']):.0%} of the key people committed in the last 3 months"
+    ),
     "log_key_max_days_since": lambda r: (
         f"the least active key person last committed {_n(r['key_max_days_since'])} days before the score date"
     ),

@@ -394,3 +394,21 @@ def test_kill_9_mid_collection_loses_nothing(tmp_path: Path) -> None:
     ).fetchone() == (3000, 3000)
     assert collect_git(con, big.path).unchanged
     con.close()
+
+
+def test_lost_old_tip_or_foreign_rows_trigger_full_recollection(tmp_path: Path, con) -> None:
+    r = GitFactory(tmp_path / "gc")
+    r.commit({"a.txt": "a\n"})
+    r.commit({"b.txt": "b\n"})
+    first = collect_git(con, r.path)
+    # the stored tip was rewritten away and garbage-collected: git no longer knows it
+    con.execute("UPDATE sync_state SET cursor = replace(cursor, ?, ?)", [r.head(), "f" * 40])
+    again = collect_git(con, r.path)
+    assert (again.full, again.commits_added, again.commits_removed) == (True, 2, 2)
+    # rows written by someone else (count no longer matches the cursor): replaced, not doubled
+    con.execute("DELETE FROM commits WHERE sha = ?", [r.head()])
+    fixed = collect_git(con, r.path)
+    assert (fixed.full, fixed.commits_total) == (True, 2)
+    assert con.execute(
+        "SELECT count(*) FROM commit_files WHERE repo_id = ?", [first.repo_id]
+    ).fetchone() == (2,)

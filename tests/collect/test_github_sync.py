@@ -241,6 +241,8 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path: Path) -> None:
             with pytest.raises(GitHubUnavailable) as err:
                 run(broken, gh, stars=True)
             assert REPO in str(err.value)
+            orphans = broken.execute("SELECT count(*) FROM identities WHERE person_id IS NULL")
+            assert orphans.fetchone() == (0,)  # people exist for what was kept
             gh.clear_faults()
             # 3. the budget runs out in the middle of the reviews (reset an hour away)
             gh.fail(r"/pulls/\d+/reviews$", "primary", after=30, reset_in=3600)
@@ -261,3 +263,15 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path: Path) -> None:
     finally:
         clean.close()
         broken.close()
+
+
+def test_enterprise_api_url_with_path_prefix(con: Any) -> None:
+    with FakeGitHub(REPO, issues=120, commits=0, prefix="/api/v3") as gh:
+        assert gh.url.endswith("/api/v3")
+        first = run(con, gh)
+        second = run(con, gh)
+        paths = [r.path for r in gh.requests]
+    assert all(p.startswith("/api/v3/") for p in paths)
+    assert "/api/v3/repositories/4242/issues" in paths  # Link URLs keep the prefix
+    assert second.requests == second.not_modified == 7
+    assert first.items["issues"] == 120

@@ -201,3 +201,27 @@ def test_export_round_trips(con, tmp_path):
         g.export(tmp_path / "missing" / "x.json", "json")
     with pytest.raises(GraphError):
         g.export(tmp_path / "x.dot", "dot")
+
+
+def test_compute_graphs_edge_cases_store_undefined(con):
+    empty = History(con, "acme/empty").save()
+    h = History(con, "acme/bots")
+    _b, (bot,) = h.person("renovate[bot]", bot=True)
+    h.commit(bot, [("a.py", 3, 0)])
+    bots = h.save()
+    res = compute_graphs(con, [empty, bots], date(2021, 1, 1))
+    assert [r.truck.truck_factor for r in res] == [None, None]
+    rows = con.execute(
+        "SELECT repo_id, measure, value FROM graph_repo_measures WHERE measure IN "
+        "('truck_factor', 'bus_factor_chaoss', 'people', 'core_size') ORDER BY ALL"
+    ).fetchall()
+    assert rows == [
+        (empty, "bus_factor_chaoss", None),
+        (empty, "core_size", 0.0),
+        (empty, "people", 0.0),
+        (empty, "truck_factor", None),
+        (bots, "bus_factor_chaoss", None),
+        (bots, "core_size", 0.0),
+        (bots, "people", 0.0),
+        (bots, "truck_factor", None),
+    ]

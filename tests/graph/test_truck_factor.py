@@ -285,3 +285,11 @@ def test_series_equals_single_calls_and_is_deterministic(con):
     assert series[2].truck_factor == 1  # p0 created and edited everything up to day 8
     again = truck_factor_series(con, rid, dates)
     assert [x.to_detail() for x in again] == [x.to_detail() for x in series]
+
+
+def test_interface_path_resolves():
+    import ossmetrics.graph
+
+    # the risk stage calls ossmetrics.graph.truck_factor.truck_factor(...)
+    assert ossmetrics.graph.truck_factor.truck_factor is truck_factor
+    assert ossmetrics.graph.truck_factor_series is truck_factor_series

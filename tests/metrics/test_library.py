@@ -138,14 +138,31 @@ def test_install_is_idempotent_cheap_and_refreshes_on_change(tmp_path):
     con.execute("INSERT INTO repos (full_name) VALUES ('a/b')")
     assert install(con, directory=lib).installed == 2
     assert con.execute("FROM tiny('a/b')").fetchall() == [("a/b", 100)]
+    # only the changed file's macros are re-created
+    write(
+        lib, "tiny2", GOOD.replace("-- name: tiny", "-- name: tiny2").replace(">= $min", "> $min")
+    )
+    assert install(con, directory=lib).installed == 1
+    assert install(con, directory=lib, force=True).installed == 2
     (lib / "tiny2.sql").unlink()
     res = install(con, directory=lib)
-    assert res.dropped == 1
+    assert res.dropped == 1 and res.installed == 0
     with pytest.raises(duckdb.CatalogException):
         con.execute("FROM tiny2(NULL)")
     listing = con.execute("SELECT name, params FROM ossmetrics_metrics()").fetchall()
     assert listing == [("tiny", "repo VARCHAR, min INTEGER = 0")]
     con.close()
+
+
+def test_install_inside_a_callers_transaction(con):
+    """The lead calls install after collection, possibly inside its own transaction."""
+    from ossmetrics.store import transaction
+
+    with transaction(con):
+        con.execute("INSERT INTO repos (full_name) VALUES ('a/b')")
+        assert install(con).installed == len(list_metrics())
+    assert con.execute("SELECT commits FROM bus_factor('a/b')").fetchall() == [(0,)]
+    assert install(con).up_to_date
 
 
 def test_read_only_store_with_stale_macros_gets_temporary_ones(tmp_path):

@@ -88,7 +88,9 @@ def repos(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-def write_config(path: Path, repos: dict[str, Path], *, url: Sequence[str] = (), extra: str = "") -> Path:
+def write_config(
+    path: Path, repos: dict[str, Path], *, url: Sequence[str] = (), extra: str = ""
+) -> Path:
     """``ossmetrics.toml`` tracking ``repos``; names in ``url`` are tracked by file:// URL."""
     parts = [extra] if extra else []
     for name, p in repos.items():

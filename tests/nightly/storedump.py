@@ -72,7 +72,9 @@ def dump(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-def differences(a: dict[str, list[tuple[Any, ...]]], b: dict[str, list[tuple[Any, ...]]]) -> list[str]:
+def differences(
+    a: dict[str, list[tuple[Any, ...]]], b: dict[str, list[tuple[Any, ...]]]
+) -> list[str]:
     """Tables whose contents differ, with a short description of the first difference."""
     out = []
     for table in sorted(set(a) | set(b)):

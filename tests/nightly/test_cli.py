@@ -28,8 +28,20 @@ def test_track_add_list_remove(cli, tmp_path: Path) -> None:
     cfg = tmp_path / "ossmetrics.toml"
     cfg.write_text('[settings]\ndevice = "cpu"\n')
     base = ["--config", str(cfg), "track"]
-    r = cli(*base, "add", "pallets/flask", "--git", "https://github.com/pallets/flask.git",
-            "--stars", "--bot", "flask-bot", "--bot", "ci@example.org", "--exclude", "docs/**")
+    r = cli(
+        *base,
+        "add",
+        "pallets/flask",
+        "--git",
+        "https://github.com/pallets/flask.git",
+        "--stars",
+        "--bot",
+        "flask-bot",
+        "--bot",
+        "ci@example.org",
+        "--exclude",
+        "docs/**",
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"tracking pallets/flask in {cfg}"
     r = cli(*base, "add", "psf/requests", "--no-github", "--git", str(tmp_path))
@@ -63,17 +75,32 @@ def test_track_bad_input(cli, tmp_path: Path) -> None:
     cfg = tmp_path / "ossmetrics.toml"
     r = cli("--config", str(cfg), "track", "add", "not-a-name")
     assert r.returncode == 2
-    assert r.stderr.strip() == "Error: 'not-a-name' is not a repository name — give it as OWNER/REPO, e.g. pallets/flask"
+    assert (
+        r.stderr.strip()
+        == "Error: 'not-a-name' is not a repository name — give it as OWNER/REPO, e.g. pallets/flask"
+    )
     r = cli("--config", str(cfg), "track", "remove", "a/b")
     assert r.returncode == 2
-    assert r.stderr.strip() == f"Error: 'a/b' is not tracked in {cfg} — tracked: none (`ossmetrics track list`)"
+    assert (
+        r.stderr.strip()
+        == f"Error: 'a/b' is not tracked in {cfg} — tracked: none (`ossmetrics track list`)"
+    )
     assert not cfg.exists()
 
 
 def test_nightly_main_path_and_no_change_rerun(cli, tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "src" / "one", [ALICE], 2)
     cfg = _config(tmp_path, f'[[repos]]\nname = "acme/one"\ngit = "{repo}"\n')
-    r = cli("nightly", "--config", str(cfg), "--out", str(tmp_path / "site"), "--skip", "risk", env=NO_TOKEN)
+    r = cli(
+        "nightly",
+        "--config",
+        str(cfg),
+        "--out",
+        str(tmp_path / "site"),
+        "--skip",
+        "risk",
+        env=NO_TOKEN,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "nightly run 1: ok" in r.stdout
     assert "│ acme/one " in r.stdout and "│ ok " in r.stdout
@@ -98,7 +125,9 @@ def test_nightly_bad_input(cli, tmp_path: Path) -> None:
     empty = _config(tmp_path, "")
     r = cli("nightly", "--config", str(empty))
     assert r.returncode == 2
-    assert r.stderr.strip().startswith(f"Error: no repositories are tracked in {empty} — add one with")
+    assert r.stderr.strip().startswith(
+        f"Error: no repositories are tracked in {empty} — add one with"
+    )
     assert not (tmp_path / "store.duckdb").exists()
     r = cli("nightly", "--config", str(empty), "--skip", "bogus")
     assert r.returncode == 2 and "unknown stage 'bogus' for --skip" in r.stderr
@@ -122,7 +151,17 @@ def test_full_disk_is_one_line_and_loses_nothing(tmp_path: Path) -> None:
     """A file-size limit makes every write past it fail with EFBIG, as a full disk would."""
     repo = make_repo(tmp_path / "src" / "one", [ALICE], 2)
     cfg = _config(tmp_path, f'[[repos]]\nname = "acme/one"\ngit = "{repo}"\n')
-    args = [sys.executable, str(REPO_ROOT / "cli.py"), "nightly", "--config", str(cfg), "--skip", "report", "--skip", "risk"]
+    args = [
+        sys.executable,
+        str(REPO_ROOT / "cli.py"),
+        "nightly",
+        "--config",
+        str(cfg),
+        "--skip",
+        "report",
+        "--skip",
+        "risk",
+    ]
     env = {**os.environ, **NO_TOKEN}
     ok = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
     assert ok.returncode == 0, ok.stderr
@@ -133,12 +172,16 @@ def test_full_disk_is_one_line_and_loses_nothing(tmp_path: Path) -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 10, 16 << 10))
 
-    full = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, preexec_fn=limit)
+    full = subprocess.run(
+        args, capture_output=True, text=True, env=env, timeout=300, preexec_fn=limit
+    )
     assert full.returncode == 1
     errors = [ln for ln in full.stderr.splitlines() if ln.startswith("Error:")]
     assert len(errors) == 1 and "Traceback" not in full.stderr, full.stderr
     assert "the disk holding the store is full" in errors[0]
-    assert errors[0].endswith("— free disk space or fix the store's permissions, then run again; completed work is kept")
+    assert errors[0].endswith(
+        "— free disk space or fix the store's permissions, then run again; completed work is kept"
+    )
     con = connect(tmp_path / "store.duckdb", read_only=True)
     n = con.execute("SELECT count(*) FROM commits").fetchall()[0][0]
     con.close()

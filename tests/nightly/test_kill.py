@@ -93,8 +93,16 @@ def test_kill_9_at_random_points_then_a_clean_run_matches(tmp_path: Path, ctx) -
         assert code == 0
         after_first = tmp_path / "after-first"
         shutil.copytree(work, after_first)
-        commit(one, {"src/new.py": "n\n"}, author=DAN[0], email=DAN[1], date="2024-03-01T00:00:00+00:00")
-        commit(three, {"x.txt": "x\n"}, author=BOB[0], email=BOB[1], date="2024-03-02T00:00:00+00:00")
+        commit(
+            one,
+            {"src/new.py": "n\n"},
+            author=DAN[0],
+            email=DAN[1],
+            date="2024-03-01T00:00:00+00:00",
+        )
+        commit(
+            three, {"x.txt": "x\n"}, author=BOB[0], email=BOB[1], date="2024-03-02T00:00:00+00:00"
+        )
 
         refs = {}
         for name, start in (("first", empty), ("incremental", after_first)):
@@ -118,7 +126,9 @@ def test_kill_9_at_random_points_then_a_clean_run_matches(tmp_path: Path, ctx) -
             code, _ = _run(ctx, work / "db.duckdb", cfg, kill_after=delay)
             killed += code == -signal.SIGKILL
             code, _ = _run(ctx, work / "db.duckdb", cfg)
-            assert code == 0, f"trial {trial} ({name}, killed after {delay:.2f} s): clean run failed"
+            assert code == 0, (
+                f"trial {trial} ({name}, killed after {delay:.2f} s): clean run failed"
+            )
             st = _state(work / "db.duckdb")
             assert st["running"] == 0 and st["last"] == "ok"
             diff = differences(want, st["dump"])

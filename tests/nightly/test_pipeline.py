@@ -51,10 +51,12 @@ def _portfolio_status(stage: str) -> str:
 
 
 def test_first_run_then_no_change_then_one_change(tmp_path: Path, repos: dict[str, Path]) -> None:
-    cfg = write_config(tmp_path / "ossmetrics.toml", repos, url=["acme/three"], extra=_settings(tmp_path))
+    cfg = write_config(
+        tmp_path / "ossmetrics.toml", repos, url=["acme/three"], extra=_settings(tmp_path)
+    )
     db = tmp_path / "store.duckdb"
 
-    first = run_nightly(db, cfg, today=DAY)
+    first = run_nightly(db, cfg, skip=["risk"], today=DAY)
     assert [(r.repo, r.status, r.items, r.requests) for r in first.repos] == [
         ("acme/one", "ok", 4, 0),
         ("acme/two", "ok", 3, 0),
@@ -80,7 +82,7 @@ def test_first_run_then_no_change_then_one_change(tmp_path: Path, repos: dict[st
         ("identities", "skipped"),
         ("graphs", _portfolio_status("graphs")),
         ("snapshots", _portfolio_status("snapshots")),
-        ("risk", _portfolio_status("risk")),
+        ("risk", "skipped"),
         ("report", _portfolio_status("report")),
     ]
     con = connect(db, read_only=True)
@@ -93,7 +95,7 @@ def test_first_run_then_no_change_then_one_change(tmp_path: Path, repos: dict[st
     clone = clone_dir_for(tmp_path / "cache", f"file://{repos['acme/three']}")
     (clone / "kept-marker").write_text("a re-clone would delete this")
 
-    second = run_nightly(db, cfg, today=DAY)
+    second = run_nightly(db, cfg, skip=["risk"], today=DAY)
     assert [(r.status, r.items) for r in second.repos] == [("ok", 0)] * 3
     assert all(r.seconds < 1.0 for r in second.repos)
     graphs = next(s for s in second.portfolio if s.stage == "graphs")
@@ -103,16 +105,28 @@ def test_first_run_then_no_change_then_one_change(tmp_path: Path, repos: dict[st
 
     # one new commit in the URL-tracked repository: fetched (not re-cloned), collected, and only
     # that repository's graphs recomputed
-    commit(repos["acme/three"], {"new.txt": "x\n"}, author=DAN[0], email=DAN[1], date="2024-02-01T00:00:00+00:00")
-    third = run_nightly(db, cfg, today=DAY)
-    assert [(r.repo, r.items) for r in third.repos] == [("acme/one", 0), ("acme/two", 0), ("acme/three", 1)]
+    commit(
+        repos["acme/three"],
+        {"new.txt": "x\n"},
+        author=DAN[0],
+        email=DAN[1],
+        date="2024-02-01T00:00:00+00:00",
+    )
+    third = run_nightly(db, cfg, skip=["risk", "report"], today=DAY)
+    assert [(r.repo, r.items) for r in third.repos] == [
+        ("acme/one", 0),
+        ("acme/two", 0),
+        ("acme/three", 1),
+    ]
     assert (clone / "kept-marker").exists()
     graphs = next(s for s in third.portfolio if s.stage == "graphs")
     if nightly_stages.available("graphs") is not None:
         assert (graphs.status, graphs.items) == ("ok", 1)
 
 
-def test_one_broken_repository_does_not_stop_the_others(tmp_path: Path, repos: dict[str, Path]) -> None:
+def test_one_broken_repository_does_not_stop_the_others(
+    tmp_path: Path, repos: dict[str, Path]
+) -> None:
     broken = {"acme/gone": tmp_path / "nowhere", **repos, "acme/url-gone": tmp_path / "nothing"}
     cfg = write_config(
         tmp_path / "ossmetrics.toml", broken, url=["acme/url-gone"], extra=_settings(tmp_path)
@@ -140,8 +154,12 @@ def test_one_broken_repository_does_not_stop_the_others(tmp_path: Path, repos: d
     assert not clone_dir_for(tmp_path / "cache", f"file://{tmp_path / 'nothing'}").exists()
 
 
-def test_rows_left_running_by_a_crash_are_marked_interrupted(tmp_path: Path, repos: dict[str, Path]) -> None:
-    cfg = write_config(tmp_path / "ossmetrics.toml", {"acme/one": repos["acme/one"]}, extra=_settings(tmp_path))
+def test_rows_left_running_by_a_crash_are_marked_interrupted(
+    tmp_path: Path, repos: dict[str, Path]
+) -> None:
+    cfg = write_config(
+        tmp_path / "ossmetrics.toml", {"acme/one": repos["acme/one"]}, extra=_settings(tmp_path)
+    )
     db = tmp_path / "store.duckdb"
     con = connect(db)
     con.execute(
@@ -157,7 +175,9 @@ def test_rows_left_running_by_a_crash_are_marked_interrupted(tmp_path: Path, rep
         "this run completes its work"
     )
     con = connect(db, read_only=True)
-    old = con.execute("SELECT stage, status, error FROM runs WHERE run_id = 1 ORDER BY stage").fetchall()
+    old = con.execute(
+        "SELECT stage, status, error FROM runs WHERE run_id = 1 ORDER BY stage"
+    ).fetchall()
     con.close()
     assert old == [
         ("git", "interrupted", "the process ended before this stage finished"),
@@ -171,16 +191,15 @@ def test_extra_bots_from_the_config_are_applied(tmp_path: Path, repos: dict[str,
     extra = _settings(tmp_path)
     cfg = tmp_path / "ossmetrics.toml"
     cfg.write_text(
-        extra + f'\n[[repos]]\nname = "acme/one"\ngit = "{repos["acme/one"]}"\nbots = ["bob@example.org"]\n'
+        extra
+        + f'\n[[repos]]\nname = "acme/one"\ngit = "{repos["acme/one"]}"\nbots = ["bob@example.org"]\n'
     )
     db = tmp_path / "store.duckdb"
     result = run_nightly(db, cfg, skip=["report", "risk", "graphs"], today=DAY)
     ident = next(s for s in result.portfolio if s.stage == "identities")
     assert ident.status == "ok"
     con = connect(db, read_only=True)
-    bots = con.execute(
-        "SELECT p.display_name, p.is_bot FROM people p ORDER BY 1"
-    ).fetchall()
+    bots = con.execute("SELECT p.display_name, p.is_bot FROM people p ORDER BY 1").fetchall()
     con.close()
     assert bots == [("Alice Adams", False), ("Bob Brown", True)]
     again = run_nightly(db, cfg, skip=["report", "risk", "graphs"], today=DAY)
@@ -192,7 +211,7 @@ def test_summary_renders_every_repository(tmp_path: Path, repos: dict[str, Path]
     from rich.console import Console
 
     cfg = write_config(tmp_path / "ossmetrics.toml", repos, extra=_settings(tmp_path))
-    result = run_nightly(tmp_path / "store.duckdb", cfg, skip=["report"], today=DAY)
+    result = run_nightly(tmp_path / "store.duckdb", cfg, skip=["report", "risk"], today=DAY)
     console = Console(width=100, record=True)
     console.print(summary_table(result))
     text = console.export_text()
@@ -201,3 +220,33 @@ def test_summary_renders_every_repository(tmp_path: Path, repos: dict[str, Path]
         assert line in text
     assert "acme/one github: $GITHUB_TOKEN not set" in text
     assert os.path.exists(tmp_path / "store.duckdb.nightly.lock")
+
+
+def test_risk_scores_and_report_then_skipped_when_nothing_changed(
+    tmp_path: Path, repos: dict[str, Path]
+) -> None:
+    if nightly_stages.available("risk") is None or nightly_stages.available("report") is None:
+        pytest.skip("risk or report stage not installed yet")
+    from ossmetrics.risk.modelfile import shipped_model_path
+
+    if not shipped_model_path().exists():
+        pytest.skip("no shipped risk model yet")
+    cfg = write_config(tmp_path / "ossmetrics.toml", repos, extra=_settings(tmp_path))
+    db = tmp_path / "store.duckdb"
+    first = run_nightly(db, cfg, skip=["graphs", "snapshots"], today=DAY)
+    risk = next(s for s in first.portfolio if s.stage == "risk")
+    assert risk.status == "ok", risk.error
+    assert first.report == tmp_path / "out" / "index.html" and first.report.exists()
+    con = connect(db, read_only=True)
+    scored = con.execute(
+        "SELECT r.full_name FROM risk_scores s JOIN repos r USING (repo_id) GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    con.close()
+    assert scored == [("acme/one",), ("acme/three",), ("acme/two",)]
+    again = run_nightly(db, cfg, skip=["graphs", "snapshots"], today=DAY)
+    assert [
+        (s.stage, s.status, s.error) for s in again.portfolio if s.stage in ("risk", "report")
+    ] == [
+        ("risk", "skipped", "unchanged since the last run"),
+        ("report", "skipped", "unchanged since the last run"),
+    ]

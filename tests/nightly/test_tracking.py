@@ -54,12 +54,16 @@ def test_missing_file_tracks_nothing(tmp_path: Path) -> None:
     [
         ('[[repos]]\nname = "a/b"\nstarz = true\n', 3, "unknown key 'starz'"),
         ('[[repos]]\nname = "not a name"\n', 2, "'not a name' is not a repository name"),
-        ('[[repos]]\nname = "a/b"\n\n[[repos]]\nname = "a/b"\n', 4, "'a/b' is tracked twice (first on line 1)"),
+        (
+            '[[repos]]\nname = "a/b"\n\n[[repos]]\nname = "a/b"\n',
+            4,
+            "'a/b' is tracked twice (first on line 1)",
+        ),
         ('[[repos]]\nname = "a/b"\nstars = "yes"\n', 3, "'stars' must be true or false"),
         ('[[repos]]\nname = "a/b"\nbots = "x"\n', 3, "'bots' must be a list"),
-        ('[settings]\n\n[[repos]]\nstars = true\n', 3, "needs 'name'"),
+        ("[settings]\n\n[[repos]]\nstars = true\n", 3, "needs 'name'"),
         ('[[repos]]\nname = "a/b"\ngit = [1\n', 3, "malformed TOML"),
-        ('repos = 3\n', 1, "'repos' must be an array of tables"),
+        ("repos = 3\n", 1, "'repos' must be an array of tables"),
     ],
 )
 def test_config_errors_name_file_and_line(tmp_path: Path, body: str, line: int, words: str) -> None:
@@ -115,7 +119,10 @@ def test_remove_unknown_says_what_is_tracked(tmp_path: Path) -> None:
     add_tracked(cfg, TrackedRepo(name="a/b"))
     with pytest.raises(UsageError) as err:
         remove_tracked(cfg, "c/d")
-    assert err.value.one_line() == f"'c/d' is not tracked in {cfg} — tracked: a/b (`ossmetrics track list`)"
+    assert (
+        err.value.one_line()
+        == f"'c/d' is not tracked in {cfg} — tracked: a/b (`ossmetrics track list`)"
+    )
 
 
 def test_urls_and_paths() -> None:

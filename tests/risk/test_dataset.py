@@ -60,11 +60,23 @@ def test_labels_and_features_by_hand(con) -> None:
         date(2021, 6, 15),
     }
     # graph of fading at 2020-12-15: alice and bob, no shared file, alice's other project
-    g = ds.graphs[int(ds.rows.index[(ds.rows["repo"] == "acme/fading") & (ds.rows["as_of"] == date(2020, 12, 15))][0])]
+    g = ds.graphs[
+        int(
+            ds.rows.index[
+                (ds.rows["repo"] == "acme/fading") & (ds.rows["as_of"] == date(2020, 12, 15))
+            ][0]
+        )
+    ]
     assert len(g.person_ids) == 2 and g.collab_index.shape == (2, 0)
     assert g.x_other.shape == (1, 5) and g.work_index.shape == (2, 1)
     # steady: carol and dave share lib/main.c -> one edge each way
-    gs = ds.graphs[int(ds.rows.index[(ds.rows["repo"] == "acme/steady") & (ds.rows["as_of"] == date(2020, 12, 15))][0])]
+    gs = ds.graphs[
+        int(
+            ds.rows.index[
+                (ds.rows["repo"] == "acme/steady") & (ds.rows["as_of"] == date(2020, 12, 15))
+            ][0]
+        )
+    ]
     assert gs.collab_index.shape == (2, 2)
 
 
@@ -84,7 +96,9 @@ def test_no_look_ahead_future_commits_change_nothing(con) -> None:
     # a burst of commits from the day after T onwards, in every project, by a new person
     t.person("eve")
     for repo in ("acme/fading", "acme/steady", "acme/side"):
-        t.commits(repo, "eve", [date(2020, 12, 16), *monthly(date(2021, 1, 1), 20, 3)], "src/core.py")
+        t.commits(
+            repo, "eve", [date(2020, 12, 16), *monthly(date(2021, 1, 1), 20, 3)], "src/core.py"
+        )
     after = build_scoring_set(con, d).rows.set_index("repo")[list(FEATURES)]
     pd.testing.assert_frame_equal(before, after)
     # and the label does see them
@@ -112,7 +126,10 @@ def test_truncated_snapshot_gets_its_own_data_end(con) -> None:
     t.person("busy")
     t.person("other")
     # busy: 100 commits in the 90 days before 2022-03-31, then the snapshot ends
-    days = [add_months(date(2022, 1, 1), 0) + pd.Timedelta(days=k % 89).to_pytimedelta() for k in range(100)]
+    days = [
+        add_months(date(2022, 1, 1), 0) + pd.Timedelta(days=k % 89).to_pytimedelta()
+        for k in range(100)
+    ]
     t.commits("acme/busy", "busy", days)
     t.commits("acme/calm", "other", monthly(date(2020, 1, 1), 36))
     ends = repo_data_ends(con)

@@ -6,7 +6,7 @@ Dates are fixed, so every count a test asserts can be worked out by hand from th
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import duckdb
 import pyarrow as pa
@@ -26,7 +26,8 @@ class TinyStore:
     def person(self, name: str, *, bot: bool = False) -> int:
         pid = len(self.people) + 1
         self.con.execute(
-            "INSERT INTO people (person_id, display_name, is_bot) VALUES (?, ?, ?)", [pid, name, bot]
+            "INSERT INTO people (person_id, display_name, is_bot) VALUES (?, ?, ?)",
+            [pid, name, bot],
         )
         row = self.con.execute(
             "INSERT INTO identities (identity_key, person_id, source, name, email, is_bot) "

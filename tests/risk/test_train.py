@@ -1,0 +1,71 @@
+"""Training: seeded determinism, calibration, the model file and its format version."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ossmetrics.errors import InsufficientHistory, ModelVersionMismatch
+from ossmetrics.risk.dataset import RiskDataset
+from ossmetrics.risk.features import FEATURES
+from ossmetrics.risk.modelfile import FORMAT_VERSION, load_model, save_model
+from ossmetrics.risk.train import TrainConfig, predict, train_model
+from tests.risk.test_model import _graph
+
+
+def _synthetic(n: int = 60, seed: int = 0) -> RiskDataset:
+    """n snapshots of 12 repositories; dormant when the first feature is high."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, len(FEATURES)))
+    rows = pd.DataFrame(x, columns=list(FEATURES))
+    rows["repo"] = [f"o/r{i % 12}" for i in range(n)]
+    rows["dormant"] = (x[:, 0] > 0.8).astype(float)
+    rows["core_loss"] = np.where(np.arange(n) % 5 == 0, np.nan, (x[:, 1] > 0.5).astype(float))
+    graphs = [_graph(2 + i % 3, [(0, 1)], i % 2, i) for i in range(n)]
+    return RiskDataset(rows, graphs, "synthetic")
+
+
+CFG = TrainConfig(hidden_channels=8, max_epochs=15, patience=5, seed=3)
+
+
+def test_same_seed_same_model_and_probabilities() -> None:
+    ds = _synthetic()
+    a, b = train_model(ds, CFG, device="cpu"), train_model(ds, CFG, device="cpu")
+    for (ka, va), (kb, vb) in zip(a.model.state_dict().items(), b.model.state_dict().items(), strict=True):
+        assert ka == kb and torch.equal(va, vb)
+    pa, pb = predict(a, ds), predict(b, ds)
+    assert pa.shape == (60, 2) and np.array_equal(pa, pb)
+    assert ((pa > 0) & (pa < 1)).all()
+    c = train_model(ds, TrainConfig(hidden_channels=8, max_epochs=15, patience=5, seed=4))
+    assert not np.array_equal(predict(c, ds), pa)
+
+
+def test_too_few_labels_refused_with_the_shipped_model_named() -> None:
+    with pytest.raises(InsufficientHistory, match="shipped model"):
+        train_model(_synthetic(10), CFG)
+
+
+def test_model_file_round_trip_and_version_check(tmp_path) -> None:
+    ds = _synthetic()
+    tm = train_model(ds, CFG)
+    path = tmp_path / "m.pt"
+    version = save_model(tm, path)
+    assert version.startswith(f"gnn-f{FORMAT_VERSION}-")
+    lm = load_model(path)
+    assert lm.version == version and lm.calibration == tm.calibration
+    assert np.allclose(predict(lm, ds), predict(tm, ds))
+    payload = torch.load(path, weights_only=True)
+    payload["format_version"] = "0"
+    old = tmp_path / "old.pt"
+    torch.save(payload, old)
+    with pytest.raises(ModelVersionMismatch) as e:
+        load_model(old)
+    assert e.value.file_version == "0" and e.value.code_version == FORMAT_VERSION
+    assert "format 0" in e.value.message and f"format {FORMAT_VERSION}" in e.value.message
+
+
+def test_shipped_model_loads() -> None:
+    lm = load_model()
+    assert lm.version.startswith(f"gnn-f{FORMAT_VERSION}-") and lm.n_train > 1000
