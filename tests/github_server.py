@@ -19,6 +19,9 @@ Usage::
         gh.fail(r"/issues/comments", "status", status=500, times=2)   # next 2 answers: 500
         gh.touch_issue(7)                            # issue 7 updated now (moves, bumps PR)
 
+``gh.add_repo("octo/other", issues=5)`` serves a second repository from the same URL (each
+repository has its own ``FakeRepo`` data; the constructor's shape arguments are the first's).
+
 Fault kinds for ``fail(pattern, kind, times=1, **kw)``: ``status`` (``status=``, ``message=``),
 ``secondary`` (403 with ``Retry-After: retry_after``, or the message only if ``retry_after``
 is None; ``status=429`` works too), ``primary`` (the budget runs out until ``reset_in`` seconds
@@ -40,13 +43,14 @@ import re
 import threading
 import time
 import urllib.parse
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FakeGitHub", "Recorded", "fast_policy"]
+__all__ = ["FakeGitHub", "FakeRepo", "Recorded", "fast_policy"]
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "github-api"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -128,12 +132,13 @@ class _Fault:
     after: int = 0
 
 
-class FakeGitHub:
-    """The server; see the module docstring. Counts: ``issues`` is issues + pull requests."""
+class FakeRepo:
+    """One generated repository: its payloads, and how its endpoints answer."""
 
     def __init__(
         self,
-        full_name: str = "octo-org/widgets",
+        full_name: str,
+        repo_id: int,
         *,
         issues: int = 10,
         pr_every: int = 2,
@@ -143,28 +148,10 @@ class FakeGitHub:
         releases: int = 2,
         commits: int = 3,
         stars: int = 0,
-        token: str | None = None,
-        rate_limit: int = 5000,
-        repo_id: int = 4242,
         is_fork: bool = False,
-        prefix: str = "",
     ) -> None:
         self.full_name = full_name
         self.repo_id = repo_id
-        self.token = token
-        self.rate_limit = rate_limit
-        self.rate_remaining = rate_limit
-        self.rate_reset = math.ceil(time.time() + 3600)
-        self.requests: list[Recorded] = []
-        self.faults: list[_Fault] = []
-        self.old_names: set[str] = set()
-        self._lock = threading.RLock()
-        self._srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._srv.daemon_threads = True
-        self._srv.fake = self  # type: ignore[attr-defined]
-        self.prefix = prefix.rstrip("/")  # e.g. "/api/v3", as GitHub Enterprise serves it
-        self.url = f"http://127.0.0.1:{self._srv.server_address[1]}{self.prefix}"
-        self._thread: threading.Thread | None = None
         self._generate(
             issues,
             pr_every,
@@ -177,67 +164,16 @@ class FakeGitHub:
             is_fork,
         )
 
-    # -- lifecycle --------------------------------------------------------------------------
-
-    def start(self) -> FakeGitHub:
-        self._thread = threading.Thread(
-            target=self._srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._srv.shutdown()
-        self._srv.server_close()
-
-    def __enter__(self) -> FakeGitHub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # -- inspection and scenarios -----------------------------------------------------------
-
-    def count(self, pattern: str | None = None) -> int:
-        """Requests whose path matches ``pattern`` (``re.search``); all when None."""
-        rx = re.compile(pattern) if pattern else None
-        return sum(1 for r in self.requests if rx is None or rx.search(r.path))
-
-    def clear_log(self) -> None:
-        self.requests.clear()
-
-    def fail(self, pattern: str, kind: str, times: int = 1, *, after: int = 0, **kw: Any) -> None:
-        """Answer ``times`` requests matching ``pattern`` with fault ``kind``, after letting
-        the first ``after`` matching requests through."""
-        with self._lock:
-            self.faults.append(_Fault(re.compile(pattern), kind, times, kw, after))
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self.faults.clear()
-
-    def rename(self, old_full_name: str) -> None:
-        """``old_full_name`` now redirects (301) here, as GitHub does after a rename."""
-        self.old_names.add(old_full_name.lower())
-
-    def rename_to(self, new_full_name: str) -> None:
-        """Rename the repository: the current name answers 301 from now on."""
-        with self._lock:
-            self.rename(self.full_name)
-            self.full_name = new_full_name
-            self.repo.update(full_name=new_full_name, name=new_full_name.split("/")[1])
-
     def touch_issue(self, number: int, when: datetime | None = None) -> None:
         """Mark issue/PR ``number`` updated at ``when`` (default: now)."""
-        with self._lock:
-            self.issues[number]["updated_at"] = iso(when or datetime.now(UTC))
-
-    # -- data -------------------------------------------------------------------------------
+        self.issues[number]["updated_at"] = iso(when or datetime.now(UTC))
 
     def _user(self, login: str) -> dict[str, Any]:
         u = copy.deepcopy(self._tpl_user)
         u.update(
-            login=login, id=abs(hash(login)) % 10**7, url=f"https://api.github.com/users/{login}"
+            login=login,
+            id=zlib.crc32(login.encode()) % 10**7,
+            url=f"https://api.github.com/users/{login}",
         )
         u["type"] = "Bot" if login.endswith("[bot]") else "User"
         return u
@@ -396,7 +332,7 @@ class FakeGitHub:
 
     # -- answering --------------------------------------------------------------------------
 
-    def _route(self, sub: str, q: dict[str, str]) -> tuple[int, Any]:
+    def route(self, sub: str, q: dict[str, str]) -> tuple[int, Any]:
         """(status, payload) for a path below the repository."""
         since = q.get("since")
         if sub == "":
@@ -443,6 +379,128 @@ class FakeGitHub:
         key = "updated_at" if q.get("sort", default_sort) == "updated" else "created_at"
         desc = q.get("direction", default_dir) == "desc"
         return sorted(items, key=lambda i: (i[key], i.get("number", i.get("id"))), reverse=desc)
+
+
+class FakeGitHub:
+    """The server; see the module docstring. ``issues`` counts issues + pull requests.
+
+    The first repository is made from the constructor's arguments; ``add_repo`` serves more
+    from the same URL (as api.github.com does). Attributes such as ``issues``, ``reviews``,
+    ``full_name`` and ``repo_id`` are those of the first repository.
+    """
+
+    def __init__(
+        self,
+        full_name: str = "octo-org/widgets",
+        *,
+        token: str | None = None,
+        rate_limit: int = 5000,
+        repo_id: int = 4242,
+        prefix: str = "",
+        **shape: Any,
+    ) -> None:
+        self.token = token
+        self.rate_limit = rate_limit
+        self.rate_remaining = rate_limit
+        self.rate_reset = math.ceil(time.time() + 3600)
+        self.requests: list[Recorded] = []
+        self.faults: list[_Fault] = []
+        self.old_names: dict[str, FakeRepo] = {}
+        self.repos: list[FakeRepo] = []
+        self._lock = threading.RLock()
+        self._srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._srv.daemon_threads = True
+        self._srv.fake = self  # type: ignore[attr-defined]
+        self.prefix = prefix.rstrip("/")  # e.g. "/api/v3", as GitHub Enterprise serves it
+        self.url = f"http://127.0.0.1:{self._srv.server_address[1]}{self.prefix}"
+        self._thread: threading.Thread | None = None
+        self.main = self.add_repo(full_name, repo_id=repo_id, **shape)
+
+    def add_repo(self, full_name: str, *, repo_id: int | None = None, **shape: Any) -> FakeRepo:
+        """Serve another repository (same keyword arguments as the constructor's shape)."""
+        with self._lock:
+            rid = repo_id if repo_id is not None else 4242 + 1000 * len(self.repos)
+            repo = FakeRepo(full_name, rid, **shape)
+            self.repos.append(repo)
+            return repo
+
+    # the first repository's data, for short tests
+    full_name = property(lambda self: self.main.full_name)
+    repo_id = property(lambda self: self.main.repo_id)
+    repo = property(lambda self: self.main.repo)
+    issues = property(lambda self: self.main.issues)
+    comments = property(lambda self: self.main.comments)
+    review_comments = property(lambda self: self.main.review_comments)
+    reviews = property(lambda self: self.main.reviews)
+    releases = property(lambda self: self.main.releases)
+    commits = property(lambda self: self.main.commits)
+    stars = property(lambda self: self.main.stars)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> FakeGitHub:
+        self._thread = threading.Thread(
+            target=self._srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._srv.shutdown()
+        self._srv.server_close()
+
+    def __enter__(self) -> FakeGitHub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- inspection and scenarios -----------------------------------------------------------
+
+    def count(self, pattern: str | None = None) -> int:
+        """Requests whose path matches ``pattern`` (``re.search``); all when None."""
+        rx = re.compile(pattern) if pattern else None
+        return sum(1 for r in self.requests if rx is None or rx.search(r.path))
+
+    def clear_log(self) -> None:
+        self.requests.clear()
+
+    def fail(self, pattern: str, kind: str, times: int = 1, *, after: int = 0, **kw: Any) -> None:
+        """Answer ``times`` requests matching ``pattern`` with fault ``kind``, after letting
+        the first ``after`` matching requests through."""
+        with self._lock:
+            self.faults.append(_Fault(re.compile(pattern), kind, times, kw, after))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def rename(self, old_full_name: str, repo: FakeRepo | None = None) -> None:
+        """``old_full_name`` now redirects (301) to ``repo`` (default: the first one)."""
+        with self._lock:
+            self.old_names[old_full_name.lower()] = repo or self.main
+
+    def rename_to(self, new_full_name: str, repo: FakeRepo | None = None) -> None:
+        """Rename a repository: its current name answers 301 from now on."""
+        with self._lock:
+            r = repo or self.main
+            self.rename(r.full_name, r)
+            r.full_name = new_full_name
+            r.repo.update(full_name=new_full_name, name=new_full_name.split("/")[1])
+
+    def touch_issue(self, number: int, when: datetime | None = None) -> None:
+        """Mark issue/PR ``number`` of the first repository updated at ``when`` (default now)."""
+        with self._lock:
+            self.main.touch_issue(number, when)
+
+    def find(self, path: str) -> tuple[FakeRepo, str] | None:
+        """(repository, path below it) for ``/repos/{o}/{r}/…`` or ``/repositories/{id}/…``."""
+        for r in self.repos:
+            for prefix in (f"/repos/{r.full_name}", f"/repositories/{r.repo_id}"):
+                low, pre = path.lower(), prefix.lower()
+                if low == pre or low.startswith(pre + "/"):
+                    return r, path[len(prefix) :]
+        return None
 
     def rate_headers(self) -> dict[str, str]:
         return {
@@ -515,11 +573,12 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             if parsed.path == "/rate_limit":
                 return self._json(200, {"resources": {}, "rate": {}})
-            sub = self._repo_sub(parsed.path)
-            if sub is None:
+            found = fake.find(parsed.path)
+            if found is None:
                 m = re.match(r"^/repos/([^/]+/[^/]+)(/.*)?$", parsed.path)
                 if m and m.group(1).lower() in fake.old_names:
-                    loc = f"{fake.url}/repositories/{fake.repo_id}{m.group(2) or ''}"
+                    target = fake.old_names[m.group(1).lower()]
+                    loc = f"{fake.url}/repositories/{target.repo_id}{m.group(2) or ''}"
                     if parsed.query:
                         loc += "?" + parsed.query
                     return self._json(
@@ -542,7 +601,8 @@ class _Handler(BaseHTTPRequestHandler):
                             "documentation_url": "https://docs.github.com/rest",
                         },
                     )
-            status, payload = fake._route(sub, query)
+            repo, sub = found
+            status, payload = repo.route(sub, query)
             if status != 200 or not isinstance(payload, list):
                 return self._answer(status, payload, headers)
             per_page = min(100, int(query.get("per_page", 30)))
@@ -551,22 +611,15 @@ class _Handler(BaseHTTPRequestHandler):
             items = payload[(page - 1) * per_page : page * per_page]
             extra = {}
             if last > 1:
-                extra["Link"] = self._links(sub, query, page, last)
+                extra["Link"] = self._links(repo, sub, query, page, last)
             return self._answer(200, items, headers, extra)
 
-    def _repo_sub(self, path: str) -> str | None:
-        fake = self.fake
-        for prefix in (f"/repos/{fake.full_name}", f"/repositories/{fake.repo_id}"):
-            if path.lower() == prefix.lower() or path.lower().startswith(prefix.lower() + "/"):
-                return path[len(prefix) :]
-        return None
-
-    def _links(self, sub: str, query: dict[str, str], page: int, last: int) -> str:
+    def _links(self, repo: FakeRepo, sub: str, query: dict[str, str], page: int, last: int) -> str:
         fake = self.fake
 
         def url(p: int) -> str:
             q = {**query, "page": str(p)}
-            return f"<{fake.url}/repositories/{fake.repo_id}{sub}?{urllib.parse.urlencode(sorted(q.items()))}>"
+            return f"<{fake.url}/repositories/{repo.repo_id}{sub}?{urllib.parse.urlencode(sorted(q.items()))}>"
 
         rels = []
         if page > 1:

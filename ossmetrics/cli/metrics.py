@@ -215,6 +215,8 @@ def query_cmd(
         find_metric(name_or_sql.strip())  # an unknown name fails before the store is opened
     con = open_store(read_only=not write)
     try:
+        if not sys.stderr.isatty():  # DuckDB's progress bar would litter logs and pipes
+            con.execute("SET enable_progress_bar = false")
         if not metric_name:
             install(con)  # raw SQL may call the macros; temp ones on a read-only stale store
         df = run_metric(con, name_or_sql, repo=repo, params=params, allow_write=write)

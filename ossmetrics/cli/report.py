@@ -30,13 +30,19 @@ def report(
         help="Only this repository (OWNER/REPO); repeat for several. Default: all in the store.",
         show_default=False,
     ),
+    what_if: int = typer.Option(
+        3,
+        "--what-if",
+        min=0,
+        help="Run the risk model's 'if this key person left' re-scoring for the N riskiest projects (seconds each; 0 for none).",
+    ),
 ) -> None:
     """Write the HTML dashboards: portfolio, one page per project, compare, data health."""
     from ossmetrics.report import build_site
 
     con = open_store()
     try:
-        index = build_site(con, _out(out), repos=repo or None)
+        index = build_site(con, _out(out), repos=repo or None, what_if=what_if)
     finally:
         con.close()
     console.print(str(index), markup=False)

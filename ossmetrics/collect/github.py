@@ -197,7 +197,10 @@ def collect_github(
                 _guarded(ctx, name, step)
         except Exception:
             # the pages written so far stay; their people must exist even if this run stops
-            finish_identities(con)
+            try:
+                finish_identities(con)
+            except Exception:  # never hide the error that stopped the run
+                log.exception("identity merge after a failed GitHub run failed too")
             raise
         finish_identities(con)
     finally:

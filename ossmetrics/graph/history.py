@@ -150,34 +150,31 @@ def replay(
     first_row: list[int] = []
     end_row: list[int] = []
     path_ids: dict[str, int] = {}
+    pids = [path_ids.setdefault(p, len(path_ids)) for p in paths]
     path_idx = [0] * n
-    binary = [False] * n
+    binary = [a is None or d is None for a, d in zip(added, deleted, strict=True)]
+    adds = [0 if b else a for a, b in zip(added, binary, strict=True)]
+    dels = [0 if b else d for d, b in zip(deleted, binary, strict=True)]
+    is_ren = [o is not None and o != p for o, p in zip(olds, paths, strict=True)]
     deletes = [False] * n  # as of this row, its file is deleted
-    added_n = [0] * n
-
-    def pid_of(p: str) -> int:
-        q = path_ids.get(p)
-        if q is None:
-            q = path_ids[p] = len(path_ids)
-        return q
 
     def new_file(row: int, p: str) -> int:
         f = len(first_row)
         first_row.append(row)
         end_row.append(n)
         lines.append(0)
-        fpath.append(pid_of(p))
+        fpath.append(path_ids[p])
         deleted_now.append(False)
         return f
 
-    i = 0
-    while i < n:
-        ci = commits[i]
-        j = i + 1
-        while j < n and commits[j] == ci:
-            j += 1
-        renames = [k for k in range(i, j) if olds[k] is not None and olds[k] != paths[k]]
-        if renames:
+    c = np.asarray(commits, dtype=np.int64)
+    starts = [0, *(np.flatnonzero(c[1:] != c[:-1]) + 1).tolist()] if n else []
+    ends = [*starts[1:], n]
+    ren_rows = np.flatnonzero(np.asarray(is_ren, dtype=bool)) if n else np.zeros(0, np.int64)
+    ren_commits = set(c[ren_rows].tolist())
+    for i, j in zip(starts, ends, strict=True):
+        if commits[i] in ren_commits:
+            renames = [k for k in range(i, j) if is_ren[k]]
             # All renames of a commit happen at once (swaps, a -> b with a new a, chains).
             src: dict[int, int | None] = {}
             for k in renames:
@@ -204,20 +201,16 @@ def replay(
                     f1 = new_file(k, p)
                 cur[p] = f1
                 gone.pop(p, None)
-                fpath[f1] = pid_of(p)
+                fpath[f1] = pids[k]
                 deleted_now[f1] = False
                 fid[k] = f1
         for k in range(i, j):
-            p = paths[k]
-            a, d = added[k], deleted[k]
-            if a is None or d is None:
-                binary[k] = True
-                a, d = 0, 0
-            added_n[k] = a
-            is_rename = olds[k] is not None and olds[k] != p
-            if is_rename:
+            a = adds[k]
+            d = dels[k]
+            if is_ren[k]:
                 f = fid[k]
             else:
+                p = paths[k]
                 f2 = cur.get(p)
                 if f2 is None:
                     g = gone.get(p)
@@ -226,32 +219,34 @@ def replay(
                     else:
                         f2 = new_file(k, p)
                         cur[p] = f2
-                        gone.pop(p, None)
-                f = f2
+                        if g is not None:
+                            del gone[p]
+                        if a == 0 and d > 0 and not binary[k]:
+                            # first seen being emptied: the deletion of a file made before
+                            # the history we have
+                            deleted_now[f2] = True
+                            gone[p] = (f2, True)
+                            del cur[p]
+                    f = f2
+                else:
+                    f = f2
+                    # numstat shows a deletion as all lines removed and none added; removing
+                    # at least DELETE_SHARE of the file's estimated lines is taken for one
+                    if a == 0 and d > 0 and not binary[k] and d >= DELETE_SHARE * max(lines[f], d):
+                        deleted_now[f] = True
+                        gone[p] = (f, True)
+                        del cur[p]
                 fid[k] = f
-                # numstat shows a deletion as all lines removed and none added; removing at
-                # least DELETE_SHARE of the file's estimated lines is taken for one
-                if (
-                    cur.get(p) == f
-                    and not binary[k]
-                    and a == 0
-                    and d > 0
-                    and d >= DELETE_SHARE * max(lines[f], d)
-                ):
-                    deleted_now[f] = True
-                    gone[p] = (f, True)
-                    del cur[p]
             lines[f] += a - d
             deletes[k] = deleted_now[f]
             path_idx[k] = fpath[f]
-        i = j
     return FileHistory(
         ts=ts,
         person=person,
         fid=np.asarray(fid, dtype=np.int64),
         binary=np.asarray(binary, dtype=bool),
         deletes=np.asarray(deletes, dtype=bool),
-        added=np.asarray(added_n, dtype=np.int64),
+        added=np.asarray(adds, dtype=np.int64),
         path_idx=np.asarray(path_idx, dtype=np.int64),
         paths=list(path_ids),
         first_row=np.asarray(first_row, dtype=np.int64),

@@ -5,6 +5,7 @@ DuckDB table macros so any DuckDB client can use it.
 runs one metric (or raw SQL) with bound parameters, ``install(con)`` creates the macros.
 """
 
+from ossmetrics.metrics.docs import metrics_markdown
 from ossmetrics.metrics.install import InstallResult, install, library_digest
 from ossmetrics.metrics.library import (
     Metric,
@@ -12,7 +13,6 @@ from ossmetrics.metrics.library import (
     find_metric,
     list_metrics,
     load_library,
-    metrics_markdown,
 )
 from ossmetrics.metrics.run import run_metric, run_sql
 

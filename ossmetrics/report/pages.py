@@ -146,29 +146,39 @@ def _zero_fill(monthly: pd.DataFrame) -> pd.DataFrame:
 
 
 def _explanation(value: Any) -> dict[str, Any]:
-    """A what-if result as display fields, whatever the risk stage's Explanation holds."""
-    out: dict[str, Any] = {}
-    for name in ("risk", "baseline_risk", "risk_without", "delta", "p_dormant", "p_core_loss"):
-        v = getattr(value, name, None) if not isinstance(value, dict) else value.get(name)
-        if isinstance(v, int | float):
-            out[name] = float(v)
-    for name in ("summary", "text", "message"):
-        v = getattr(value, name, None) if not isinstance(value, dict) else value.get(name)
-        if isinstance(v, str) and v:
-            out["summary"] = v
-            break
-    drivers = (
-        getattr(value, "drivers", None) if not isinstance(value, dict) else value.get("drivers")
-    )
-    out["drivers"] = parse_drivers(drivers) if drivers is not None else []
-    if not out.get("summary") and not out["drivers"] and len(out) <= 1:
-        out["summary"] = str(value)
+    """A risk Explanation as display fields (tolerant of a dict or a partial object)."""
+
+    def get(name: str) -> Any:
+        return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+    out: dict[str, Any] = {
+        k: float(v)
+        for k in ("risk", "without_risk", "without_p_dormant", "without_p_core_loss")
+        if isinstance(v := get(k), int | float)
+    }
+    out["without"] = get("without")
+    out["drivers"] = [str(getattr(d, "text", d)) for d in (get("drivers") or [])]
+    out["people"] = [
+        {
+            "name": str(getattr(p, "name", p)),
+            "share_12m": getattr(p, "share_12m", None),
+            "other_projects": getattr(p, "other_projects", None),
+            "delta_p_dormant": getattr(p, "delta_p_dormant", None),
+        }
+        for p in (get("people") or [])
+    ]
     return out
 
 
 def project_page(
-    con: duckdb.DuckDBPyConnection, sd: SiteData, site: Path, row: dict[str, Any], slugs: set[str]
+    con: duckdb.DuckDBPyConnection,
+    sd: SiteData,
+    site: Path,
+    row: dict[str, Any],
+    slugs: set[str],
+    what_if_for: frozenset[str] = frozenset(),
 ) -> None:
+    """One dashboard; the risk model's what-if (seconds per project) only for ``what_if_for``."""
     info = next(r for r in sd.repos if r.repo_id == row["repo_id"])
     rid = info.repo_id
     out_charts: dict[str, Any] = {}
@@ -219,14 +229,13 @@ def project_page(
             }
         )
     risk = sd.risk.get(rid)
-    whatifs = []
-    if risk is not None:
-        for k in keys[:3]:
-            call = stages.explain_without(con, info.full_name, k["name"])
-            whatifs.append(
-                {"person": k["name"], "ok": call.ok, "reason": call.reason,
-                 **(_explanation(call.value) if call.ok else {})}
-            )  # fmt: skip
+    whatif: dict[str, Any] | None = None
+    if risk is not None and keys and row["repo"] in what_if_for:
+        first = keys[0]
+        call = stages.explain_without(con, info.full_name, str(first["person_id"]))
+        whatif = {"person": first["name"], "ok": call.ok, "reason": call.reason}
+        if call.ok:
+            whatif.update(_explanation(call.value))
 
     series: dict[str, list[list[Any]]] = {}
     if not monthly.empty:
@@ -273,7 +282,7 @@ def project_page(
         else None,
         "key_people": keys,
         "risk": {**risk, "drivers": parse_drivers(risk.get("drivers"))} if risk else None,
-        "what_if": whatifs,
+        "what_if": whatif,
         "metric_history": records(hist),
     }
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -300,7 +309,7 @@ def project_page(
         n_net=0 if net is None else len(net[0]),
         risk=risk,
         drivers=parse_drivers(risk.get("drivers")) if risk else [],
-        whatifs=whatifs,
+        whatif=whatif,
         history=not hist.empty,
         series=series,
         monthly_csv=not monthly.empty,

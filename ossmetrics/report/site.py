@@ -73,8 +73,12 @@ def build_site(
     out_dir: str | os.PathLike[str],
     *,
     repos: Sequence[str] | None = None,
+    what_if: int = 3,
 ) -> Path:
     """Write the report for ``repos`` (all in the store if None) to ``out_dir``; return index.html.
+
+    ``what_if``: for how many projects (highest model risk first) to run the risk model's
+    "if this key person left" re-scoring — several seconds each, so it is bounded.
 
     Raises ``ReportError`` when ``out_dir`` cannot be used, and ``UsageError`` for a repository
     that is not in the store.
@@ -91,7 +95,7 @@ def build_site(
     try:
         (tmp / MARKER).write_text("written by ossmetrics report; safe to replace\n")
         assets.copy_assets(tmp)
-        _write_pages(con, sd, tmp)
+        _write_pages(con, sd, tmp, what_if)
         os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a report is meant to be shared
         _swap_into_place(tmp, out)
     except BaseException:
@@ -100,7 +104,9 @@ def build_site(
     return out / "index.html"
 
 
-def _write_pages(con: duckdb.DuckDBPyConnection, sd: SiteData, site: Path) -> None:
+def _write_pages(
+    con: duckdb.DuckDBPyConnection, sd: SiteData, site: Path, what_if: int = 0
+) -> None:
     common = {
         "root": "",
         "generated": sd.now.strftime("%Y-%m-%d %H:%M UTC"),
@@ -114,5 +120,7 @@ def _write_pages(con: duckdb.DuckDBPyConnection, sd: SiteData, site: Path) -> No
     pages.portfolio_page(sd, site, rows)
     pages.compare_page(sd, site, rows)
     pages.health_page(sd, site)
+    scored = rows[rows["risk_kind"] == "model"].sort_values("risk", ascending=False)
+    what_if_for = frozenset(scored["repo"].head(max(what_if, 0)))
     for row in pages.records(rows):
-        pages.project_page(con, sd, site, row, slugs)
+        pages.project_page(con, sd, site, row, slugs, what_if_for)

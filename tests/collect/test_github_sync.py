@@ -275,3 +275,15 @@ def test_enterprise_api_url_with_path_prefix(con: Any) -> None:
     assert "/api/v3/repositories/4242/issues" in paths  # Link URLs keep the prefix
     assert second.requests == second.not_modified == 7
     assert first.items["issues"] == 120
+
+
+def test_two_repositories_from_one_server(con: Any) -> None:
+    with FakeGitHub(REPO, issues=3, commits=0) as gh:
+        other = gh.add_repo("octo-org/gears", issues=5, pr_every=0, releases=0, commits=0)
+        run(con, gh)
+        run(con, gh, repo="octo-org/gears")
+        assert any(r.path == "/repos/octo-org/gears/issues" for r in gh.requests)
+    rows = con.execute(
+        "SELECT r.full_name, r.github_id, count(i.number), count(*) FILTER (WHERE i.is_pull) FROM repos r JOIN issues i USING (repo_id) GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    assert rows == [("octo-org/gears", other.repo_id, 5, 0), (REPO, 4242, 3, 1)]

@@ -15,6 +15,7 @@ from ossmetrics.store import connect
 from tests.nightly.conftest import DAN, commit, write_config
 
 DAY = date(2026, 12, 1)
+PORTFOLIO = ["graphs", "snapshots", "risk", "report"]  # for tests about collection only
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +49,37 @@ def _portfolio_status(stage: str) -> str:
         there = fn is not None and any(m.name == "health_summary" for m in list_metrics())
         return "ok" if there else "skipped"
     return "ok" if nightly_stages.available(stage) is not None else "skipped"
+
+
+def _check_snapshots(db: Path, run_id: int) -> None:
+    """The run's snapshot rows are exactly health_summary's numeric cells, one per metric."""
+    from ossmetrics.metrics import run_metric
+
+    con = connect(db)
+    try:
+        df = run_metric(con, "health_summary")
+        got = con.execute(
+            "SELECT r.full_name, s.metric, s.value FROM metric_snapshots s JOIN repos r USING (repo_id)"
+            " WHERE s.run_id = ? ORDER BY 1, 2",
+            [run_id],
+        ).fetchall()
+    finally:
+        con.close()
+    import pandas as pd
+
+    cols = [
+        c
+        for c in df.columns
+        if c != "repo_id"
+        and (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))
+    ]
+    want = [
+        (row["repo"], c, None if pd.isna(row[c]) else float(row[c]))
+        for _, row in df.iterrows()
+        for c in cols
+    ]
+    assert sorted(got, key=str) == sorted(want, key=str)
+    assert len({m for _, m, _ in got}) * 3 == len(got)
 
 
 def test_first_run_then_no_change_then_one_change(tmp_path: Path, repos: dict[str, Path]) -> None:
@@ -92,6 +124,9 @@ def test_first_run_then_no_change_then_one_change(tmp_path: Path, repos: dict[st
     con.close()
     assert counts == [("acme/one", 4), ("acme/three", 2), ("acme/two", 3)]
 
+    if _portfolio_status("snapshots") == "ok":
+        _check_snapshots(db, first.run_id)
+
     clone = clone_dir_for(tmp_path / "cache", f"file://{repos['acme/three']}")
     (clone / "kept-marker").write_text("a re-clone would delete this")
 
@@ -102,6 +137,8 @@ def test_first_run_then_no_change_then_one_change(tmp_path: Path, repos: dict[st
     if nightly_stages.available("graphs") is not None:
         assert (graphs.status, graphs.error) == ("skipped", "unchanged since the last run")
     assert second.exit_code == 0
+    if _portfolio_status("snapshots") == "ok":
+        _check_snapshots(db, second.run_id)  # every run adds its own full set
 
     # one new commit in the URL-tracked repository: fetched (not re-cloned), collected, and only
     # that repository's graphs recomputed
@@ -131,7 +168,7 @@ def test_one_broken_repository_does_not_stop_the_others(
     cfg = write_config(
         tmp_path / "ossmetrics.toml", broken, url=["acme/url-gone"], extra=_settings(tmp_path)
     )
-    result = run_nightly(tmp_path / "store.duckdb", cfg, jobs=2, skip=["report"], today=DAY)
+    result = run_nightly(tmp_path / "store.duckdb", cfg, jobs=2, skip=PORTFOLIO, today=DAY)
     status = {r.repo: (r.status, r.items) for r in result.repos}
     assert status == {
         "acme/gone": ("failed", 0),
@@ -168,7 +205,7 @@ def test_rows_left_running_by_a_crash_are_marked_interrupted(
         " (currval('run_id_seq'), now(), 'acme/one', 'git', 'running')"
     )
     con.close()
-    result = run_nightly(db, cfg, skip=["report", "risk"], today=DAY)
+    result = run_nightly(db, cfg, skip=PORTFOLIO, today=DAY)
     assert result.run_id == 2
     assert result.warnings[0] == (
         "the previous run was interrupted (2 unfinished steps marked 'interrupted'); "
@@ -195,14 +232,14 @@ def test_extra_bots_from_the_config_are_applied(tmp_path: Path, repos: dict[str,
         + f'\n[[repos]]\nname = "acme/one"\ngit = "{repos["acme/one"]}"\nbots = ["bob@example.org"]\n'
     )
     db = tmp_path / "store.duckdb"
-    result = run_nightly(db, cfg, skip=["report", "risk", "graphs"], today=DAY)
+    result = run_nightly(db, cfg, skip=PORTFOLIO, today=DAY)
     ident = next(s for s in result.portfolio if s.stage == "identities")
     assert ident.status == "ok"
     con = connect(db, read_only=True)
     bots = con.execute("SELECT p.display_name, p.is_bot FROM people p ORDER BY 1").fetchall()
     con.close()
     assert bots == [("Alice Adams", False), ("Bob Brown", True)]
-    again = run_nightly(db, cfg, skip=["report", "risk", "graphs"], today=DAY)
+    again = run_nightly(db, cfg, skip=PORTFOLIO, today=DAY)
     ident = next(s for s in again.portfolio if s.stage == "identities")
     assert (ident.status, ident.error) == ("skipped", "unchanged since the last run")
 
@@ -211,13 +248,14 @@ def test_summary_renders_every_repository(tmp_path: Path, repos: dict[str, Path]
     from rich.console import Console
 
     cfg = write_config(tmp_path / "ossmetrics.toml", repos, extra=_settings(tmp_path))
-    result = run_nightly(tmp_path / "store.duckdb", cfg, skip=["report", "risk"], today=DAY)
+    result = run_nightly(tmp_path / "store.duckdb", cfg, skip=PORTFOLIO, today=DAY)
     console = Console(width=100, record=True)
     console.print(summary_table(result))
     text = console.export_text()
     assert f"nightly run {result.run_id}: ok" in text
     for line in ("acme/one", "acme/two", "acme/three", "(all) graphs", "(all) report"):
         assert line in text
+    assert "(all) graphs: skipped by --skip graphs" in text
     assert "acme/one github: $GITHUB_TOKEN not set" in text
     assert os.path.exists(tmp_path / "store.duckdb.nightly.lock")
 

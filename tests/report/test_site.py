@@ -78,6 +78,9 @@ def test_honest_gaps(site: Path) -> None:
     assert "ossmetrics collect github beta/quiet" in quiet
     assert "ossmetrics graph --repo beta/quiet" in quiet
     assert "ossmetrics score" in quiet
+    rocket = (site / "projects" / "acme__rocket.html").read_text()
+    assert "Not computed in this build" in rocket
+    assert "ossmetrics risk explain acme/rocket --without 1" in rocket  # alice, the key person
     index = (site / "index.html").read_text()
     assert index.count("not collected") >= 2  # first response and last release of beta/quiet
     health = (site / "health.html").read_text()
@@ -128,7 +131,7 @@ def test_failed_build_keeps_the_previous_site(
     out = tmp_path / "site"
     con = connect(store_path, read_only=True)
     try:
-        build_site(con, out, repos=["beta/quiet"])
+        build_site(con, out, repos=["beta/quiet"], what_if=0)
         before = (out / "index.html").read_text()
 
         def boom(*args: object, **kwargs: object) -> None:
@@ -136,11 +139,11 @@ def test_failed_build_keeps_the_previous_site(
 
         monkeypatch.setattr(pages, "project_page", boom)
         with pytest.raises(RuntimeError, match="disk full"):
-            build_site(con, out)
+            build_site(con, out, what_if=0)
         assert (out / "index.html").read_text() == before
         assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no temp folder left
         monkeypatch.undo()
-        build_site(con, out)  # a site we wrote is replaced
+        build_site(con, out, what_if=0)  # a site we wrote is replaced
         assert "acme/rocket" in (out / "index.html").read_text()
         assert (out / "projects" / "beta__quiet.html").read_text() != ""
     finally:

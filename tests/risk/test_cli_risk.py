@@ -1,0 +1,63 @@
+"""The risk commands as a user runs them (``python cli.py ...`` in a subprocess)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from ossmetrics.store import connect
+from tests.risk.tiny import standard_store
+
+
+@pytest.fixture
+def store(db_path):
+    con = connect(db_path)
+    standard_store(con)
+    con.close()
+    return db_path
+
+
+def test_score_writes_risk_scores_with_model_version(cli, store) -> None:
+    r = cli("--db", str(store), "score", "--device", "cpu")
+    assert r.returncode == 0, r.stderr
+    assert "scored 3 projects as of 2022-12-15" in r.stdout
+    con = connect(store, read_only=True)
+    rows = con.execute(
+        "SELECT r.full_name, s.as_of::VARCHAR, s.model_version, s.p_dormant, s.risk, s.drivers "
+        "FROM risk_scores s JOIN repos r USING (repo_id) ORDER BY 1"
+    ).fetchall()
+    con.close()
+    assert [x[0] for x in rows] == ["acme/fading", "acme/side", "acme/steady"]
+    assert {x[1] for x in rows} == {"2022-12-15"} and all(x[2].startswith("gnn-f1-") for x in rows)
+    assert all(0 <= x[3] <= 1 and 0 <= x[4] <= 100 for x in rows)
+    drivers = json.loads(rows[0][5])
+    assert len(drivers) == 4 and all(d["text"].endswith("risk)") for d in drivers[:3])
+    # acme/fading has no commits in its last 12 months: flagged as outside the training range
+    assert drivers[-1]["feature"] == "eligibility"
+
+
+def test_explain_and_what_if(cli, store) -> None:
+    r = cli("--db", str(store), "risk", "explain", "acme/fading", "--at", "2020-12-15", "--without", "bob")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "acme/fading as of 2020-12-15" in out and "Top drivers:" in out
+    assert "alice (id 1)" in out and "also in 1 other tracked project" in out
+    assert "Without bob:" in out
+    bad = cli("--db", str(store), "risk", "explain", "acme/fading", "--without", "nobody")
+    assert bad.returncode == 2 and "no person 'nobody'" in bad.stderr
+
+
+def test_train_with_too_little_history_names_the_shipped_model(cli, store, tmp_path) -> None:
+    r = cli("--db", str(store), "train", "--device", "cpu", "--output", str(tmp_path / "m.pt"))
+    assert r.returncode == 1
+    assert "too few to train" in r.stderr and "shipped model is used" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU error")
+def test_cuda_without_gpu_is_a_clear_error(cli, store) -> None:
+    r = cli("--db", str(store), "score", "--device", "cuda")
+    assert r.returncode == 2
+    assert "no CUDA GPU" in r.stderr and "--device auto" in r.stderr
