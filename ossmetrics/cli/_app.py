@@ -99,5 +99,19 @@ def _root(
 
 
 def open_store(read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection to the store named by --db / $OSSMETRICS_DB / ossmetrics.toml."""
-    return connect(_state.db, read_only=read_only)
+    """A connection to the store named by --db / $OSSMETRICS_DB / ossmetrics.toml.
+
+    A writable connection also (re)installs the metric macros, so any DuckDB client can query
+    the metrics of whatever was just collected; that is a few-millisecond no-op when the
+    query files did not change.
+    """
+    con = connect(_state.db, read_only=read_only)
+    if not read_only:
+        from ossmetrics.metrics import install
+
+        try:
+            install(con)
+        except BaseException:
+            con.close()
+            raise
+    return con

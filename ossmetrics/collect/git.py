@@ -434,6 +434,7 @@ class _Stager:
         self._flush_files()
         self._flush_commits()
         con = self.con
+        _sequence_past_max(con)
         inserted = con.execute("""
             INSERT INTO identities (identity_id, identity_key, source, name, email, first_seen_at)
             SELECT nextval('identity_id_seq'), key, 'git', name, email, first_seen FROM (
@@ -464,3 +465,13 @@ class _Stager:
         )
         con.execute("DROP TABLE _git_stage")
         return int(inserted[0]) if inserted else 0
+
+
+def _sequence_past_max(con: duckdb.DuckDBPyConnection) -> None:
+    """Move ``identity_id_seq`` past the largest identity_id, should rows have been inserted
+    with explicit ids (test fixtures, imports); otherwise ``nextval`` would hit the key."""
+    row = con.execute(
+        "SELECT nextval('identity_id_seq'), (SELECT coalesce(max(identity_id), 0) FROM identities)"
+    ).fetchone()
+    if row and row[1] >= row[0]:
+        con.execute("SELECT max(nextval('identity_id_seq')) FROM range(?)", [row[1] - row[0] + 1])

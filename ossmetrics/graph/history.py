@@ -153,8 +153,8 @@ def replay(
     pids = [path_ids.setdefault(p, len(path_ids)) for p in paths]
     path_idx = [0] * n
     binary = [a is None or d is None for a, d in zip(added, deleted, strict=True)]
-    adds = [0 if b else a for a, b in zip(added, binary, strict=True)]
-    dels = [0 if b else d for d, b in zip(deleted, binary, strict=True)]
+    adds: list[int] = [a or 0 for a in added]
+    dels: list[int] = [0 if a is None else (d or 0) for a, d in zip(added, deleted, strict=True)]
     is_ren = [o is not None and o != p for o, p in zip(olds, paths, strict=True)]
     deletes = [False] * n  # as of this row, its file is deleted
 
@@ -168,8 +168,8 @@ def replay(
         return f
 
     c = np.asarray(commits, dtype=np.int64)
-    starts = [0, *(np.flatnonzero(c[1:] != c[:-1]) + 1).tolist()] if n else []
-    ends = [*starts[1:], n]
+    starts: list[int] = [0, *(np.flatnonzero(c[1:] != c[:-1]) + 1).tolist()] if n else []
+    ends: list[int] = [*starts[1:], n] if n else []
     ren_rows = np.flatnonzero(np.asarray(is_ren, dtype=bool)) if n else np.zeros(0, np.int64)
     ren_commits = set(c[ren_rows].tolist())
     for i, j in zip(starts, ends, strict=True):

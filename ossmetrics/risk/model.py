@@ -152,6 +152,10 @@ class RiskGNN(nn.Module):
             ablation. (default: :obj:`True`)
         aggr_impl (str, optional): ``"csr"`` (sparse matrix product) or ``"index_add"``.
             (default: :obj:`"csr"`)
+        linear_skip (bool, optional): add a linear map of the project features straight to the
+            logits ("wide and deep"): with ~100 positive snapshots the deep part alone
+            overfits, the linear part carries what logistic regression can. (default:
+            :obj:`True`)
     """
 
     def __init__(
@@ -165,6 +169,7 @@ class RiskGNN(nn.Module):
         dropout: float = 0.1,
         use_graph: bool = True,
         aggr_impl: str = "csr",
+        linear_skip: bool = True,
     ) -> None:
         super().__init__()
         self.project_channels = project_channels
@@ -176,7 +181,9 @@ class RiskGNN(nn.Module):
         self.dropout = dropout
         self.use_graph = use_graph
         self.aggr_impl = aggr_impl
+        self.linear_skip = linear_skip
         h = hidden_channels
+        self.skip = nn.Linear(project_channels, out_channels) if linear_skip else None
         self.project_encoder = nn.Sequential(nn.Linear(project_channels, h), nn.ReLU())
         self.contributor_encoder = nn.Linear(contributor_channels, h)
         self.other_encoder = nn.Linear(other_channels, h)
@@ -197,8 +204,9 @@ class RiskGNN(nn.Module):
     def forward(self, batch: RiskBatch) -> Tensor:
         """Logits ``[num_graphs, out_channels]``."""
         hp = self.project_encoder(batch.x_project)
+        wide = self.skip(batch.x_project) if self.skip is not None else 0.0
         if not self.use_graph:
-            return self.head(hp)
+            return self.head(hp) + wide
         b = batch.num_graphs
         n = batch.x_contributor.shape[0]
         hc = torch.relu(self.contributor_encoder(batch.x_contributor))
@@ -232,4 +240,4 @@ class RiskGNN(nn.Module):
         mean = hc.new_zeros((b, hc.shape[1])).index_add_(0, idx, hc) / counts
         weighted = hc.new_zeros((b, hc.shape[1])).index_add_(0, idx, hc * batch.share.unsqueeze(1))
         mx = hc.new_zeros((b, hc.shape[1])).index_reduce_(0, idx, hc, "amax", include_self=False)
-        return self.head(torch.cat([hp, mean, weighted, mx], dim=1))
+        return self.head(torch.cat([hp, mean, weighted, mx], dim=1)) + wide

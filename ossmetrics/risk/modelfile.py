@@ -58,6 +58,7 @@ def save_model(tm: TrainedModel, path: str | os.PathLike[str]) -> str:
             "out_channels": m.out_channels,
             "dropout": m.dropout,
             "use_graph": m.use_graph,
+            "linear_skip": m.linear_skip,
         },
         "state_dict": {k: v.detach().cpu() for k, v in m.state_dict().items()},
         "normaliser": tm.norm.to_dict(),

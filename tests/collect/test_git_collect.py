@@ -412,3 +412,14 @@ def test_lost_old_tip_or_foreign_rows_trigger_full_recollection(tmp_path: Path, 
     assert con.execute(
         "SELECT count(*) FROM commit_files WHERE repo_id = ?", [first.repo_id]
     ).fetchone() == (2,)
+
+
+def test_identities_inserted_with_explicit_ids_do_not_collide(tmp_path: Path, con) -> None:
+    con.execute(
+        "INSERT INTO identities (identity_id, identity_key, person_id, source, name, email) VALUES (1, 'git:x@y.org\x1fX', 1, 'git', 'X', 'x@y.org'), (2, 'github:x', 2, 'github', NULL, NULL)"
+    )
+    r = GitFactory(tmp_path / "ids")
+    r.commit({"a.txt": "a\n"}, author=Person("New Person", "new@person.org"))
+    collect_git(con, r.path)
+    ids = con.execute("SELECT identity_id FROM identities ORDER BY 1").fetchall()
+    assert [i[0] for i in ids][:2] == [1, 2] and len(ids) == 3 and ids[2][0] > 2
