@@ -132,6 +132,19 @@ def floor(path: str) -> tuple[float, float, int]:
         stdin = ("\n".join(rest) + "\n").encode()
 
 
+def floor_newest(path: str, n: int) -> tuple[float, float]:
+    """Wall and CPU seconds of ``git log -n N`` with the collector's flags (output discarded)."""
+    repo = open_repository(path)
+    t0, c0 = time.perf_counter(), cpu_children()
+    subprocess.run(
+        repo.argv("log", *LOG_FLAGS, f"--max-count={n}", "HEAD"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    return time.perf_counter() - t0, cpu_children() - c0
+
+
 def run_child(code: str, *args: str, python: str = sys.executable) -> tuple[float, float, dict]:
     """Wall and CPU seconds (the child and the git processes it waited for) and its JSON."""
     t0 = time.perf_counter()
@@ -181,6 +194,11 @@ def main() -> None:
             t_new, c_new, new = run_child(NEWEST, db2, path, str(a.newest))
             os.environ["GIT_DIR"] = path  # GitPython needs it for a bare mirror without config
             t_pd, c_pd, pd = run_child(PYDRILLER, path, shas, python=a.pydriller)
+            f_new, fc_new = floor_newest(path, a.newest)
+            print(
+                f"newest {a.newest:,} commits: git log floor {f_new:.2f} s wall / {fc_new:.2f} s cpu;"
+                f" PyDriller = {t_pd / f_new:.1f}x floor, collect_git = {t_new / f_new:.1f}x floor"
+            )
             print(
                 f"newest {new['commits']:,} commits: collect_git {t_new:.2f} s wall / "
                 f"{c_new:.2f} s cpu ({new['files']:,} file rows); PyDriller {t_pd:.2f} s wall / "
@@ -193,7 +211,8 @@ def main() -> None:
                 f" newest={new['commits']} newest_seconds={t_new:.2f} "
                 f"pydriller_seconds={t_pd:.2f} speedup_vs_pydriller={t_pd / t_new:.1f} "
                 f"speedup_vs_pydriller_cpu={c_pd / c_new:.1f} "
-                f"speedup_vs_pydriller_per_commit={per_commit:.1f}"
+                f"speedup_vs_pydriller_per_commit={per_commit:.1f} "
+                f"newest_floor_seconds={f_new:.2f}"
             )
     sec = statistics.median(ours)
     fl = statistics.median(floors)

@@ -192,17 +192,16 @@ def _one_repo(
     )
     person_rows = pd.concat([pm, authored], ignore_index=True) if len(authored) else pm
 
-    g = cg.graph
-    core = [v for v, d in g.nodes(data=True) if d["kind"] == "person"]
+    # core vs periphery: the main k-core; its share of the commits in the graph's window
     core_flags = pm[pm["measure"] == "core"].set_index("person_id")["value"]
-    commits = {int(d["person_id"]): int(d.get("commits", 0)) for _, d in g.nodes(data=True)}
+    commits = {int(d["person_id"]): int(d.get("commits", 0)) for _, d in cg.graph.nodes(data=True)}
     core_ids = [int(p) for p, v in core_flags.items() if v == 1.0]
     total = sum(commits.values())
     core_share = sum(commits.get(p, 0) for p in core_ids) / total if total else None
     n_comm = int(cg.info.get("communities", 0))
     cross, per = _cross_load(con, repo_id, tf.key_people, cut)
     k = cg.info.get("betweenness_k")
-    sources = int(k) if k is not None else len(core)
+    sources = int(k) if k is not None else cg.n_people
 
     detail = tf.to_detail()
     detail["definition"] = "Avelino et al. 2016 degree-of-authorship truck factor"
@@ -294,7 +293,9 @@ def compute_graphs(
             under today's date.
         progress: show a Rich progress bar on stderr.
         exclude: truck-factor and co-edit exclusion patterns: one list for all repositories, or
-            ``{repo_id: patterns}``; None = ``DEFAULT_EXCLUDE``.
+            ``{repo_id: patterns}`` (repositories not in it get the defaults); None =
+            ``DEFAULT_EXCLUDE``. Given patterns replace the defaults: extend them with
+            ``[*DEFAULT_EXCLUDE, "tests/"]``.
         window_days: co-edit window of the collaboration graph.
         seed: seed of Louvain and of sampled betweenness.
         portfolio: also store the cross-repository portfolio measures (``repo_id`` NULL).

@@ -139,12 +139,18 @@ def compile_exclude(patterns: Iterable[str]) -> Callable[[str], bool]:
     dir_rx = re.compile("(?:" + "|".join(dirs) + ")", re.IGNORECASE) if dirs else None
     full_rx = re.compile("|".join(full), re.IGNORECASE) if full else None
 
+    dir_cache: dict[str, bool] = {}
+
     def excluded(path: str) -> bool:
-        parts = path.split("/")
-        if name_rx is not None and name_rx.fullmatch(parts[-1]):
+        folder, _, name = path.rpartition("/")
+        if name_rx is not None and name_rx.fullmatch(name):
             return True
-        if dir_rx is not None and any(dir_rx.fullmatch(d) for d in parts[:-1]):
-            return True
+        if dir_rx is not None and folder:
+            hit = dir_cache.get(folder)
+            if hit is None:
+                hit = dir_cache[folder] = any(dir_rx.fullmatch(d) for d in folder.split("/"))
+            if hit:
+                return True
         return full_rx is not None and full_rx.search(path) is not None
 
     return excluded

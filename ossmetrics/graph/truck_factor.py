@@ -3,8 +3,8 @@
 Why this module exists: the truck factor ("how many people would have to leave before most of
 the code has nobody who knows it") is the headline fragility number of the graph stage, and the
 risk model computes it for thousands of (repository, cut date) snapshots. So it is computed from
-one SQL query scoped to the repository and the cut date, plus a linear replay in Python and a
-few vectorised NumPy steps — no NetworkX.
+two plain SQL queries scoped to the repository and the cut date, a linear replay in Python
+(``ossmetrics.graph.history``) and a few vectorised NumPy steps — no NetworkX.
 
 The algorithm, step by step (docs/graph.md states the same with the reasons):
 
@@ -12,13 +12,15 @@ The algorithm, step by step (docs/graph.md states the same with the reasons):
    (``committed_at <= as_of``), oldest first, are replayed file row by file row. A row with
    ``old_path`` is a rename and carries the file's history to the new path (chains of renames
    and swaps inside one commit included). The store has no change type, so a **deletion** is
-   recognised from numstat: a row with ``added = 0``, ``deleted > 0`` that brings the file's
-   running line count (sum of added - deleted over its history) to zero. A path that is
-   deleted and later added again starts a *new* file history, whose creator is whoever added it
-   back. A rename onto a path that still existed ends the history that lived there.
+   recognised from numstat: a row with ``added = 0``, ``deleted > 0`` removing at least
+   ``DELETE_SHARE`` (half) of the file's estimated lines. A path that is deleted and later
+   added again starts a *new* file history, whose creator is whoever added it back; a later
+   edit (not a creation) of a renamed-away or deleted path is a parallel branch's and is
+   credited to that file. A rename onto a path that still existed ends the file that lived there.
 2. **Files counted** are those present at the cut date, except binary ones (their last change has
-   no line counts, so neither content nor deletion can be seen) and those matching the exclusion
-   patterns (documentation, vendored/third-party, generated, lock files: ``DEFAULT_EXCLUDE``).
+   no line counts, so neither content nor deletion can be seen), empty ones, and those matching
+   the exclusion patterns (documentation, vendored/third-party, generated, lock files:
+   ``DEFAULT_EXCLUDE`` in ``ossmetrics.graph.paths``).
 3. **Degree of authorship** per (person, file) over non-bot commits, identities merged to
    ``people.person_id``: ``DOA = 3.293 + 1.098*FA + 0.164*DL - 0.321*ln(1 + AC)`` with FA = 1 if
    the person created the file (its first row), DL = the person's later changes to it (their

@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from contextlib import suppress
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -163,6 +163,9 @@ class _Run:
         recs: list[StageRecord] = []
         known = _known_repo_id(self.con, repo.name)
         path: Path | None = None
+        steps = ["fetch"] if repo.git and is_url(repo.git) and "git" not in self.skip else []
+        steps += (["git"] if repo.git else []) + (["github"] if repo.name else [])
+        self.log.plan(repo.label, steps, known)
         if repo.git and is_url(repo.git) and "git" not in self.skip:
             with self.log.stage(repo.label, "fetch", known) as rec:
                 recs.append(rec)
@@ -242,6 +245,7 @@ class _Run:
             {b for r in self.tracked for b in r.bots}
             | {b.strip() for b in setting.split(",")} - {""}
         )
+        log.plan(None, ["identities", "graphs", "snapshots", "risk", "report"])
         with log.stage(None, "identities") as rec:
             if self._blocked(rec, need_data=False):
                 pass

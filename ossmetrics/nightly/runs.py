@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -48,6 +49,7 @@ class StageRecord:
     requests: int = 0
     seconds: float = 0.0
     error: str | None = None
+    started_at: datetime | None = None
 
     def skip(self, reason: str) -> None:
         self.status = "skipped"
@@ -62,6 +64,7 @@ class RunLog:
         self.run_id = 0
         self.records: list[StageRecord] = []
         self.interrupted_before = 0
+        self._planned: set[tuple[str | None, str]] = set()
 
     def _write(self, sql: str, params: list[object]) -> None:
         try:
@@ -97,6 +100,26 @@ class RunLog:
         )
         return self.run_id
 
+    def plan(self, repo: str | None, stages: list[str], repo_id: int | None = None) -> None:
+        """Insert ``running`` rows for the stages about to run, in one commit.
+
+        Each commit costs a WAL sync; planning a repository's steps together halves the
+        bookkeeping commits of a no-change night, and a crash still leaves ``running`` rows
+        for every step that had not finished.
+        """
+        todo = [st for st in stages if (repo, st) not in self._planned]
+        if not todo:
+            return
+        values = ", ".join("(?, now(), ?, ?, ?, 'running')" for _ in todo)
+        params: list[object] = []
+        for st in todo:
+            params += [self.run_id, repo_id, repo, st]
+            self._planned.add((repo, st))
+        self._write(
+            f"INSERT INTO runs (run_id, started_at, repo_id, repo, stage, status) VALUES {values}",
+            params,
+        )
+
     @contextmanager
     def stage(
         self, repo: str | None, stage: str, repo_id: int | None = None
@@ -109,11 +132,9 @@ class RunLog:
         """
         rec = StageRecord(repo=repo, stage=stage, repo_id=repo_id)
         self.records.append(rec)
-        self._write(
-            "INSERT INTO runs (run_id, started_at, repo_id, repo, stage, status) VALUES (?, now(), ?, ?, ?, 'running')",
-            [self.run_id, repo_id, repo, stage],
-        )
+        self.plan(repo, [stage], repo_id)
         t0 = time.perf_counter()
+        rec.started_at = datetime.now(UTC)
         try:
             yield rec
             if rec.status == "running":
@@ -135,14 +156,16 @@ class RunLog:
 
     def _close(self, rec: StageRecord, t0: float) -> None:
         rec.seconds = time.perf_counter() - t0
-        # A failed stage may have left its transaction open; nothing else can be written then.
-        with suppress(duckdb.Error):
-            self.con.execute("ROLLBACK")
+        if rec.status not in ("ok", "skipped"):
+            # A failed stage may have left its transaction open; nothing could be written then.
+            with suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
         self._write(
-            "UPDATE runs SET status = ?, finished_at = now(), items = ?, requests = ?, seconds = ?,"
+            "UPDATE runs SET started_at = ?, status = ?, finished_at = now(), items = ?, requests = ?, seconds = ?,"
             " error = ?, repo_id = coalesce(?, repo_id)"
             " WHERE run_id = ? AND stage = ? AND repo IS NOT DISTINCT FROM ?",
             [
+                rec.started_at,
                 rec.status,
                 rec.items,
                 rec.requests,

@@ -30,7 +30,7 @@ def write_vega_bundle(target: Path | None = None) -> Path:
     import vl_convert as vlc
 
     target = target or vega_bundle_path()
-    code = vlc.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    code = vlc.javascript_bundle(None, vl_version=VEGA_LITE_VERSION)  # type: ignore[arg-type]
     header = (
         "/* Vega "
         + vlc.get_vega_version()

@@ -52,7 +52,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
             and hasattr(out[col].dropna().iloc[0] if out[col].notna().any() else None, "isoformat")
         ):
             out[col] = out[col].map(lambda v: None if v is None else v.isoformat()[:10])
-    return json.loads(out.to_json(orient="records", date_format="iso"))  # type: ignore[no-any-return]
+    return json.loads(out.to_json(orient="records", date_format="iso"))
 
 
 def _skeleton(kind: str, build: Callable[[], alt.TopLevelMixin], description: str) -> Spec:

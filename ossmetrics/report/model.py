@@ -128,8 +128,19 @@ class SiteData:
         sd.syncs = _by_repo(data_health.sync_rows(con, ids))
         sd.runs = data_health.last_runs(con, ids)
         sd.identities = data_health.identity_overview(con, ids)
-        sd.summary = stages.health_summary(con)
+        sd.summary = stages.health_summary(con, ref)
         return sd
+
+    def summary_row(self, repo_id: int) -> dict[str, Any]:
+        """This repository's row of the metric library's health_summary ({} if unavailable)."""
+        if not self.summary.ok or "repo_id" not in self.summary.value.columns:
+            return {}
+        df = self.summary.value
+        hit = df[df["repo_id"] == repo_id]
+        if hit.empty:
+            return {}
+        row = json.loads(hit.head(1).to_json(orient="records", date_format="iso"))[0]
+        return {k: v for k, v in row.items() if k not in ("repo", "repo_id")}
 
     def measure(self, repo_id: int, name: str) -> float | None:
         frame = self.graph.get(repo_id)

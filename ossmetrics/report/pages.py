@@ -37,7 +37,7 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """
     if df.empty:
         return []
-    return json.loads(df.to_json(orient="records", date_format="iso"))  # type: ignore[no-any-return]
+    return json.loads(df.to_json(orient="records", date_format="iso"))
 
 
 def _common(sd: SiteData, depth: int) -> dict[str, Any]:
@@ -311,6 +311,8 @@ def project_page(
         drivers=parse_drivers(risk.get("drivers")) if risk else [],
         whatif=whatif,
         history=not hist.empty,
+        summary={k: v for k, v in sd.summary_row(rid).items() if k != "as_of"},
+        summary_reason=sd.summary.reason,
         series=series,
         monthly_csv=not monthly.empty,
     )

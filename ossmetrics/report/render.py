@@ -140,10 +140,23 @@ def render(template: str, path: Path, **context: Any) -> None:
     path.write_text(html, encoding="utf-8")
 
 
+def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Collected text that a spreadsheet would run as a formula (=, +, -, @) gets a leading '."""
+    out = df
+    for col in df.columns:
+        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
+            risky = df[col].map(lambda v: isinstance(v, str) and v[:1] in ("=", "+", "-", "@"))
+            if risky.any():
+                if out is df:
+                    out = df.copy()
+                out[col] = out[col].mask(risky, "'" + df[col].astype(str))
+    return out
+
+
 def write_table(df: pd.DataFrame, stem: Path) -> None:
     """``stem``.csv and ``stem``.json: the data behind a page, for people and for programs."""
     stem.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(stem.with_suffix(".csv"), index=False)
+    _csv_safe(df).to_csv(stem.with_suffix(".csv"), index=False)
     stem.with_suffix(".json").write_text(
         df.to_json(orient="records", date_format="iso", indent=1, force_ascii=False) or "[]",
         encoding="utf-8",

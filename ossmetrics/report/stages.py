@@ -12,6 +12,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -57,10 +58,14 @@ def _guard(fn: Callable[..., Any] | None, what: str, *args: Any, **kwargs: Any) 
         return StageCall(reason=f"{what} failed: {first}")
 
 
-def health_summary(con: duckdb.DuckDBPyConnection) -> StageCall:
-    """The metric library's ``health_summary`` query (one row per repository), if any."""
+def health_summary(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> StageCall:
+    """The metric library's ``health_summary`` query (one row per repository), if any.
+
+    ``as_of`` is the report's reference date, so its figures and the report's agree in time.
+    """
     fn = optional_attr("ossmetrics.metrics", "run_metric")
-    call = _guard(fn, "the metric library's health_summary", con, "health_summary")
+    params = {"as_of": as_of} if as_of is not None else None
+    call = _guard(fn, "the metric library's health_summary", con, "health_summary", params=params)
     if call.ok and not isinstance(call.value, pd.DataFrame):
         return StageCall(reason="health_summary returned no table")
     return call

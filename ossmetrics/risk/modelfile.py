@@ -27,7 +27,7 @@ from ossmetrics.risk.train import TrainConfig, TrainedModel
 
 __all__ = ["FORMAT_VERSION", "load_model", "model_version", "save_model", "shipped_model_path"]
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 
 
 def shipped_model_path() -> Path:
@@ -107,8 +107,14 @@ def load_model(path: str | os.PathLike[str] | None = None) -> LoadedModel:
     fv = str(payload["format_version"])
     if fv != FORMAT_VERSION or payload.get("features") != list(FEATURES):
         raise ModelVersionMismatch(str(p), fv, FORMAT_VERSION)
-    model = RiskGNN(**payload["args"])
-    model.load_state_dict(payload["state_dict"])
+    try:
+        model = RiskGNN(**payload["args"])
+        model.load_state_dict(payload["state_dict"])
+    except (TypeError, RuntimeError, KeyError):
+        raise RiskError(
+            f"model file {p} says format {fv} but its weights do not fit this model",
+            "retrain with `ossmetrics train`, or omit --model for the shipped model",
+        ) from None
     model.eval()
     meta = payload.get("meta", {})
     lm = LoadedModel(

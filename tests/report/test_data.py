@@ -108,3 +108,18 @@ def test_json_safe_cannot_close_a_script_element() -> None:
         text
         == '{"name":"\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\\u0026\\u2028"}'
     )
+
+
+def test_csv_downloads_defuse_spreadsheet_formulas(tmp_path: Path) -> None:
+    from ossmetrics.report.render import write_table
+
+    write_table(
+        pd.DataFrame({"name": ["=HYPERLINK(1)", "Ann", "@x"], "n": [-1, 2, 3]}), tmp_path / "t"
+    )
+    assert (tmp_path / "t.csv").read_text().splitlines() == [
+        "name,n",
+        "'=HYPERLINK(1),-1",
+        "Ann,2",
+        "'@x,3",
+    ]
+    assert '"name":"=HYPERLINK(1)"' in (tmp_path / "t.json").read_text().replace(" ", "")

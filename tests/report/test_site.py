@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ossmetrics.errors import ReportError, UsageError
+from ossmetrics.errors import InvalidRepoName, ReportError, UsageError
 from ossmetrics.report import build_site, pages
 from ossmetrics.report.site import MARKER
 from ossmetrics.store import connect
@@ -119,6 +119,8 @@ def test_bad_output_paths(store_path: Path, tmp_path: Path) -> None:
             build_site(con, tmp_path / "no" / "such" / "dir")
         with pytest.raises(ReportError):
             build_site(con, Path("/proc/ossmetrics-report"))  # not writable, even for root
+        with pytest.raises(InvalidRepoName):
+            build_site(con, tmp_path / "x", repos=["not a name"])
         with pytest.raises(UsageError, match="not in the store"):
             build_site(con, tmp_path / "x", repos=["nobody/nothing"])
     finally:

@@ -39,7 +39,17 @@ def test_score_writes_risk_scores_with_model_version(cli, store) -> None:
 
 
 def test_explain_and_what_if(cli, store) -> None:
-    r = cli("--db", str(store), "risk", "explain", "acme/fading", "--at", "2020-12-15", "--without", "bob")
+    r = cli(
+        "--db",
+        str(store),
+        "risk",
+        "explain",
+        "acme/fading",
+        "--at",
+        "2020-12-15",
+        "--without",
+        "bob",
+    )
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "acme/fading as of 2020-12-15" in out and "Top drivers:" in out

@@ -28,17 +28,27 @@ def test_add_months_clamps_and_grid_is_anchored_at_the_end() -> None:
     ]
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The standard store and its data set, built once for the tests that only read them."""
+    from ossmetrics.store import connect
+
+    c = connect(tmp_path_factory.mktemp("risk") / "s.duckdb")
+    standard_store(c)
+    yield c, build_dataset(c)
+    c.close()
+
+
 def _row(df: pd.DataFrame, repo: str, d: date) -> pd.Series:
     hit = df[(df["repo"] == repo) & (df["as_of"] == d)]
     assert len(hit) == 1, (repo, d)
     return hit.iloc[0]
 
 
-def test_labels_and_features_by_hand(con) -> None:
-    standard_store(con)
+def test_labels_and_features_by_hand(built) -> None:
+    con, ds = built
     ends = repo_data_ends(con)
     assert ends.global_end == date(2022, 12, 15) and ends.truncated == {}
-    ds = build_dataset(con)
     r = _row(ds.rows, "acme/fading", date(2020, 12, 15))
     # alice 2/month in 2020 (24), bob on the 20th from 2019-12 to 2020-06 (7)
     assert r["commits_12m"] == 31
@@ -80,9 +90,8 @@ def test_labels_and_features_by_hand(con) -> None:
     assert gs.collab_index.shape == (2, 2)
 
 
-def test_core_loss_label_uses_key_people(con) -> None:
-    standard_store(con)
-    ds = build_dataset(con)
+def test_core_loss_label_uses_key_people(built) -> None:
+    _con, ds = built
     r = _row(ds.rows, "acme/fading", date(2020, 12, 15))
     assert r["n_keys"] >= 1 and r["core_loss"] == 1.0  # nobody commits after
     s = _row(ds.rows, "acme/steady", date(2020, 12, 15))

@@ -33,7 +33,9 @@ CFG = TrainConfig(hidden_channels=8, max_epochs=8, patience=5, seed=3)
 def test_same_seed_same_model_and_probabilities() -> None:
     ds = _synthetic()
     a, b = train_model(ds, CFG, device="cpu"), train_model(ds, CFG, device="cpu")
-    for (ka, va), (kb, vb) in zip(a.model.state_dict().items(), b.model.state_dict().items(), strict=True):
+    for (ka, va), (kb, vb) in zip(
+        a.model.state_dict().items(), b.model.state_dict().items(), strict=True
+    ):
         assert ka == kb and torch.equal(va, vb)
     pa, pb = predict(a, ds), predict(b, ds)
     assert pa.shape == (60, 2) and np.array_equal(pa, pb)
