@@ -434,6 +434,9 @@ def network_chart(nodes: pd.DataFrame, links: pd.DataFrame, title: str) -> Spec:
                     alt.Tooltip("commits:Q", title="Commits (window)"),
                     alt.Tooltip("collaborators:Q", title="Co-editors shown"),
                     alt.Tooltip("role:N", title="Role"),
+                    alt.Tooltip("files_authored:Q", title="Files they author (graph stage)"),
+                    alt.Tooltip("community:N", title="Community (graph stage)"),
+                    alt.Tooltip("pagerank:Q", title="PageRank (graph stage)", format=".3f"),
                 ],
             )
             .add_params(hover)
@@ -459,7 +462,12 @@ def network_chart(nodes: pd.DataFrame, links: pd.DataFrame, title: str) -> Spec:
     df = nodes.copy()
     df["role"] = df["key"].map({True: "Key person", False: "Contributor"})
     spec["datasets"] = {
-        DATA: _records(df[["name", "commits", "collaborators", "role", "x", "y"]]),
+        DATA: _records(
+            df[
+                ["name", "commits", "collaborators", "role", "x", "y"]
+                + [c for c in ("files_authored", "community", "pagerank") if c in df.columns]
+            ]
+        ),
         "links": _records(links[["x", "y", "x2", "y2", "files"]]),
     }
     spec["title"] = title

@@ -20,6 +20,7 @@ __all__ = [
     "graph_measures",
     "key_people",
     "metric_history",
+    "person_measures",
     "person_names",
     "risk_latest",
 ]
@@ -149,6 +150,27 @@ def collaboration_network(
     finally:
         con.unregister("nodes_df")
     return nodes, edges
+
+
+def person_measures(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
+    """The graph stage's per-person measures (newest cut): repo_id, person_id, files_authored,
+    core, community, pagerank, betweenness — for the network's tooltips."""
+    return con.execute(
+        """SELECT repo_id, person_id,
+                  max(value) FILTER (WHERE measure = 'files_authored') AS files_authored,
+                  max(value) FILTER (WHERE graph = 'collaboration' AND measure = 'core') AS core,
+                  max(value) FILTER (WHERE graph = 'collaboration' AND measure = 'community')
+                      AS community,
+                  max(value) FILTER (WHERE graph = 'collaboration' AND measure = 'pagerank')
+                      AS pagerank,
+                  max(value) FILTER (WHERE graph = 'collaboration' AND measure = 'betweenness')
+                      AS betweenness
+           FROM graph_person_measures g
+           WHERE list_contains($ids, repo_id)
+             AND as_of = (SELECT max(as_of) FROM graph_person_measures h WHERE h.repo_id = g.repo_id)
+           GROUP BY repo_id, person_id""",
+        {"ids": ids},
+    ).df()
 
 
 def risk_latest(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:

@@ -115,6 +115,9 @@ class SiteData:
         people = sorted({p for ps in sd.key_people.values() for p in ps})
         sd.cross = data_people.cross_load(con, people, ref)
         nodes, edges = data_people.collaboration_network(con, ids)
+        pm = data_people.person_measures(con, ids)
+        if not nodes.empty:
+            nodes = nodes.merge(pm, on=["repo_id", "person_id"], how="left")
         sd.net_nodes = _by_repo(nodes)
         sd.net_edges = _by_repo(edges)
         in_net = nodes["person_id"].astype(int).tolist() if len(nodes) else []

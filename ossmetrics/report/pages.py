@@ -98,6 +98,9 @@ def _network(sd: SiteData, rid: int) -> tuple[pd.DataFrame, pd.DataFrame] | None
     out["x"] = [float(pos[p][0]) for p in out["person_id"]]
     out["y"] = [float(pos[p][1]) for p in out["person_id"]]
     out["collaborators"] = [g.degree(p) for p in out["person_id"]]
+    for col in ("files_authored", "community", "pagerank", "core"):
+        if col not in out.columns:
+            out[col] = None
     links = pd.DataFrame(
         [
             {"x": pos[a][0], "y": pos[a][1], "x2": pos[b][0], "y2": pos[b][1], "files": d["weight"]}
