@@ -32,7 +32,7 @@ def identities_list(
     """
     from rich.table import Table
 
-    from ossmetrics.collect.identities import list_people
+    from ossmetrics.collect.corrections import list_people
 
     con = open_store(read_only=True)
     try:
@@ -74,7 +74,7 @@ def identities_merge(
     b: str = typer.Argument(..., help="Identity id, email or GitHub login whose person A joins."),
 ) -> None:
     """Merge A's person with B's; the correction is kept and re-applied after every collection."""
-    from ossmetrics.collect.identities import merge_override
+    from ossmetrics.collect.corrections import merge_override
 
     con = open_store()
     try:
@@ -89,7 +89,7 @@ def identities_split(
     a: str = typer.Argument(..., help="Identity id, email or GitHub login to split off."),
 ) -> None:
     """Give A a person of its own, exempt from automatic merging (survives re-collection)."""
-    from ossmetrics.collect.identities import split_override
+    from ossmetrics.collect.corrections import split_override
 
     con = open_store()
     try:

@@ -471,7 +471,10 @@ def _sequence_past_max(con: duckdb.DuckDBPyConnection) -> None:
     """Move ``identity_id_seq`` past the largest identity_id, should rows have been inserted
     with explicit ids (test fixtures, imports); otherwise ``nextval`` would hit the key."""
     row = con.execute(
-        "SELECT nextval('identity_id_seq'), (SELECT coalesce(max(identity_id), 0) FROM identities)"
+        """SELECT coalesce(last_value + 1, start_value),
+                  (SELECT coalesce(max(identity_id), 0) FROM identities)
+           FROM duckdb_sequences()
+           WHERE sequence_name = 'identity_id_seq' AND database_name = current_database()"""
     ).fetchone()
     if row and row[1] >= row[0]:
         con.execute("SELECT max(nextval('identity_id_seq')) FROM range(?)", [row[1] - row[0] + 1])

@@ -41,17 +41,24 @@ _CACHE: dict[str, Spec] = {}
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: timestamps as ISO dates, NaN as null (pandas' C encoder does the work)."""
+    """JSON-ready rows: timestamps as local-time ISO text, NaN as null.
+
+    No time zone on purpose: JavaScript reads a bare date as UTC but a date-time without an
+    offset as local time, so "2024-01-01T00:00:00" shows as January everywhere, while
+    "2024-01-01" would read as December 31 west of Greenwich. (Values are UTC days already.)
+    """
     out = df.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
+            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%S")
         elif (
             out[col].dtype == object
             and len(out)
             and hasattr(out[col].dropna().iloc[0] if out[col].notna().any() else None, "isoformat")
         ):
-            out[col] = out[col].map(lambda v: None if v is None else v.isoformat()[:10])
+            out[col] = out[col].map(
+                lambda v: None if v is None else v.isoformat()[:10] + "T00:00:00"
+            )
     return json.loads(out.to_json(orient="records", date_format="iso"))
 
 

@@ -60,7 +60,7 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
 def calibrated(lm: LoadedModel, logits: np.ndarray) -> np.ndarray:
     a = np.array([c[0] for c in lm.calibration])
     b = np.array([c[1] for c in lm.calibration])
-    return 1 / (1 + np.exp(-(logits * a + b)))
+    return 1 / (1 + np.exp(-np.clip(logits * a + b, -50, 50)))
 
 
 def attributions(

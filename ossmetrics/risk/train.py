@@ -116,21 +116,27 @@ def _split(ds: RiskDataset, frac: float, seed: int) -> tuple[np.ndarray, np.ndar
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
-def _platt(logit: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Fit p = sigmoid(a * logit + b) by a few Newton steps (a stays positive)."""
+def _platt(logit: np.ndarray, y: np.ndarray, ridge: float = 1.0) -> tuple[float, float]:
+    """Fit p = sigmoid(a * logit + b) by Newton steps, with a ridge pulling (a, b) to (1, 0).
+
+    The ridge keeps the fit finite when a small validation split is separable (it would
+    otherwise run to infinite slopes); with hundreds of validation rows it barely matters.
+    """
     if len(y) < 5 or y.min() == y.max():
         return 1.0, 0.0
     a, b = 1.0, 0.0
     for _ in range(50):
-        z = a * logit + b
+        z = np.clip(a * logit + b, -50, 50)
         p = 1 / (1 + np.exp(-z))
-        g = np.array([np.sum((p - y) * logit), np.sum(p - y)])
+        g = np.array([np.sum((p - y) * logit) + ridge * (a - 1), np.sum(p - y) + ridge * b])
         w = p * (1 - p) + 1e-9
         h = np.array(
             [[np.sum(w * logit * logit), np.sum(w * logit)], [np.sum(w * logit), np.sum(w)]]
-        ) + 1e-6 * np.eye(2)
+        ) + ridge * np.eye(2)
         step = np.linalg.solve(h, g)
         a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-8:
+            break
     return (float(a), float(b)) if a > 0 else (1.0, 0.0)
 
 
@@ -240,4 +246,4 @@ def predict(tm: TrainedModel, ds: RiskDataset, *, device: str = "cpu") -> np.nda
     tm.model.cpu()
     a = np.array([c[0] for c in tm.calibration])
     b = np.array([c[1] for c in tm.calibration])
-    return 1 / (1 + np.exp(-(logits * a + b)))
+    return 1 / (1 + np.exp(-np.clip(logits * a + b, -50, 50)))

@@ -109,8 +109,9 @@
       var lo = addMonths(cut, -w), hi = addMonths(cut, w), before = [], after = [], rows = [];
       s.forEach(function (p) {
         var d = new Date(p[0] + "T00:00:00Z");
-        if (d >= lo && d < cut) { before.push(p[1]); rows.push({ month: p[0], value: p[1], period: "Before" }); }
-        else if (d >= cut && d < hi) { after.push(p[1]); rows.push({ month: p[0], value: p[1], period: "After" }); }
+        /* "T00:00:00" without a zone: shown as that day in the reader's own time zone */
+        if (d >= lo && d < cut) { before.push(p[1]); rows.push({ month: p[0] + "T00:00:00", value: p[1], period: "Before" }); }
+        else if (d >= cut && d < hi) { after.push(p[1]); rows.push({ month: p[0] + "T00:00:00", value: p[1], period: "After" }); }
       });
       var b = mean(before), a = mean(after), change = "";
       if (b !== null && a !== null && b !== 0) { change = " (" + (a >= b ? "+" : "") + ((a - b) / b * 100).toFixed(0) + "%)"; }
@@ -127,7 +128,7 @@
               y: { field: "value", type: "quantitative", title: null },
               color: { field: "period", type: "nominal", title: null, scale: { domain: ["Before", "After"], range: ["#56B4E9", "#D55E00"] } },
               tooltip: [{ field: "month", type: "temporal", format: "%b %Y" }, { field: "value", type: "quantitative", format: ",.1f" }] } },
-          { data: { values: [{ d: date.value }] }, mark: { type: "rule", strokeDash: [4, 4] }, encoding: { x: { field: "d", type: "temporal" } } }
+          { data: { values: [{ d: date.value + "T00:00:00" }] }, mark: { type: "rule", strokeDash: [4, 4] }, encoding: { x: { field: "d", type: "temporal" } } }
         ],
         config: { view: { stroke: null }, font: "system-ui, sans-serif" }
       };

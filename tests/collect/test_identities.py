@@ -7,15 +7,13 @@ from pathlib import Path
 import pytest
 
 from ossmetrics.collect.bots import BotRules, is_bot, parse_bot_list
+from ossmetrics.collect.corrections import list_people, merge_override, split_override
 from ossmetrics.collect.git import collect_git
 from ossmetrics.collect.identities import (
-    list_people,
     merge_identities,
-    merge_override,
     noreply_login,
     normalise_name,
     parse_mailmap,
-    split_override,
 )
 from ossmetrics.errors import BadParameter
 from tests.gitfactory import GitFactory, Person

@@ -146,3 +146,23 @@ def test_truncated_snapshot_gets_its_own_data_end(con) -> None:
     busy = con.execute("SELECT repo_id FROM repos WHERE full_name = 'acme/busy'").fetchone()[0]
     assert ends.truncated == {busy: max(days)}
     assert ends.for_repo(busy) == max(days)
+
+
+def test_stored_truck_factors_are_reused_when_they_describe_t(con) -> None:
+    from ossmetrics.risk.dataset import _stored_truck_factors
+
+    standard_store(con)
+    rid = con.execute("SELECT repo_id FROM repos WHERE full_name = 'acme/fading'").fetchone()[0]
+    con.execute(
+        "INSERT INTO graph_repo_measures VALUES (?, DATE '2026-01-01', 'truck_factor', 1, ?), "
+        "(?, DATE '2020-12-01', 'truck_factor', 2, ?)",
+        [rid, '{"key_people": [1], "bus_factor_chaoss": 1}', rid, '{"key_people": [1, 2]}'],
+    )
+    got = _stored_truck_factors(
+        con, {rid: [date(2022, 12, 15), date(2020, 12, 15), date(2020, 6, 15)]}
+    )
+    # 2026 row: fading's last commit (2020-12-11) is before 2022-12-15, so its history is the same
+    assert got[(rid, date(2022, 12, 15))][:2] == ([1], 1.0)
+    # 2020-12-01 row: 14 days before T serves T; nothing within 31 days of 2020-06-15
+    assert got[(rid, date(2020, 12, 15))][0] == [1, 2]
+    assert (rid, date(2020, 6, 15)) not in got
