@@ -30,7 +30,7 @@ from ossmetrics import config
 from ossmetrics.errors import RateLimited, UsageError
 from ossmetrics.nightly import fingerprint as fp
 from ossmetrics.nightly import stages
-from ossmetrics.nightly.clones import CloneResult, clone_or_fetch
+from ossmetrics.nightly.clones import CloneResult, clone_dir_for, clone_or_fetch
 from ossmetrics.nightly.lock import NightlyLock, lock_path_for
 from ossmetrics.nightly.runs import RunLog, StageRecord
 from ossmetrics.store import connect
@@ -96,12 +96,22 @@ def _outcome(repo: TrackedRepo, recs: list[StageRecord]) -> RepoOutcome:
     )
 
 
-def _known_repo_id(con: duckdb.DuckDBPyConnection, name: str | None) -> int | None:
-    if not name:
+def _known_repo_id(
+    con: duckdb.DuckDBPyConnection, name: str | None, git_path: Path | None = None
+) -> int | None:
+    """The repo_id of a tracked repository already in the store: by name, else by git path."""
+    if name:
+        row = con.execute(
+            "SELECT repo_id FROM repos WHERE lower(full_name) = lower(?)", [name]
+        ).fetchall()
+    elif git_path is not None:
+        p = git_path.resolve()
+        row = con.execute(
+            "SELECT repo_id FROM repos WHERE git_path IN (?, ?) ORDER BY repo_id LIMIT 1",
+            [str(p), str(p / ".git")],
+        ).fetchall()
+    else:
         return None
-    row = con.execute(
-        "SELECT repo_id FROM repos WHERE lower(full_name) = lower(?)", [name]
-    ).fetchall()
     return int(row[0][0]) if row else None
 
 
@@ -161,7 +171,7 @@ class _Run:
         self, repo: TrackedRepo, futures: dict[str, Future[CloneResult]]
     ) -> RepoOutcome:
         recs: list[StageRecord] = []
-        known = _known_repo_id(self.con, repo.name)
+        known = _known_repo_id(self.con, repo.name, self._source(repo))
         path: Path | None = None
         steps = ["fetch"] if repo.git and is_url(repo.git) and "git" not in self.skip else []
         steps += (["git"] if repo.git else []) + (["github"] if repo.name else [])
@@ -218,10 +228,16 @@ class _Run:
     def tracked_ids(self) -> dict[int, TrackedRepo]:
         out: dict[int, TrackedRepo] = {}
         for repo, outcome in zip(self.tracked, self.outcomes, strict=True):
-            rid = outcome.repo_id or _known_repo_id(self.con, repo.name)
+            rid = outcome.repo_id or _known_repo_id(self.con, repo.name, self._source(repo))
             if rid is not None:
                 out[rid] = repo
         return out
+
+    def _source(self, repo: TrackedRepo) -> Path | None:
+        """Where the git collector reads ``repo``: its path, or its clone in the cache."""
+        if not repo.git:
+            return None
+        return clone_dir_for(self.cache_dir, repo.git) if is_url(repo.git) else Path(repo.git)
 
     def _blocked(self, rec: StageRecord, need_data: bool = True) -> bool:
         """Record a skip when ``--skip`` names the stage or no tracked repository has data."""

@@ -22,7 +22,6 @@ PRELOAD = [
     "ossmetrics.collect.identities",
     "ossmetrics.graph",
     "ossmetrics.metrics",
-    "ossmetrics.risk",
     "tests.nightly.killrun",
 ]
 

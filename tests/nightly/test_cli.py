@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from ossmetrics.nightly.lock import NightlyLock
 from ossmetrics.store import connect
 from tests.conftest import REPO_ROOT
@@ -192,3 +194,35 @@ def test_full_disk_is_one_line_and_loses_nothing(tmp_path: Path) -> None:
     n = con.execute("SELECT count(*) FROM commits").fetchall()[0][0]
     con.close()
     assert n == 22
+
+
+def test_read_only_store_is_one_line_and_loses_nothing(tmp_path: Path) -> None:
+    """An immutable store file (chattr +i: even root cannot write it) is refused cleanly."""
+    import shutil
+
+    repo = make_repo(tmp_path / "src" / "one", [ALICE], 2)
+    cfg = _config(tmp_path, f'[[repos]]\nname = "acme/one"\ngit = "{repo}"\n')
+    args = [sys.executable, str(REPO_ROOT / "cli.py"), "nightly", "--config", str(cfg)]
+    args += ["--skip", "report", "--skip", "risk", "--skip", "graphs", "--skip", "snapshots"]
+    env = {**os.environ, **NO_TOKEN}
+    ok = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    store = tmp_path / "store.duckdb"
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr not available")
+    if subprocess.run(["chattr", "+i", str(store)], capture_output=True).returncode != 0:
+        pytest.skip("this filesystem has no immutable flag")
+    try:
+        commit(repo, {"new.txt": "n\n"}, date="2024-03-01T00:00:00+00:00")
+        ro = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    finally:
+        subprocess.run(["chattr", "-i", str(store)], check=True)
+    assert ro.returncode == 1
+    lines = ro.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: cannot open database {store}"), (
+        ro.stderr
+    )
+    con = connect(store, read_only=True)
+    n = con.execute("SELECT count(*) FROM commits").fetchall()[0][0]
+    con.close()
+    assert n == 2

@@ -298,3 +298,22 @@ def test_risk_scores_and_report_then_skipped_when_nothing_changed(
         ("risk", "skipped", "unchanged since the last run"),
         ("report", "skipped", "unchanged since the last run"),
     ]
+
+
+def test_a_local_repository_without_a_github_name(tmp_path: Path, repos: dict[str, Path]) -> None:
+    cfg = tmp_path / "ossmetrics.toml"
+    cfg.write_text(_settings(tmp_path) + f'\n[[repos]]\ngit = "{repos["acme/one"]}"\n')
+    db = tmp_path / "store.duckdb"
+    first = run_nightly(db, cfg, skip=PORTFOLIO, today=DAY)
+    (one,) = first.repos
+    assert (one.repo, one.status, one.items, one.notes) == (str(repos["acme/one"]), "ok", 4, [])
+    assert first.warnings == []  # nothing to collect from GitHub: no token needed
+    second = run_nightly(db, cfg, skip=PORTFOLIO, today=DAY)
+    con = connect(db, read_only=True)
+    rows = con.execute(
+        "SELECT r.full_name, u.stage, u.status FROM runs u JOIN repos r USING (repo_id)"
+        " WHERE u.run_id = ? ORDER BY u.rowid",
+        [second.run_id],
+    ).fetchall()
+    con.close()
+    assert rows == [("local/one", "git", "ok")]  # named from its folder, linked to its repo_id
