@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -159,11 +160,12 @@ def key_people(
         rid: [d for d in ds if (rid, d) not in stored] for rid, ds in dates_by_repo.items()
     }
     dates_by_repo = {rid: ds for rid, ds in dates_by_repo.items() if ds}
-    try:
-        from ossmetrics.graph.truck_factor import truck_factor_series
-    except ImportError:
-        truck_factor_series = None  # type: ignore[assignment]
-        source = "commit_share"
+    truck_factor_series: Callable[..., Sequence[Any]] | None = None
+    if dates_by_repo:  # all stored: no need to import the graph stage (networkx, ~0.7 s)
+        try:
+            from ossmetrics.graph.truck_factor import truck_factor_series
+        except ImportError:
+            source = "commit_share"
     for repo_id, dates in dates_by_repo.items():
         results = None
         if truck_factor_series is not None:

@@ -28,6 +28,7 @@ from ossmetrics.risk.dataset import build_scoring_set
 from ossmetrics.risk.features import FEATURES
 from ossmetrics.risk.modelfile import load_model
 from ossmetrics.risk.score import attributions, calibrated, default_as_of, risk_index
+from ossmetrics.risk.train import cpu_threads
 from ossmetrics.risk.words import describe_feature
 from ossmetrics.store import get_repo_id
 
@@ -136,7 +137,24 @@ def explain(
     model_path: str | None = None,
     top: int = 5,
 ) -> Explanation:
-    """Scores, top drivers and influential contributors of ``repo`` (and the what-if)."""
+    """Scores, top drivers and influential contributors of ``repo`` (and the what-if).
+
+    Runs torch on one CPU thread (``train.cpu_threads``): the report stage calls this once per
+    project, and on a busy 2-core machine the default two threads made each call 1-4 s.
+    """
+    with cpu_threads(1):
+        return _explain(con, repo, without=without, as_of=as_of, model_path=model_path, top=top)
+
+
+def _explain(
+    con: duckdb.DuckDBPyConnection,
+    repo: str,
+    *,
+    without: str | None,
+    as_of: date | None,
+    model_path: str | None,
+    top: int,
+) -> Explanation:
     lm = load_model(model_path)
     repo_id = get_repo_id(con, repo)
     d = as_of or default_as_of(con)

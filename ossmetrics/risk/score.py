@@ -26,7 +26,7 @@ from ossmetrics.risk.dataset import RiskDataset, build_scoring_set
 from ossmetrics.risk.features import FEATURES, register
 from ossmetrics.risk.modelfile import LoadedModel, load_model
 from ossmetrics.risk.snapshots import repo_data_ends
-from ossmetrics.risk.train import resolve_device
+from ossmetrics.risk.train import LOGIT_CLIP, cpu_threads, resolve_device
 from ossmetrics.risk.words import describe_feature
 from ossmetrics.store import transaction
 
@@ -60,7 +60,7 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
 def calibrated(lm: LoadedModel, logits: np.ndarray) -> np.ndarray:
     a = np.array([c[0] for c in lm.calibration])
     b = np.array([c[1] for c in lm.calibration])
-    return 1 / (1 + np.exp(-np.clip(logits * a + b, -50, 50)))
+    return 1 / (1 + np.exp(-np.clip(logits * a + b, -LOGIT_CLIP, LOGIT_CLIP)))
 
 
 def attributions(
@@ -121,7 +121,8 @@ def score_dataset(
         return pd.DataFrame(
             columns=["repo_id", "repo", "as_of", "p_dormant", "p_core_loss", "risk"]
         )
-    logits, attr = attributions(lm, ds, steps=steps, device=device)
+    with cpu_threads(1 if resolve_device(device).type == "cpu" else torch.get_num_threads()):
+        logits, attr = attributions(lm, ds, steps=steps, device=device)
     p = calibrated(lm, logits)
     out = ds.rows[["repo_id", "repo", "as_of"]].copy()
     out["p_dormant"] = p[:, 0]

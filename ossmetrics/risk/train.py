@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -25,6 +27,7 @@ from ossmetrics.risk.model import RiskBatch, RiskGNN
 __all__ = [
     "TrainConfig",
     "TrainedModel",
+    "cpu_threads",
     "predict",
     "resolve_device",
     "seed_everything",
@@ -32,6 +35,9 @@ __all__ = [
 ]
 
 LABELS = ("dormant", "core_loss")
+#: Calibrated logits are clipped here: sigmoid(±30) is 1e-13 away from 0 and 1 in float64, so a
+#: probability is never exactly 0 or 1 (±50 rounded to exactly 1.0 on separable toy data).
+LOGIT_CLIP = 30.0
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -49,6 +55,25 @@ def resolve_device(device: str = "auto") -> torch.device:
             )
         return torch.device(d)
     raise DeviceUnavailable(f"unknown device '{device}'", "use auto, cpu or cuda")
+
+
+@contextmanager
+def cpu_threads(n: int = 1) -> Iterator[None]:
+    """Run torch's CPU kernels on ``n`` threads inside the block, then restore the setting.
+
+    The risk model's tensors are tiny (tens of nodes per snapshot): a second intra-op thread
+    only adds OpenMP hand-offs, and on a shared 2-core machine a contended second thread made
+    training 3x and one ``explain`` call up to 10x slower (0.4 s against 3-4 s, measured on the
+    demo store). Results are the same either way.
+    """
+    before = torch.get_num_threads()
+    if before != n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
 
 
 def seed_everything(seed: int) -> None:
@@ -69,6 +94,13 @@ class TrainConfig:
     patience: int = 20
     val_fraction: float = 0.2
     seed: int = 0
+    #: Epochs fitting the linear path alone before the network trains (0: no warm-up, the
+    #: shipped model). Tried with 300, not shipped: docs/model-card.md, "Tried, not shipped".
+    linear_warmup: int = 0
+    #: With a warm-up: keep the linear path fixed and start the deep (graph) part at zero, so
+    #: the network begins as a logistic regression and early stopping keeps a graph correction
+    #: only while it helps on the validation repositories.
+    residual_graph: bool = False
 
 
 @dataclass
@@ -159,15 +191,43 @@ def train_model(
             "collect more repositories or longer histories; until then the shipped model is used",
         )
     t0 = time.perf_counter()
-    threads = torch.get_num_threads()
-    if dev.type == "cpu":
-        # one thread: measured 3x faster than two on a shared 2-core machine (sparse ops
-        # and small dense layers gain nothing from a second, contended core)
-        torch.set_num_threads(1)
-    try:
+    # one thread: measured 3x faster than two on a shared 2-core machine (sparse ops and
+    # small dense layers gain nothing from a second, contended core)
+    with cpu_threads(1 if dev.type == "cpu" else torch.get_num_threads()):
         return _train(ds, cfg, dev, y_all, t0)
-    finally:
-        torch.set_num_threads(threads)
+
+
+def _warm_up_linear(
+    model: RiskGNN,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    mask: torch.Tensor,
+    loss_fn: nn.Module,
+    cfg: TrainConfig,
+) -> None:
+    """Fit the linear path first; with ``residual_graph`` freeze it and zero the deep output.
+
+    Why: with ~100 positive snapshots the deep part overfits within ~30 epochs, and early
+    stopping then also stopped the linear path long before it had converged — the old network
+    ranked worse than a plain logistic regression on the same features. Chosen on inner
+    validation folds only; on the outer folds it raised ROC-AUC but not PR-AUC, so it is off by
+    default (docs/model-card.md, "Tried, not shipped").
+    """
+    if model.skip is None or cfg.linear_warmup <= 0:
+        return
+    opt = torch.optim.Adam(model.skip.parameters(), lr=0.05, weight_decay=cfg.weight_decay)
+    for _ in range(cfg.linear_warmup):
+        opt.zero_grad()
+        loss = (loss_fn(model.skip(x), y) * mask).sum() / mask.sum().clamp(min=1)
+        loss.backward()
+        opt.step()
+    if cfg.residual_graph:
+        last = model.head[-1]
+        assert isinstance(last, nn.Linear)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        for q in model.skip.parameters():
+            q.requires_grad_(False)
 
 
 def _train(
@@ -197,8 +257,11 @@ def _train(
         dropout=cfg.dropout,
         use_graph=cfg.use_graph,
     ).to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     loss_fn = nn.BCEWithLogitsLoss(reduction="none", pos_weight=pos_weight)
+    _warm_up_linear(model, btr.x_project, ytr, mtr, loss_fn, cfg)
+    opt = torch.optim.Adam(
+        [q for q in model.parameters() if q.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay
+    )
     val_fn = nn.BCEWithLogitsLoss(reduction="none")
     best, best_state, best_epoch, history = float("inf"), None, 0, []
     for epoch in range(cfg.max_epochs):
@@ -218,6 +281,8 @@ def _train(
             break
     assert best_state is not None
     model.load_state_dict(best_state)
+    for q in model.parameters():
+        q.requires_grad_(True)
     vlog = _logits(model, bva).cpu().numpy()
     ycpu, mcpu = yva.cpu().numpy(), mva.cpu().numpy()
     calib = [_platt(vlog[mcpu[:, j] > 0, j], ycpu[mcpu[:, j] > 0, j]) for j in range(len(LABELS))]
@@ -246,4 +311,4 @@ def predict(tm: TrainedModel, ds: RiskDataset, *, device: str = "cpu") -> np.nda
     tm.model.cpu()
     a = np.array([c[0] for c in tm.calibration])
     b = np.array([c[1] for c in tm.calibration])
-    return 1 / (1 + np.exp(-np.clip(logits * a + b, -50, 50)))
+    return 1 / (1 + np.exp(-np.clip(logits * a + b, -LOGIT_CLIP, LOGIT_CLIP)))

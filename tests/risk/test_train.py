@@ -72,3 +72,19 @@ def test_model_file_round_trip_and_version_check(tmp_path) -> None:
 def test_shipped_model_loads() -> None:
     lm = load_model()
     assert lm.version.startswith(f"gnn-f{FORMAT_VERSION}-") and lm.n_train > 1000
+
+
+def test_residual_graph_keeps_the_warmed_up_linear_path_fixed() -> None:
+    """With ``residual_graph`` the linear path is fitted first and then frozen: training for 1 or
+    8 epochs leaves it identical while the graph part moves; without the option it moves too."""
+    ds = _synthetic(seed=1)
+    cfg = dict(hidden_channels=8, patience=50, seed=3, linear_warmup=40, residual_graph=True)
+    short = train_model(ds, TrainConfig(max_epochs=1, **cfg))
+    long = train_model(ds, TrainConfig(max_epochs=8, **cfg))
+    assert torch.equal(short.model.skip.weight, long.model.skip.weight)
+    assert not torch.equal(short.model.head[0].weight, long.model.head[0].weight)
+    assert all(q.requires_grad for q in long.model.parameters())
+    free = dict(cfg, residual_graph=False)
+    a = train_model(ds, TrainConfig(max_epochs=1, **free))
+    b = train_model(ds, TrainConfig(max_epochs=8, **free))
+    assert not torch.equal(a.model.skip.weight, b.model.skip.weight)
