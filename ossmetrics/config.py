@@ -8,6 +8,7 @@ are never stored, logged or printed: ``redact`` scrubs them from any text on its
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,8 +76,12 @@ def load_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        # Python < 3.14 has no exc.lineno; the position is only in the message.
         line = getattr(exc, "lineno", None)
-        msg = str(exc).split(" (at line")[0]
+        m = re.search(r"\(at line (\d+)", str(exc))
+        if line is None and m:
+            line = int(m.group(1))
+        msg = re.split(r" \(at (?:line|end of document)", str(exc))[0]
         raise ConfigError(
             f"malformed TOML: {msg}", "fix that line", path=str(p), line=line
         ) from None

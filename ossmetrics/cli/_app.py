@@ -6,8 +6,9 @@ register thin commands: parse options, call one library function, print the resu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import typer
@@ -64,6 +65,11 @@ class State:
     db: Path
     config: Path
     debug: bool = False
+    toml: dict[str, Any] = field(default_factory=dict)
+
+    def setting(self, name: str, flag: Any = None) -> Any:
+        """A setting under flag > environment > ``ossmetrics.toml`` > default, parsed once."""
+        return config.resolve(name, flag, self.toml)
 
 
 _state = State(
@@ -94,6 +100,7 @@ def _root(
     cfg_path = Path(config.resolve("config", config_file))
     toml = config.load_toml(cfg_path)
     _state.config = cfg_path
+    _state.toml = toml
     _state.db = Path(config.resolve("db", db, toml))
     _state.debug = debug
 

@@ -13,10 +13,9 @@ __all__ = ["collect_git_command"]
 
 def bot_setting() -> tuple[str, ...]:
     """The ``bots`` setting under the usual precedence (environment, then ossmetrics.toml)."""
-    from ossmetrics import config
     from ossmetrics.collect.bots import parse_bot_list
 
-    return parse_bot_list(config.resolve("bots", None, config.load_toml(state().config)))
+    return parse_bot_list(state().setting("bots"))
 
 
 @collect_app.command("git")

@@ -10,7 +10,7 @@ from rich.live import Live
 from rich.text import Text
 
 from ossmetrics import config
-from ossmetrics.cli._app import collect_app, console, err_console, open_store
+from ossmetrics.cli._app import collect_app, console, err_console, open_store, state
 from ossmetrics.errors import BadParameter
 from ossmetrics.store.repos import validate_repo_name
 
@@ -86,11 +86,11 @@ def collect_github_cmd(
 
     name = validate_repo_name(repo)
     since_value = _parse_since(since)
-    toml = config.load_toml(_state_config())
-    env_name = config.resolve("token_env", token_env, toml)
+    st = state()
+    env_name = st.setting("token_env", token_env)
     token = config.github_token(env_name)
-    url = config.resolve("api_url", api_url, toml)
-    wait = float(config.resolve("max_wait", max_wait, toml))
+    url = st.setting("api_url", api_url)
+    wait = float(st.setting("max_wait", max_wait))
     if not token:
         err_console.print(f"Warning: {ANONYMOUS_WARNING} (set {env_name})", markup=False)
     con = open_store()
@@ -115,9 +115,3 @@ def collect_github_cmd(
         f"{items}; {result.seconds:.1f} s",
         markup=False,
     )
-
-
-def _state_config() -> str:
-    from ossmetrics.cli._app import state
-
-    return str(state().config)

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import typer
 
-from ossmetrics import config
 from ossmetrics.cli._app import app, console, err_console, open_store, state
 
 __all__ = ["demo", "report"]
 
 
 def _out(out: Path | None) -> Path:
-    return Path(config.resolve("out", out, config.load_toml(state().config)))
+    return Path(state().setting("out", out))
 
 
 @app.command()
