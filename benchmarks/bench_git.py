@@ -42,7 +42,7 @@ COLLECT = textwrap.dedent("""
     from ossmetrics.store import connect
     from ossmetrics.collect.git import collect_git
     con = connect(sys.argv[1])
-    r = collect_git(con, sys.argv[2], extra_bots=())
+    r = collect_git(con, sys.argv[2], extra_bots=(), jobs=sys.argv[3])
     con.close()
     print(json.dumps({"commits": r.commits_total, "files": r.files_added,
         "lib_seconds": r.seconds, "unchanged": r.unchanged,
@@ -51,18 +51,19 @@ COLLECT = textwrap.dedent("""
 """)
 
 NEWEST = textwrap.dedent("""
-    import itertools, json, sys, time
+    import json, sys, time
     t0 = time.perf_counter()
     from ossmetrics.store import connect, transaction, ensure_repo
     from ossmetrics.collect import git as g
-    from ossmetrics.collect.gitlog import iter_commits, open_repository
+    from ossmetrics.collect.gitlog import log_commits, open_repository
     repo = open_repository(sys.argv[2])
     g._warm_up_arrow()  # as collect_git does: the pyarrow import overlaps git's work
+    shas = repo.rev_list(["HEAD"], "--max-count=" + sys.argv[3])
     con = connect(sys.argv[1])
     with transaction(con):
         rid = ensure_repo(con, "bench/newest")
-        st = g._Stager(con, rid)
-        for c in itertools.islice(iter_commits(repo, ["HEAD"]), int(sys.argv[3])):
+        st = g._Stager(con, rid, shas)
+        for c in log_commits(repo, shas, jobs=g.git_jobs(sys.argv[4])):
             st.add(c)
         st.finish()
     con.close()
@@ -73,14 +74,25 @@ PYDRILLER = textwrap.dedent("""
     import json, sys
     from pydriller import Repository
     shas = sys.argv[2].split(",")
-    n = rows = 0
-    for c in Repository(sys.argv[1], only_commits=shas).traverse_commits():
+    n = rows = errors = 0
+    # Newest first, stopped after the last wanted commit: only_commits= would walk (and build
+    # a Commit object for) the whole history to filter it, which is not PyDriller's fair cost.
+    # "all" = the whole history. A commit whose diff touches a blob missing from a partial
+    # clone raises in PyDriller: counted, and the run goes on.
+    for c in Repository(sys.argv[1], order="reverse").traverse_commits():
+        if shas != ["all"]:
+            if n == len(shas):
+                break
+            assert c.hash == shas[n], (c.hash, shas[n])
         n += 1
-        for m in c.modified_files:
-            rows += 1
-            _ = (m.new_path, m.old_path, m.added_lines, m.deleted_lines)
+        try:
+            for m in c.modified_files:
+                rows += 1
+                _ = (m.new_path, m.old_path, m.added_lines, m.deleted_lines)
+        except Exception:
+            errors += 1
         _ = (c.author.name, c.author.email, c.author_date, c.committer_date, c.parents)
-    print(json.dumps({"commits": n, "files": rows}))
+    print(json.dumps({"commits": n, "files": rows, "errors": errors}))
 """)
 
 
@@ -165,17 +177,26 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--pydriller", metavar="PYTHON", help="interpreter of a venv with pydriller")
     ap.add_argument("--newest", type=int, default=2000)
+    ap.add_argument(
+        "--pydriller-full",
+        action="store_true",
+        help="also time PyDriller over the whole history (numpy: ~8 min)",
+    )
+    ap.add_argument(
+        "--jobs", default="auto", help="git log processes for the collector (default: auto)"
+    )
     a = ap.parse_args()
     path = str(Path(a.path).resolve())
-    floors, ours, cpu_ratios, rss, git_rss = [], [], [], [], []
+    floors, ours, ours_cpu, cpu_ratios, rss, git_rss = [], [], [], [], [], []
     result: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench_git_") as tmp:
         for i in range(a.runs):
             f, f_cpu, n_floor = floor(path)
             db = str(Path(tmp) / f"run{i}.duckdb")
-            t, t_cpu, result = run_child(COLLECT, db, path)
+            t, t_cpu, result = run_child(COLLECT, db, path, a.jobs)
             floors.append(f)
             ours.append(t)
+            ours_cpu.append(t_cpu)
             cpu_ratios.append(t_cpu / f_cpu)
             rss.append(result["rss_mb"])
             git_rss.append(result["git_rss_mb"])
@@ -185,13 +206,13 @@ def main() -> None:
                 f"(library {result['lib_seconds']:.2f} s); ratio {t / f:.2f} wall, "
                 f"{t_cpu / f_cpu:.2f} cpu"
             )
-        rerun_t, _, rerun = run_child(COLLECT, db, path)
+        rerun_t, _, rerun = run_child(COLLECT, db, path, a.jobs)
         assert rerun["unchanged"], rerun
         pd_fig = ""
         if a.pydriller:
             shas = ",".join(open_repository(path).rev_list(["HEAD"], f"--max-count={a.newest}"))
             db2 = str(Path(tmp) / "newest.duckdb")
-            t_new, c_new, new = run_child(NEWEST, db2, path, str(a.newest))
+            t_new, c_new, new = run_child(NEWEST, db2, path, str(a.newest), a.jobs)
             os.environ["GIT_DIR"] = path  # GitPython needs it for a bare mirror without config
             t_pd, c_pd, pd = run_child(PYDRILLER, path, shas, python=a.pydriller)
             f_new, fc_new = floor_newest(path, a.newest)
@@ -205,9 +226,22 @@ def main() -> None:
                 f"{c_pd:.2f} s cpu ({pd['files']:,} file rows); PyDriller/ours "
                 f"{t_pd / t_new:.1f}x wall, {c_pd / c_new:.1f}x cpu"
             )
+            if a.pydriller_full:
+                t_pf, c_pf, pf = run_child(PYDRILLER, path, "all", python=a.pydriller)
+                print(
+                    f"whole history: PyDriller {t_pf:.1f} s wall / {c_pf:.1f} s cpu "
+                    f"({pf['commits']:,} commits, {pf['files']:,} file rows, {pf['errors']} "
+                    f"commits failed); collect_git median {statistics.median(ours):.2f} s: "
+                    f"{t_pf / statistics.median(ours):.1f}x faster"
+                )
+                pd_fig += (
+                    f" pydriller_full_seconds={t_pf:.1f}"
+                    f" speedup_vs_pydriller_full={t_pf / statistics.median(ours):.1f}"
+                    f" speedup_vs_pydriller_full_cpu={c_pf / statistics.median(ours_cpu):.1f}"
+                )
             per_commit = (t_pd / pd["commits"]) / (statistics.median(ours) / result["commits"])
             print(f"PyDriller s/commit (newest) / ours s/commit (full history): {per_commit:.1f}x")
-            pd_fig = (
+            pd_fig += (
                 f" newest={new['commits']} newest_seconds={t_new:.2f} "
                 f"pydriller_seconds={t_pd:.2f} speedup_vs_pydriller={t_pd / t_new:.1f} "
                 f"speedup_vs_pydriller_cpu={c_pd / c_new:.1f} "

@@ -58,6 +58,11 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "bots", "", "Extra bot names or emails, comma-separated, on top of the built-in rules."
         ),
+        Setting(
+            "git_jobs",
+            "auto",
+            "git log processes per collection: auto (one per CPU, at most 4) or a number.",
+        ),
     ]
 }
 

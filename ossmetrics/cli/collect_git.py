@@ -29,10 +29,16 @@ def collect_git_command(
     all_refs: bool = typer.Option(
         False, "--all-refs", help="Every branch and tag, not only HEAD (never refs/pull/*)."
     ),
+    jobs: str | None = typer.Option(
+        None,
+        "--jobs",
+        help="git log processes sharing the history: auto (one per CPU, at most 4) or a number.",
+    ),
 ) -> None:
     """Collect a git history (commits, files, identities) into the store, incrementally."""
-    from ossmetrics.collect.git import collect_git, open_repository
+    from ossmetrics.collect.git import collect_git, git_jobs, open_repository
 
+    n_jobs = git_jobs(state().setting("git_jobs", jobs))
     open_repository(path)  # a bad path fails before the store is touched
     con = open_store()
     try:
@@ -43,6 +49,7 @@ def collect_git_command(
             all_refs=all_refs,
             progress=console.is_terminal,
             extra_bots=bot_setting(),
+            jobs=n_jobs,
         )
     finally:
         con.close()

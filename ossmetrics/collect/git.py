@@ -15,7 +15,9 @@ How a run works (``collect_git``):
    returns in milliseconds.
 2. Otherwise, in **one transaction**: commits that are no longer reachable (a force-push) are
    deleted with their files (``git rev-list OLD --not NEW``); ``git log NEW --not OLD`` streams
-   only the new commits; files go straight into ``commit_files`` and commits into a staging
+   only the new commits — split over several ``git log`` processes (``git_jobs``) when there
+   are enough of them, since git's diffing is the whole cost; files go straight into
+   ``commit_files`` and commits into a staging
    table in Arrow batches (bounded memory); identities are created from the staged names and
    emails; commits are inserted with their identity ids; the ``.mailmap`` at HEAD is stored;
    identities are merged into people (``collect.identities``); the new tips are recorded.
@@ -43,11 +45,11 @@ from typing import Any
 import duckdb
 
 from ossmetrics.collect.gitlog import Commit, GitRepo, iter_commits, open_repository
-from ossmetrics.errors import GitError
+from ossmetrics.errors import GitError, UsageError
 from ossmetrics.store import ensure_repo, transaction
 from ossmetrics.store.repos import validate_repo_name
 
-__all__ = ["GitCollectResult", "collect_git", "open_repository", "repo_name_for"]
+__all__ = ["GitCollectResult", "collect_git", "git_jobs", "open_repository", "repo_name_for"]
 
 FILE_BATCH = 100_000
 COMMIT_BATCH = 50_000
@@ -110,12 +112,14 @@ def collect_git(
     all_refs: bool = False,
     progress: bool = False,
     extra_bots: Sequence[str] | None = None,
+    jobs: int | str | None = None,
 ) -> GitCollectResult:
     """Bring the store's copy of the history at ``path`` up to date (see the module docstring).
 
     ``repo`` names it (OWNER/REPO); by default the github.com ``origin`` remote or
     ``local/<folder>``. ``extra_bots`` adds bot names/emails to the built-in rules (default:
-    the ``bots`` setting).
+    the ``bots`` setting). ``jobs`` is how many ``git log`` processes share the work (a number
+    or ``auto``; default: the ``git_jobs`` setting).
     """
     from ossmetrics import config
 
@@ -153,6 +157,7 @@ def collect_git(
         except GitError:
             full, old_tips, gone = True, [], []  # an old tip was garbage-collected: start over
     bots = extra_bots if extra_bots is not None else _bots_setting(config)
+    n_jobs = git_jobs(jobs if jobs is not None else config.resolve("git_jobs"))
     mailmap = g.read_blob("HEAD:.mailmap")
 
     with transaction(con):
@@ -165,11 +170,11 @@ def collect_git(
             con.execute("DELETE FROM commits WHERE repo_id = ?", [rid])
         elif gone:
             _delete_commits(con, rid, gone)
-        total = None
-        if progress:
-            total = len(g.rev_list([*tips, *("^" + t for t in old_tips)]))
-        stager = _Stager(con, rid)
-        _run_log(g, tips, old_tips, stager, progress, total)
+        order: list[str] | None = None
+        if progress or n_jobs > 1:
+            order = g.rev_list([*tips, *("^" + t for t in old_tips)])
+        stager = _Stager(con, rid, order)
+        _run_log(g, tips, old_tips, stager, progress, order, n_jobs)
         new_identities = stager.finish()
         from ossmetrics.collect.identities import recompute_people, store_mailmap
 
@@ -251,21 +256,43 @@ def _delete_commits(con: duckdb.DuckDBPyConnection, repo_id: int, shas: list[str
         con.unregister("_git_gone")
 
 
+def git_jobs(value: int | str) -> int:
+    """How many ``git log`` processes to run: a positive number, or ``auto``.
+
+    ``auto`` is one per CPU this process may use, at most 4: each process re-reads the trees
+    at the start of its slice, so beyond the cores there are it only adds work.
+    """
+    text = str(value).strip().lower()
+    if text in ("", "auto"):
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cpus = os.cpu_count() or 1
+        return max(1, min(cpus, 4))
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise UsageError(
+        f"git jobs must be a positive number or auto, not {value!r}",
+        "set --jobs / OSSMETRICS_GIT_JOBS / git_jobs to auto, 1, 2, …",
+    )
+
+
 def _run_log(
     g: GitRepo,
     tips: list[str],
     old_tips: list[str],
     stager: _Stager,
     progress: bool,
-    total: int | None,
+    order: list[str] | None,
+    jobs: int,
 ) -> None:
-    # closing(): an exception or Ctrl-C here must stop the git process at once.
-    with closing(iter_commits(g, tips, old_tips)) as commits:
+    # closing(): an exception or Ctrl-C here must stop the git processes at once.
+    with closing(iter_commits(g, tips, old_tips, jobs=jobs, order=order)) as commits:
         if not progress:
             for c in commits:
                 stager.add(c)
             return
-        _with_progress(commits, stager, total)
+        _with_progress(commits, stager, len(order) if order is not None else None)
 
 
 def _with_progress(commits: Iterator[Commit], stager: _Stager, total: int | None) -> None:
@@ -297,12 +324,17 @@ class _Stager:
     """Column lists for the commits and files seen, flushed to DuckDB as Arrow batches.
 
     Files go straight to ``commit_files``; commits wait in a temporary table until every
-    identity they name exists (``finish``).
+    identity they name exists (``finish``). They are inserted newest first whatever order they
+    arrived in: ``order`` (the rev-list) gives each its place; without it, arrival order is
+    that order.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, repo_id: int) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, repo_id: int, order: Sequence[str] | None = None
+    ) -> None:
         self.con = con
         self.repo_id = repo_id
+        self.place = {sha: i for i, sha in enumerate(order)} if order is not None else None
         self.commits = 0
         self.files = 0
         con.execute("""CREATE OR REPLACE TEMP TABLE _git_stage (
@@ -368,7 +400,7 @@ class _Stager:
             ("added", added),
             ("deleted", deleted),
             ("msg_len", c.message_len),
-            ("seq", self.commits),
+            ("seq", self.commits if self.place is None else self.place.get(c.sha, -1)),
         ):
             cols[k].append(v)
         self.commits += 1

@@ -1,8 +1,9 @@
 """Talk to ``git``: open a repository, read its tips, and stream ``git log`` as parsed commits.
 
-One ``git log --numstat -z -M`` process is the fastest way to get per-file line counts out of a
-history (notes/performance.md §2: within 1.2-1.35x of git itself, where pygit2 is 2.3-5.2x and
-PyDriller 25-32x). The format is machine-readable and unambiguous:
+``git log --numstat -z -M`` is the fastest way to get per-file line counts out of a history
+(notes/performance.md §2: parsed and loaded within 1.2-1.35x of git itself, where pygit2 is
+2.3-5.2x and PyDriller 25-32x); ``log_commits`` runs several of them on contiguous slices of the
+history to go past one process's speed. The format is machine-readable and unambiguous:
 
 - each commit starts with RS (``\\x1e``); its header fields are split on US (``\\x1f``) and the
   header ends with NUL;
@@ -22,10 +23,11 @@ a missing blob.
 from __future__ import annotations
 
 import os
+import queue
 import re
 import subprocess
 import threading
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -39,6 +41,7 @@ __all__ = [
     "GitRepo",
     "LogParser",
     "iter_commits",
+    "log_commits",
     "open_repository",
     "parse_tz",
 ]
@@ -65,6 +68,8 @@ LOG_FLAGS = (
 )
 MAX_TZ_MIN = 18 * 60  # the widest offset anyone uses is +14:00; clamp garbage to +-18:00
 BLOCK = 1 << 20
+MIN_PER_JOB = 250  # fewer commits than this per git process: one process is as fast
+MIN_STEAL = 100  # a slice with less than twice this left is not split again
 _SHA_HEAD = re.compile(rb"^[0-9a-f]{40}(?:[0-9a-f]{24})?\x1f")
 _MISSING = re.compile(r"unable to read|bad object|missing blob|could not read|not a valid object")
 
@@ -374,8 +379,16 @@ def _feed_stdin(proc: subprocess.Popen[bytes], data: bytes) -> threading.Thread:
     return t
 
 
-def _stream(repo: GitRepo, args: Sequence[str], stdin: bytes) -> Iterator[Commit | bytes]:
-    """Run one ``git log``; yield commits, then (on failure) its stderr as bytes."""
+def _stream(
+    repo: GitRepo,
+    args: Sequence[str],
+    stdin: bytes,
+    procs: list[subprocess.Popen[bytes]] | None = None,
+) -> Iterator[Commit | bytes]:
+    """Run one ``git log``; yield commits, then (on failure) its stderr as bytes.
+
+    ``procs`` collects the process, so that another thread can kill it to stop this one.
+    """
     proc = subprocess.Popen(
         repo.argv("log", *args),
         stdin=subprocess.PIPE,
@@ -383,6 +396,8 @@ def _stream(repo: GitRepo, args: Sequence[str], stdin: bytes) -> Iterator[Commit
         stderr=subprocess.PIPE,
         env=_env(),
     )
+    if procs is not None:
+        procs.append(proc)
     writer = _feed_stdin(proc, stdin)
     errbuf: list[bytes] = []
 
@@ -416,20 +431,170 @@ def _stream(repo: GitRepo, args: Sequence[str], stdin: bytes) -> Iterator[Commit
 
 
 def iter_commits(
-    repo: GitRepo, include: Sequence[str], exclude: Iterable[str] = ()
+    repo: GitRepo,
+    include: Sequence[str],
+    exclude: Iterable[str] = (),
+    *,
+    jobs: int = 1,
+    order: Sequence[str] | None = None,
 ) -> Generator[Commit, None, None]:
-    """Every commit reachable from ``include`` and not from ``exclude``, newest first.
+    """Every commit reachable from ``include`` and not from ``exclude``.
 
-    Missing blobs (partial clones) do not stop it: see the module docstring.
+    ``jobs=1`` streams one ``git log`` newest first. ``jobs > 1`` splits the range (``order``:
+    its ``git rev-list``, computed when not given) over that many ``git log`` processes; commits
+    then arrive in no fixed order. Missing blobs (partial clones) do not stop it: see the module
+    docstring.
     """
     revs = [*include, *("^" + s for s in exclude)]
+    if jobs > 1:
+        shas = list(order) if order is not None else repo.rev_list(revs)
+        yield from log_commits(repo, shas, jobs=jobs)
+        return
     stdin = ("\n".join(revs) + "\n").encode()
-    args: list[str] = [*LOG_FLAGS, "--stdin"]
+    yield from _log(repo, [*LOG_FLAGS, "--stdin"], stdin, lambda: repo.rev_list(revs))
+
+
+@dataclass
+class _Slice:
+    """Commits ``shas[pos:end]`` still to be delivered by one worker (``end`` may shrink)."""
+
+    pos: int
+    end: int
+    done: bool = False
+
+
+def log_commits(
+    repo: GitRepo, shas: Sequence[str], *, jobs: int = 1
+) -> Generator[Commit, None, None]:
+    """Exactly the commits ``shas`` (each diffed against its first parent), over ``jobs`` processes.
+
+    ``git log`` is single-threaded and is the whole cost of a collection (the parser keeps up
+    with it), so the only way past its speed is more than one of it. The list is cut into
+    ``jobs`` contiguous slices, not dealt out commit by commit: neighbouring commits share
+    trees and blobs, and a process that walks a contiguous slice keeps reading what its delta
+    cache already holds (dealt alternately, notes/performance.md measured rails *slower* on two
+    processes). Slices of equal length are not equal work (a slice of big generated files
+    takes longer), so a worker that finishes **steals** the second half of what is left of the
+    busiest slice: it starts its own ``git log`` there, and the owner stops when it reaches
+    that point. Below ``MIN_PER_JOB`` commits a process the start-up is not worth it.
+
+    Each slice is parsed in its own thread and handed over in batches through a bounded queue,
+    so memory stays bounded however long the history is; closing the generator stops every git
+    process. Commits arrive in no fixed order.
+    """
+    shas = list(shas)
+    jobs = max(1, min(jobs, len(shas) // MIN_PER_JOB))
+    if jobs == 1:
+        if not shas:
+            return
+        stdin = ("\n".join(shas) + "\n").encode()
+        yield from _log(repo, [*LOG_FLAGS, "--no-walk=unsorted", "--stdin"], stdin, lambda: shas)
+        return
+    n = len(shas)
+    slices = [_Slice(i * n // jobs, (i + 1) * n // jobs) for i in range(jobs)]
+    lock = threading.Lock()
+    q: queue.Queue[list[Commit] | BaseException | None] = queue.Queue(maxsize=4 * jobs)
+    stop = threading.Event()
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def put(item: list[Commit] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def steal(own: _Slice) -> _Slice | None:
+        with lock:
+            own.done = True
+            busy = [sl for sl in slices if not sl.done]
+            if not busy:
+                return None
+            victim = max(busy, key=lambda sl: sl.end - sl.pos)
+            left = victim.end - victim.pos
+            if left < 2 * MIN_STEAL:
+                return None
+            mid = victim.pos + left // 2
+            theirs = _Slice(mid, victim.end)
+            victim.end = mid
+            slices.append(theirs)
+            return theirs
+
+    def deliver(sl: _Slice) -> bool:
+        """Stream ``sl`` to the queue until its (possibly shrinking) end; False when stopping."""
+        with lock:
+            part = shas[sl.pos : sl.end]
+        stdin = ("\n".join(part) + "\n").encode()
+        gen = _log(repo, [*LOG_FLAGS, "--no-walk=unsorted", "--stdin"], stdin, lambda: part, procs)
+        try:
+            batch: list[Commit] = []
+            for c in gen:
+                with lock:
+                    if sl.pos >= sl.end:
+                        break  # the rest was stolen
+                    sl.pos += 1
+                batch.append(c)
+                if len(batch) >= 64:
+                    if not put(batch):
+                        return False
+                    batch = []
+            return not batch or put(batch)
+        finally:
+            gen.close()  # kills this slice's git when it stopped early
+
+    def work(first: _Slice) -> None:
+        try:
+            sl: _Slice | None = first
+            while sl is not None and deliver(sl):
+                sl = steal(sl)
+        except BaseException as exc:  # handed to the consumer, raised there (unless stopping)
+            put(exc)
+        finally:
+            put(None)
+
+    threads = [
+        threading.Thread(target=work, args=(sl,), daemon=True, name=f"ossmetrics-git-log-{i}")
+        for i, sl in enumerate(list(slices))
+    ]
+    for t in threads:
+        t.start()
+    try:
+        running = len(threads)
+        while running:
+            item = q.get()
+            if item is None:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield from item
+    finally:
+        stop.set()
+        for proc in list(procs):  # a worker blocked reading git wakes up on EOF
+            if proc.poll() is None:
+                proc.kill()
+        for t in threads:
+            t.join()
+
+
+def _log(
+    repo: GitRepo,
+    args: list[str],
+    stdin: bytes,
+    order: Callable[[], list[str]],
+    procs: list[subprocess.Popen[bytes]] | None = None,
+) -> Generator[Commit, None, None]:
+    """One ``git log`` over ``stdin``'s revisions, stepping over commits with missing blobs.
+
+    ``order`` lists, newest first, the commits that log shows (only asked for on a failure).
+    """
     done: set[str] = set()
-    order: list[str] | None = None
+    listed: list[str] | None = None
     while True:
         failure: bytes | None = None
-        for item in _stream(repo, args, stdin):
+        for item in _stream(repo, args, stdin, procs):
             if isinstance(item, bytes):
                 failure = item
             else:
@@ -443,9 +608,9 @@ def iter_commits(
                 f"git log failed in {repo.path}: {msg}",
                 "check that the repository is intact (`git fsck`)",
             )
-        if order is None:
-            order = repo.rev_list(revs)
-        remaining = [s for s in order if s not in done]
+        if listed is None:
+            listed = order()
+        remaining = [s for s in listed if s not in done]
         if not remaining:
             return
         failing, rest = remaining[0], remaining[1:]

@@ -146,6 +146,7 @@ class _Run:
         self.max_wait = float(config.resolve("max_wait", None, toml))
         self.cache_dir = Path(str(config.resolve("cache_dir", None, toml)))
         self.device = str(config.resolve("device", None, toml))
+        self.git_jobs = str(config.resolve("git_jobs", None, toml))
         self.rate_limited: RateLimited | None = None
         self.ids: dict[int, TrackedRepo] = {}
 
@@ -190,7 +191,7 @@ class _Run:
                 elif path is None:
                     rec.skip("no clone (the fetch failed)")
                 else:
-                    stages.collect_git(self.con, rec, repo, path)
+                    stages.collect_git(self.con, rec, repo, path, jobs=self.git_jobs)
                     known = rec.repo_id or known
         if repo.name:
             with self.log.stage(repo.label, "github", known) as rec:
@@ -367,6 +368,10 @@ def run_nightly(
             "add one with `ossmetrics track add OWNER/REPO [--git PATH_OR_URL]`",
         )
     out = Path(out_dir) if out_dir else Path(str(config.resolve("out", None, toml)))
+    if stages.available("git") is not None:  # a bad git_jobs fails the run, not every repo
+        from ossmetrics.collect.git import git_jobs
+
+        git_jobs(config.resolve("git_jobs", None, toml))
     db = Path(db_path)
     with NightlyLock(lock_path_for(db)):
         con = connect(db)

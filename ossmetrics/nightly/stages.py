@@ -74,13 +74,18 @@ def _accepts(fn: Callable[..., Any], name: str) -> bool:
 
 
 def collect_git(
-    con: duckdb.DuckDBPyConnection, rec: StageRecord, repo: TrackedRepo, path: Path
+    con: duckdb.DuckDBPyConnection,
+    rec: StageRecord,
+    repo: TrackedRepo,
+    path: Path,
+    jobs: str = "auto",
 ) -> None:
     fn = _load("git")
     if fn is None:
         _unavailable(rec, "git")
         return
-    res = fn(con, str(path), repo.name)
+    extra = {"jobs": jobs} if _accepts(fn, "jobs") else {}
+    res = fn(con, str(path), repo.name, **extra)
     rec.repo_id = int(res.repo_id)
     rec.items = int(getattr(res, "commits_added", 0)) + int(getattr(res, "commits_removed", 0))
 

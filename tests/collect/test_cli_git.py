@@ -65,6 +65,14 @@ def test_bad_input_gives_one_line(cli, repo: GitFactory, tmp_path: Path) -> None
     assert missing.returncode == 1
     assert "nowhere is not a git repository: no such file or directory" in one_error_line(missing)
     assert not db.exists()  # a bad path fails before the store is created
+    jobs = cli("--db", str(db), "collect", "git", str(repo.path), "--jobs", "0")
+    assert jobs.returncode == 2
+    assert "git jobs must be a positive number or auto, not '0'" in one_error_line(jobs)
+    env_jobs = cli(
+        "--db", str(db), "collect", "git", str(repo.path), env={"OSSMETRICS_GIT_JOBS": "lots"}
+    )
+    assert env_jobs.returncode == 2 and "not 'lots'" in one_error_line(env_jobs)
+    assert not db.exists()
 
     corrupt = tmp_path / "corrupt.duckdb"
     corrupt.write_bytes(b"this is not a database" * 500)

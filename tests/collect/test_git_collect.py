@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from ossmetrics.collect import git as gitmod
+from ossmetrics.collect import gitlog
 from ossmetrics.collect.git import collect_git, repo_name_for
 from ossmetrics.collect.gitlog import open_repository
-from ossmetrics.errors import GitError, NotAGitRepository
+from ossmetrics.errors import GitError, NotAGitRepository, UsageError
 from ossmetrics.store import connect
 from tests.gitfactory import GitFactory, Person
 
@@ -423,3 +424,137 @@ def test_identities_inserted_with_explicit_ids_do_not_collide(tmp_path: Path, co
     collect_git(con, r.path)
     ids = con.execute("SELECT identity_id FROM identities ORDER BY 1").fetchall()
     assert [i[0] for i in ids][:2] == [1, 2] and len(ids) == 3 and ids[2][0] > 2
+
+
+# -- several git log processes ------------------------------------------------------------------
+
+
+def test_parallel_git_log_stores_the_same_rows(history, tmp_path: Path, monkeypatch) -> None:
+    """Split over 3 processes (one commit per process allowed), every table equals one process's."""
+    monkeypatch.setattr(gitlog, "MIN_PER_JOB", 1)
+    one = connect(tmp_path / "one.duckdb")
+    collect_git(one, history["path"], jobs=1)
+    three = connect(tmp_path / "three.duckdb")
+    res = collect_git(three, history["path"], jobs=3)
+    assert (res.commits_added, res.files_added) == (11, 2 + 1 + 4 + 1 + 1 + 1 + 1 + 1)
+    assert _tables(three) == _tables(one)
+    # commits are inserted newest first whatever order the processes delivered them in
+    order = open_repository(history["path"]).rev_list(["HEAD"])
+    assert [r[0] for r in three.execute("SELECT sha FROM commits").fetchall()] == order
+
+
+def test_parallel_git_log_on_a_long_history_and_a_partial_clone(
+    tmp_path: Path, monkeypatch
+) -> None:
+    big = GitFactory.bulk(tmp_path / "big.git", 2400, n_files=30)
+    tables = []
+    for jobs in (1, 4):
+        con = connect(tmp_path / f"big{jobs}.duckdb")
+        res = collect_git(con, big.path, jobs=jobs)
+        assert (res.commits_added, res.files_added) == (2400, 2400)
+        tables.append(_tables(con))
+        con.close()
+    assert tables[0] == tables[1]
+    # a missing blob inside one slice: that slice steps over it, the others are untouched
+    monkeypatch.setattr(gitlog, "MIN_PER_JOB", 1)
+    r = GitFactory(tmp_path / "partial")
+    for i in range(6):
+        r.commit({f"k{i}.txt": "k\n" * (i + 1)})
+    big_sha = r.commit({"big.bin": "x\n" * 50, "small.txt": "s\ns\n"})
+    for i in range(6):
+        r.commit({f"k{i}.txt": "k\n" * (i + 3)})
+    r.drop_blob("big.bin", big_sha)
+    con = connect(tmp_path / "partial.duckdb")
+    res = collect_git(con, r.path, jobs=3)
+    assert res.commits_added == 13
+    assert files_of(con, big_sha) == [("big.bin", None, None, None), ("small.txt", None, 2, 0)]
+    # 6 files of 1..6 lines, small.txt's 2, then 2 lines more in each of the 6 files
+    assert con.execute(
+        "SELECT count(*), sum(added), sum(deleted) FROM commit_files"
+    ).fetchone() == (
+        14,
+        21 + 2 + 6 * 2,
+        0,
+    )
+
+
+def test_closing_parallel_log_early_stops_every_git(tmp_path: Path) -> None:
+    import psutil
+
+    big = GitFactory.bulk(tmp_path / "big.git", 3000)
+    repo = open_repository(big.path)
+    shas = repo.rev_list(["HEAD"])
+    gen = gitlog.log_commits(repo, shas, jobs=3)
+    first = [next(gen) for _ in range(10)]
+    assert len({c.sha for c in first}) == 10
+    assert any("git" in p.name() for p in psutil.Process().children(recursive=True))
+    gen.close()
+    alive = [p for p in psutil.Process().children(recursive=True) if p.is_running()]
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+    # and a run to the end yields each commit exactly once
+    assert sorted(c.sha for c in gitlog.log_commits(repo, shas, jobs=3)) == sorted(shas)
+
+
+def test_interrupt_during_parallel_log_rolls_back(tmp_path: Path, con, monkeypatch) -> None:
+    big = GitFactory.bulk(tmp_path / "big.git", 1200)
+    calls = {"n": 0}
+    real = gitmod._Stager.add
+
+    def add(self, c):
+        calls["n"] += 1
+        if calls["n"] == 700:
+            raise KeyboardInterrupt
+        real(self, c)
+
+    monkeypatch.setattr(gitmod._Stager, "add", add)
+    with pytest.raises(KeyboardInterrupt):
+        collect_git(con, big.path, jobs=2)
+    assert con.execute("SELECT count(*) FROM commits").fetchone() == (0,)
+    monkeypatch.setattr(gitmod._Stager, "add", real)
+    assert collect_git(con, big.path, jobs=2).commits_total == 1200
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1", 1), ("3", 3), (2, 2), ("auto", None), ("AUTO", None)]
+)
+def test_git_jobs_setting(value, expected) -> None:
+    n = gitmod.git_jobs(value)
+    if expected is None:
+        assert 1 <= n <= min(4, os.cpu_count() or 1)
+    else:
+        assert n == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many", "1.5"])
+def test_git_jobs_rejects_nonsense(value) -> None:
+    with pytest.raises(UsageError, match="positive number or auto"):
+        gitmod.git_jobs(value)
+
+
+def test_a_finished_process_steals_half_of_the_slowest_slice(tmp_path: Path, monkeypatch) -> None:
+    """Slice 0 is made slow (a pause per commit): the other worker takes over half its rest,
+    and every commit still arrives exactly once with the rows one process gives."""
+    import time
+
+    big = GitFactory.bulk(tmp_path / "big.git", 3000)
+    repo = open_repository(big.path)
+    shas = repo.rev_list(["HEAD"])
+    real = gitlog._log
+    starts: list[int] = []
+
+    def slow_log(repo_, args, stdin, order, procs=None):
+        first = stdin.split(b"\n", 1)[0].decode()
+        starts.append(shas.index(first))
+        for c in real(repo_, args, stdin, order, procs):
+            if first == shas[0]:
+                time.sleep(0.002)
+            yield c
+
+    monkeypatch.setattr(gitlog, "_log", slow_log)
+    got = list(gitlog.log_commits(repo, shas, jobs=2))
+    assert sorted(c.sha for c in got) == sorted(shas) and len(got) == 3000
+    assert sorted(starts[:2]) == [0, 1500] and len(starts) >= 3  # a third log began mid-slice 0
+    assert 0 < starts[2] < 1500
+    monkeypatch.setattr(gitlog, "_log", real)
+    serial = {c.sha: c for c in gitlog.log_commits(repo, shas, jobs=1)}
+    assert {c.sha: c for c in got} == serial
