@@ -14,6 +14,7 @@ import traceback
 # Each module registers its commands on the app when imported.
 from ossmetrics.cli import (  # noqa: F401
     _app,
+    collect_corpus,
     collect_git,
     collect_github,
     graph,

@@ -44,7 +44,8 @@ def load_corpus(
     if missing:
         raise UsageError(
             f"corpus file {missing[0]} not found",
-            "set OSSMETRICS_CORPUS to the folder holding repos/commits/commit_files.parquet",
+            "give the folder holding repos/commits/commit_files.parquet "
+            "(as the argument, or in OSSMETRICS_CORPUS)",
         )
     f = {k: str(v).replace("'", "''") for k, v in files.items()}
     names = list(repos) if repos else None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -180,13 +180,18 @@ def _sk_fit(
 
 
 def _fit_predict(
-    train: RiskDataset, test: RiskDataset, device: str, seed: int
+    train: RiskDataset,
+    test: RiskDataset,
+    device: str,
+    seed: int,
+    config: TrainConfig | None = None,
 ) -> dict[str, np.ndarray]:
     """Predictions ``[len(test), 2]`` of every method, fitted on ``train`` only."""
+    base = config or TrainConfig()
     out: dict[str, np.ndarray] = {}
-    out[GNN] = predict(train_model(train, TrainConfig(seed=seed), device=device), test)
+    out[GNN] = predict(train_model(train, replace(base, seed=seed), device=device), test)
     out[MLP] = predict(
-        train_model(train, TrainConfig(seed=seed, use_graph=False), device=device), test
+        train_model(train, replace(base, seed=seed, use_graph=False), device=device), test
     )
     xtr, xte = train.rows[list(FEATURES)].to_numpy(float), test.rows[list(FEATURES)].to_numpy(float)
     for name, kind in ((GB, "gb"), (LR, "lr")):
@@ -259,14 +264,16 @@ def evaluate(
     seed: int = 0,
     n_boot: int = 1000,
     progress: Callable[[str], None] | None = None,
+    config: TrainConfig | None = None,
 ) -> EvaluationReport:
     """Repository-disjoint K-fold CV and a time-forward check of every method on ``ds``.
 
-    Runs single-threaded (BLAS/OpenMP and torch): on a shared 2-core machine a second thread
-    made each fold several times slower, not faster.
+    ``config`` trains the GNN (and, without its graph, the MLP ablation); default: the shipped
+    settings. Runs single-threaded (BLAS/OpenMP and torch): on a shared 2-core machine a
+    second thread made each fold several times slower, not faster.
     """
     with threadpool_limits(1):
-        return _evaluate(ds, folds, device, seed, n_boot, progress)
+        return _evaluate(ds, folds, device, seed, n_boot, progress, config)
 
 
 def _evaluate(
@@ -276,6 +283,7 @@ def _evaluate(
     seed: int,
     n_boot: int,
     progress: Callable[[str], None] | None,
+    config: TrainConfig | None = None,
 ) -> EvaluationReport:
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
@@ -289,7 +297,7 @@ def _evaluate(
     for f, (tr, te) in enumerate(skf.split(np.zeros(n), ever, groups)):
         say(f"fold {f + 1}/{folds}: {len(tr)} train / {len(te)} test snapshots")
         mtr = np.isin(np.arange(n), tr)
-        out = _fit_predict(ds.subset(mtr), ds.subset(~mtr), device, seed)
+        out = _fit_predict(ds.subset(mtr), ds.subset(~mtr), device, seed, config)
         for k, v in out.items():
             preds.setdefault(k, np.zeros((n, len(LABELS))))[te] = v
         fold_of[te] = f
@@ -304,7 +312,7 @@ def _evaluate(
         f"time-forward: train {int(tr_mask.sum())} snapshots before, test {int(te_mask.sum())} from {cutoff}"
     )
     test = ds.subset(te_mask)
-    out = _fit_predict(ds.subset(tr_mask), test, device, seed)
+    out = _fit_predict(ds.subset(tr_mask), test, device, seed, config)
     results += _collect(
         "time-forward", test.rows, out, groups[te_mask], np.zeros(int(te_mask.sum())), n_boot, seed
     )

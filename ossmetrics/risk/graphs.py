@@ -94,7 +94,8 @@ fa AS (
     SELECT repo_id, as_of, path, count(*) AS n FROM fe GROUP BY ALL
     HAVING count(*) BETWEEN 2 AND {MAX_FILE_AUTHORS}
 )
-SELECT a.repo_id, a.as_of, a.person_id AS src, b.person_id AS dst, sum(1.0 / (fa.n - 1)) AS w
+SELECT a.repo_id, a.as_of, a.person_id AS src, b.person_id AS dst,
+       round(sum(1.0 / (fa.n - 1)), 9) AS w  -- rounded: a parallel float sum varies in its last bits
 FROM fe a
 JOIN fe b ON b.repo_id = a.repo_id AND b.as_of = a.as_of AND b.path = a.path AND a.person_id < b.person_id
 JOIN fa ON fa.repo_id = a.repo_id AND fa.as_of = a.as_of AND fa.path = a.path
@@ -183,7 +184,10 @@ def build_graphs(
         xc = _contributor_matrix(p, float(c12.get(key, 0.0)))
         e = edge_groups.get(key)
         if e is not None and len(e):
-            e = e.nlargest(EDGES_PER_NODE * len(pids), "w")
+            # ties broken by the people's ids: DuckDB returns the edges in no fixed order, and
+            # nlargest keeps whichever tied edge came first (the data set was not reproducible)
+            e = e.sort_values(["w", "src", "dst"], ascending=[False, True, True], kind="stable")
+            e = e.head(EDGES_PER_NODE * len(pids))
             s = np.array([index[int(v)] for v in e["src"]], dtype=np.int64)
             d = np.array([index[int(v)] for v in e["dst"]], dtype=np.int64)
             w = np.log1p(e["w"].to_numpy(np.float32))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -166,3 +167,32 @@ def test_stored_truck_factors_are_reused_when_they_describe_t(con) -> None:
     # 2020-12-01 row: 14 days before T serves T; nothing within 31 days of 2020-06-15
     assert got[(rid, date(2020, 12, 15))][0] == [1, 2]
     assert (rid, date(2020, 6, 15)) not in got
+
+
+def test_tied_collaboration_edges_are_kept_by_person_id(con) -> None:
+    """12 people all editing one file: 66 pairs of equal weight 1/11, only 4 per person kept.
+    Which ones must not depend on the order DuckDB returns them in (it did: the data set and the
+    retrained model changed between identical runs): the lowest (src, dst) pairs win."""
+    from itertools import combinations
+
+    from ossmetrics.risk.graphs import EDGES_PER_NODE
+
+    t = TinyStore(con)
+    names = [f"p{i:02d}" for i in range(12)]
+    for n in names:
+        t.person(n)
+    for n in names:
+        t.commits("acme/crowd", n, monthly(date(2019, 1, 1), 48, 1), "shared.py")
+    graphs = []
+    for threads in (1, 4):
+        con.execute(f"SET threads = {threads}")
+        ds = build_dataset(con)
+        graphs.append(ds.graphs[-1])
+    g = graphs[0]
+    assert len(g.person_ids) == 12 and list(g.person_ids) == sorted(g.person_ids)
+    kept = {(int(a), int(b)) for a, b in zip(*g.collab_index, strict=True) if a < b}
+    expected = set(list(combinations(range(12), 2))[: EDGES_PER_NODE * 12])
+    assert kept == expected
+    assert np.allclose(g.collab_weight, np.log1p(1 / 11))
+    for field in ("collab_index", "collab_weight", "work_index", "x_contributor"):
+        assert np.array_equal(getattr(graphs[0], field), getattr(graphs[1], field)), field

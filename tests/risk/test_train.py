@@ -88,3 +88,65 @@ def test_residual_graph_keeps_the_warmed_up_linear_path_fixed() -> None:
     a = train_model(ds, TrainConfig(max_epochs=1, **free))
     b = train_model(ds, TrainConfig(max_epochs=8, **free))
     assert not torch.equal(a.model.skip.weight, b.model.skip.weight)
+
+
+def test_exact_logistic_matches_scikit_learn() -> None:
+    """Same objective as LogisticRegression(C=0.5) on standardised data: same coefficients."""
+    from sklearn.linear_model import LogisticRegression
+
+    from ossmetrics.risk.train import exact_logistic
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(300, 5))
+    logit = 1.5 * x[:, 0] - 2.0 * x[:, 1] + 0.3 * x[:, 4] - 0.5
+    y = (rng.random(300) < 1 / (1 + np.exp(-logit))).astype(float)
+    ref = LogisticRegression(C=0.5, tol=1e-10, max_iter=10_000).fit(x, y)
+    w, b = exact_logistic(
+        torch.as_tensor(x, dtype=torch.float32),
+        torch.as_tensor(y, dtype=torch.float32),
+        torch.ones(300),
+        c=0.5,
+    )
+    assert np.allclose(w.numpy(), ref.coef_[0], atol=1e-4)
+    assert abs(float(b[0]) - float(ref.intercept_[0])) < 1e-4
+    # masked rows do not count: fitting on half the rows equals fitting those rows alone
+    half = torch.zeros(300)
+    half[:150] = 1
+    wm, _ = exact_logistic(
+        torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32), half
+    )
+    ref_half = LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(x[:150], y[:150])
+    assert np.allclose(wm.numpy(), ref_half.coef_[0], atol=1e-4)
+
+
+def test_exact_linear_path_uses_every_row_and_starts_as_logistic_regression() -> None:
+    """``linear_fit="exact"``: the linear path is the logistic regression of *all* rows (the
+    early-stopping split included), frozen; with ``residual_graph`` and no epoch that lowers
+    the validation loss the network stays exactly that regression."""
+    from ossmetrics.risk.batching import collate, fit_normaliser
+    from ossmetrics.risk.train import _targets, exact_logistic
+
+    ds = _synthetic(n=120, seed=2)
+    cfg = TrainConfig(
+        hidden_channels=8,
+        max_epochs=6,
+        patience=50,
+        seed=3,
+        linear_fit="exact",
+        residual_graph=True,
+        class_weight=False,
+    )
+    tm = train_model(ds, cfg)
+    norm = fit_normaliser(ds)
+    batch = collate(ds.rows[list(FEATURES)].to_numpy(np.float32), ds.graphs, norm, "cpu")
+    y, m = (torch.as_tensor(a) for a in _targets(ds))
+    for j in range(2):
+        w, b = exact_logistic(batch.x_project, y[:, j], m[:, j])
+        assert torch.allclose(tm.model.skip.weight[j], w, atol=1e-6)
+        assert torch.allclose(tm.model.skip.bias[j], b[0], atol=1e-6)
+    if tm.best_epoch == -1:  # nothing beat the regression: the deep output is still zero
+        assert torch.count_nonzero(tm.model.head[-1].weight) == 0
+    none = train_model(ds, TrainConfig(**{**cfg.__dict__, "max_epochs": 0}))
+    assert none.best_epoch == -1 and torch.count_nonzero(none.model.head[-1].weight) == 0
+    with pytest.raises(ValueError, match="linear_fit must be"):
+        train_model(ds, TrainConfig(linear_fit="sgd"))

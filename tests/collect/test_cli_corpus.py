@@ -1,0 +1,49 @@
+"""``ossmetrics collect corpus`` on the bundled sample (the corpus format, real history)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ossmetrics.report.demo import sample_dir
+from tests.collect.test_cli_git import one_error_line
+
+
+def test_collect_corpus_loads_the_named_repositories(cli, tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    sample = str(sample_dir())
+    ok = cli(
+        "--db",
+        str(db),
+        "collect",
+        "corpus",
+        sample,
+        "--repo",
+        "fabric/fabric",
+        "--repo",
+        "jqlang/jq",
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("loaded 2 corpus repositories from ")
+    con = duckdb.connect(str(db), read_only=True)
+    per_repo = con.execute(
+        """SELECT r.full_name, count(*) FROM commits c JOIN repos r USING (repo_id)
+           GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    con.close()
+    assert per_repo == [("fabric/fabric", 204), ("jqlang/jq", 637)]  # the sample README's counts
+    again = cli("--db", str(db), "collect", "corpus", sample, "--repo", "jqlang/jq")
+    assert (
+        again.returncode == 0 and "(841 commits in the store" in again.stdout
+    )  # replaced, not doubled
+
+
+def test_collect_corpus_bad_input(cli, tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    missing = cli("--db", str(db), "collect", "corpus", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2
+    assert "nowhere/repos.parquet not found" in one_error_line(missing)
+    unknown = cli("--db", str(db), "collect", "corpus", str(sample_dir()), "--repo", "no/such")
+    assert unknown.returncode == 2
+    assert "no corpus repository matched" in one_error_line(unknown)
