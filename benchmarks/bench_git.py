@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ossmetrics.collect.gitlog import LOG_FLAGS, open_repository  # noqa: E402
+from ossmetrics.collect.gitlog import LOG_FLAGS, NO_WALK_FLAGS, open_repository  # noqa: E402
 
 COLLECT = textwrap.dedent("""
     import json, resource, sys, time
@@ -140,7 +140,7 @@ def floor(path: str) -> tuple[float, float, int]:
         rest = order[offset:]
         if not rest:
             return time.perf_counter() - t0, cpu_children() - c0, offset
-        args = [*LOG_FLAGS, "--no-walk=unsorted", "--stdin"]
+        args = list(NO_WALK_FLAGS)
         stdin = ("\n".join(rest) + "\n").encode()
 
 

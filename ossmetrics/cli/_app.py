@@ -26,6 +26,7 @@ __all__ = [
     "identities_app",
     "metrics_app",
     "open_store",
+    "out_option",
     "risk_app",
     "state",
     "track_app",
@@ -103,6 +104,16 @@ def _root(
     _state.toml = toml
     _state.db = Path(config.resolve("db", db, toml))
     _state.debug = debug
+
+
+def out_option(what: str = "the HTML reports") -> Any:
+    """The ``--out`` option of every command that writes a site (one wording, one default)."""
+    return typer.Option(
+        None,
+        "--out",
+        help=f"Folder for {what} (default: setting `out`, ./ossmetrics-report).",
+        show_default=False,
+    )
 
 
 def open_store(read_only: bool = False) -> duckdb.DuckDBPyConnection:

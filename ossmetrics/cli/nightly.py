@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ossmetrics import config
-from ossmetrics.cli._app import app, console, err_console, state, track_app
+from ossmetrics.cli._app import app, console, err_console, out_option, state, track_app
 from ossmetrics.tracking import TrackedRepo, add_tracked, load_tracked, remove_tracked
 
 __all__: list[str] = []
@@ -40,12 +40,7 @@ def nightly(
     jobs: int = typer.Option(
         1, "--jobs", "-j", min=1, help="Clone/fetch this many repositories at once."
     ),
-    out: Path | None = typer.Option(
-        None,
-        "--out",
-        help="Folder for the HTML reports (default: setting `out`, ossmetrics-report).",
-        show_default=False,
-    ),
+    out: Path | None = out_option(),
     skip: list[str] | None = typer.Option(
         None,
         "--skip",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ossmetrics.cli._app import app, console, err_console, open_store, state
+from ossmetrics.cli._app import app, console, err_console, open_store, out_option, state
 
 __all__ = ["demo", "report"]
 
@@ -17,12 +17,7 @@ def _out(out: Path | None) -> Path:
 
 @app.command()
 def report(
-    out: Path | None = typer.Option(
-        None,
-        "--out",
-        help="Folder to write the site to (default: $OSSMETRICS_OUT, else ./ossmetrics-report).",
-        show_default=False,
-    ),
+    out: Path | None = out_option("the site"),
     repo: list[str] | None = typer.Option(
         None,
         "--repo",
@@ -49,12 +44,7 @@ def report(
 
 @app.command()
 def demo(
-    out: Path | None = typer.Option(
-        None,
-        "--out",
-        help="Folder to write the demo site to (default: $OSSMETRICS_OUT, else ./ossmetrics-report).",
-        show_default=False,
-    ),
+    out: Path | None = out_option("the demo site"),
 ) -> None:
     """Run the whole pipeline offline on the bundled sample data and print the path of index.html."""
     from ossmetrics.report.demo import run_demo_detailed

@@ -72,6 +72,8 @@ LOG_FLAGS = (
     "--date=format:%z",
     "--format=" + LOG_FORMAT,
 )
+# Exactly the commits given on stdin, in that order (slices, and the rest after a missing blob).
+NO_WALK_FLAGS = (*LOG_FLAGS, "--no-walk=unsorted", "--stdin")
 MAX_TZ_MIN = 18 * 60  # the widest offset anyone uses is +14:00; clamp garbage to +-18:00
 BLOCK = 1 << 20  # pipe size asked for
 READ_BLOCK = 1 << 17
@@ -509,7 +511,7 @@ def log_commits(
         if not shas:
             return
         stdin = ("\n".join(shas) + "\n").encode()
-        yield from _log(repo, [*LOG_FLAGS, "--no-walk=unsorted", "--stdin"], stdin, lambda: shas)
+        yield from _log(repo, list(NO_WALK_FLAGS), stdin, lambda: shas)
         return
     n = len(shas)
     slices = [_Slice(i * n // jobs, (i + 1) * n // jobs) for i in range(jobs)]
@@ -548,7 +550,7 @@ def log_commits(
         with lock:
             part = shas[sl.pos : sl.end]
         stdin = ("\n".join(part) + "\n").encode()
-        gen = _log(repo, [*LOG_FLAGS, "--no-walk=unsorted", "--stdin"], stdin, lambda: part, procs)
+        gen = _log(repo, list(NO_WALK_FLAGS), stdin, lambda: part, procs)
         try:
             batch: list[Commit] = []
             for c in gen:
@@ -640,7 +642,7 @@ def _log(
         yield commit
         if not rest:
             return
-        args = [*LOG_FLAGS, "--no-walk=unsorted", "--stdin"]
+        args = list(NO_WALK_FLAGS)
         stdin = ("\n".join(rest) + "\n").encode()
 
 

@@ -230,12 +230,7 @@ def _warm_up_linear(
         loss.backward()
         opt.step()
     if cfg.residual_graph:
-        last = model.head[-1]
-        assert isinstance(last, nn.Linear)
-        nn.init.zeros_(last.weight)
-        nn.init.zeros_(last.bias)
-        for q in model.skip.parameters():
-            q.requires_grad_(False)
+        _start_graph_at_zero(model)
 
 
 def exact_logistic(
@@ -271,6 +266,17 @@ def exact_logistic(
     return w.detach().float(), b.detach().float()
 
 
+def _start_graph_at_zero(model: RiskGNN) -> None:
+    """Freeze the fitted linear path and zero the deep output: the network starts as it."""
+    assert model.skip is not None
+    last = model.head[-1]
+    assert isinstance(last, nn.Linear)
+    nn.init.zeros_(last.weight)
+    nn.init.zeros_(last.bias)
+    for q in model.skip.parameters():
+        q.requires_grad_(False)
+
+
 def _fit_linear_exactly(
     model: RiskGNN, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, cfg: TrainConfig
 ) -> None:
@@ -282,12 +288,7 @@ def _fit_linear_exactly(
             model.skip.weight[j].copy_(w)
             model.skip.bias[j].copy_(b[0])
     if cfg.residual_graph:
-        last = model.head[-1]
-        assert isinstance(last, nn.Linear)
-        nn.init.zeros_(last.weight)
-        nn.init.zeros_(last.bias)
-        for q in model.skip.parameters():
-            q.requires_grad_(False)
+        _start_graph_at_zero(model)
 
 
 def _train(
