@@ -46,10 +46,15 @@ def train_cmd(
         s = train_from_store(con, output=output, device=device, seed=seed)
     finally:
         con.close()
+    graph = (
+        "no graph correction kept: the network is its logistic regression"
+        if s.best_epoch < 0
+        else f"graph correction kept at epoch {s.best_epoch}"
+    )
     console.print(
         f"trained {s.model_version} on {s.n_snapshots} snapshots of {s.n_repos} repositories "
         f"({s.n_dormant} dormant; key people from {s.key_source}) on {s.device}: "
-        f"data {s.dataset_seconds:.0f} s, training {s.train_seconds:.0f} s (best epoch {s.best_epoch}) "
+        f"data {s.dataset_seconds:.0f} s, training {s.train_seconds:.0f} s ({graph}) "
         f"-> {s.path}"
     )
     console.print(f"score with it: ossmetrics score --model {s.path}")
@@ -124,6 +129,12 @@ def explain_cmd(
     ),
     at: str | None = typer.Option(None, "--at", help="Date to explain (default: data end)."),
     model: Path | None = typer.Option(None, "--model", help="Model file (default: shipped)."),
+    people: int = typer.Option(
+        3,
+        "--people",
+        min=0,
+        help="Rescore without each of this many most active contributors (about 1 s each).",
+    ),
 ) -> None:
     """Top drivers of a project's risk, the people it leans on, and what-if a person left."""
     from ossmetrics.risk import explain
@@ -132,7 +143,12 @@ def explain_cmd(
     con = open_store(read_only=True)
     try:
         ex = explain(
-            con, repo, without=without, as_of=as_of, model_path=str(model) if model else None
+            con,
+            repo,
+            without=without,
+            as_of=as_of,
+            model_path=str(model) if model else None,
+            people=people,
         )
     finally:
         con.close()

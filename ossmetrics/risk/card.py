@@ -14,8 +14,9 @@ from ossmetrics.risk.modelfile import FORMAT_VERSION
 __all__ = ["TRIED_NOT_SHIPPED", "model_card"]
 
 #: Experiments that did not beat the shipped model, with their inner-validation numbers and the
-#: one outer-fold run of the chosen candidate: measured once (session of 2026-12-01), kept here
-#: so that regenerating the card keeps the record.
+#: outer-fold runs of the chosen candidates: measured once (sessions of 2026-12-01), kept here
+#: so that regenerating the card keeps the record. Scripts: the inner protocol on
+#: ``build_dataset(con)`` of the corpus store (~10-70 s per candidate on one CPU thread).
 TRIED_NOT_SHIPPED = """## Tried, not shipped (graph signal, second round)
 
 *Rounds two and three ran on the data set as it was built before 2026-12-01, when tied
@@ -130,7 +131,56 @@ would tie logistic regression by construction and stay below gradient boosting o
 a "GNN" whose graph part is zero would make the neighbouring-contributor explanations empty.
 The options stay in `TrainConfig` for stores where the graph may matter (a funder's portfolio of
 related projects, with GitHub data), and `exact_logistic` is tested against scikit-learn.
+*(Fourth round: this candidate is now shipped, after its Platt step was found to be in-sample;
+see "How the model got here" and below.)*
+
+## Fourth round: graph features for a linear model, a contributor-level target, and the shipped setting
+
+Same inner protocol as rounds two and three, on the reproducible data set of the table above
+(inner holdouts: 2,325 snapshots, 103 dormant; the set differs from the earlier rounds' 2,245
+because those ran on the old, order-dependent build). Pre-registered before running: two ways
+to give a *convex* learner the graph, so that early stopping and seeds no longer decide.
+
+| candidate (inner validation) | dormant pooled ROC-AUC | pooled PR-AUC | mean ROC-AUC | mean PR-AUC | core loss ROC / PR |
+|---|---:|---:|---:|---:|---:|
+| logistic regression (reference) | 0.908 | 0.367 | 0.908 | 0.397 | 0.920 / 0.745 |
+| gradient boosting (reference) | 0.908 | 0.328 | 0.909 | 0.374 | 0.934 / 0.759 |
+| **shipped setting** through `train_model` (graph correction kept in 0 of 5 folds) | 0.908 | 0.367 | 0.908 | 0.397 | 0.920 / 0.745 |
+| same without the graph | 0.908 | 0.367 | 0.908 | 0.397 | 0.920 / 0.745 |
+| network shipped before (Adam, class-weighted, Platt; best epochs 25–30) | 0.894 | 0.363 | 0.899 | 0.397 | 0.923 / 0.740 |
+| SGC/SIGN-style: logistic regression on the 27 features + contributor features propagated 0, 1 and 2 steps over the collaboration graph (row-normalised, self loops), pooled by commit share and by max, + commit-share-weighted portfolio means | 0.899 | 0.340 | 0.899 | 0.359 | 0.926 / 0.766 |
+| same, 1 step only | 0.899 | 0.344 | 0.899 | 0.375 | 0.923 / 0.764 |
+| same, 0–2 steps, share-weighted pooling only | 0.905 | 0.346 | 0.905 | 0.375 | 0.928 / 0.762 |
+| same, 0 steps (pooled contributor features, no message passing) + portfolio | 0.909 | 0.350 | 0.907 | 0.373 | 0.928 / 0.768 |
+| same, 0 steps, no portfolio | 0.913 | 0.361 | 0.911 | 0.380 | 0.928 / 0.769 |
+| gradient boosting on the 0–2-step features | 0.899 | 0.343 | 0.899 | 0.361 | 0.936 / 0.767 |
+| contributor-level target: logistic regression + project aggregates (expected active contributors, share-weighted continuation, max, share-weighted log P(all leave)) of a per-contributor model of "commits to the project in the next 12 months" (40,224 contributor rows, 31% positive; inputs: own, collaborators' and portfolio features; cross-fitted over 3 repository groups) | 0.908 | 0.361 | 0.907 | 0.390 | 0.921 / 0.747 |
+| same, contributor model without graph inputs | 0.908 | 0.363 | 0.908 | 0.393 | 0.921 / 0.747 |
+| the aggregates alone | 0.907 | 0.365 | 0.908 | 0.390 | 0.780 / 0.447 |
+| gradient boosting + the aggregates | 0.906 | 0.350 | 0.907 | 0.380 | 0.935 / 0.763 |
+
+What it says: giving the linear model the graph *lowers* its dormant ranking — 0.913 with the
+contributors' features pooled and no edge used, 0.909 with the portfolio means added, 0.899 with
+1 or 2 steps of propagation over the collaboration graph. (The edge-free pooled variant was the
+one candidate above logistic regression on ROC-AUC, 0.913 vs 0.908, and it was below it on
+PR-AUC, 0.361 vs 0.367.) The contributor-level model predicts who keeps committing with ROC-AUC
+0.886–0.895 per fold, its graph inputs add 0.001–0.002 to that, and its aggregates rank
+dormancy as well as the 27 features do but add nothing to them. For core loss the graph features
+help the linear model (0.920 / 0.745 → 0.926 / 0.766), though not past gradient boosting. Every
+round so far agrees: on this corpus, whether a project goes dormant is in its own recent activity,
+which the 27 project features already hold; the collaboration graph and the thin portfolio add
+nothing a learner can use. Neither graph-feature variant was shipped or run on the outer folds.
+
+**The shipped setting, outer folds, first run** (with the in-sample Platt step it then had),
+repository-disjoint, dormant: ROC-AUC 0.920 [0.895, 0.941], PR-AUC 0.352 [0.276, 0.444], Brier
+0.035, fold means 0.930 / 0.438; core loss 0.928 / 0.805. Per-fold calibration slopes
+1.25–1.29 and intercepts −0.13 … +0.69 (4 of 5 folds kept no graph correction). The second run,
+without the Platt step, is the table at the top of this card.
 """
+
+
+def _inside(x: float, ci: tuple[float, float, float]) -> bool:
+    return ci[1] <= x <= ci[2]
 
 
 def _verdict(rep: EvaluationReport) -> str:
@@ -154,6 +204,13 @@ def _verdict(rep: EvaluationReport) -> str:
             f"PR-AUC ({g.pr_auc[0]:.3f}) of all methods; the next best are {best_roc.method} "
             f"(ROC-AUC {best_roc.roc_auc[0]:.3f}) and {best_pr.method} (PR-AUC {best_pr.pr_auc[0]:.3f})."
         )
+        if _inside(g.roc_auc[0], best_roc.roc_auc) or _inside(g.pr_auc[0], best_pr.pr_auc):
+            lines.append(
+                f"**That is a tie, not a win:** the margins ({g.roc_auc[0] - best_roc.roc_auc[0]:+.4f} "
+                f"ROC-AUC, {g.pr_auc[0] - best_pr.pr_auc[0]:+.4f} PR-AUC) lie far inside the "
+                "runner-up's 95% interval, so the issue's target of beating every baseline is met "
+                "in the point estimates only."
+            )
     else:
         lines.append(
             f"**The GNN does not beat every baseline.** On the dormant label its pooled ROC-AUC is "
@@ -178,8 +235,20 @@ def _verdict(rep: EvaluationReport) -> str:
         lines.append(f"The issue's target of ROC-AUC ≥ 0.85 is met ({g.roc_auc[0]:.3f}).")
     else:
         lines.append(f"The issue's target of ROC-AUC ≥ 0.85 is not met ({g.roc_auc[0]:.3f}).")
+    epochs = rep.gnn_best_epochs.get(cv, [])
+    if epochs:
+        kept = sum(e >= 0 for e in epochs)
+        lines.append(
+            f"Early stopping kept a graph correction in {kept} of {len(epochs)} folds (best epochs "
+            f"{', '.join(str(e) for e in epochs)}; −1 = none, that fold's GNN is its exact "
+            "logistic regression)."
+        )
     if mlp is not None:
-        adds = g.roc_auc[0] > mlp.roc_auc[0] and g.pr_auc[0] > mlp.pr_auc[0]
+        adds = (
+            g.roc_auc[0] > mlp.roc_auc[0]
+            and g.pr_auc[0] > mlp.pr_auc[0]
+            and not _inside(g.pr_auc[0], mlp.pr_auc)
+        )
         lines.append(
             f"The graph's own contribution (GNN vs the same network without the graph): ROC-AUC "
             f"{g.roc_auc[0]:.3f} vs {mlp.roc_auc[0]:.3f}, PR-AUC {g.pr_auc[0]:.3f} vs {mlp.pr_auc[0]:.3f}"
@@ -244,7 +313,11 @@ collaboration edges between people who changed the same files (weight Σ 1/(auth
 people worked on at T (contributor–project edges weighted by recent and older commits). The
 network encodes the project, passes messages contributor ↔ contributor and project → contributor
 twice, and pools the contributors (mean, max, commit-share-weighted sum) next to the project
-encoding. Two outputs (dormant, core loss), Platt-calibrated on validation repositories.
+encoding. Two outputs (dormant, core loss). Training (fourth round, shipped): the linear path
+from the project features to each output is an exact L2 logistic regression of every training
+row (C = 1), frozen; the graph part starts at zero and early stopping on the unweighted
+validation log-loss (20% of the training repositories) keeps a graph correction only if it
+lowers that loss. No Platt step (the validation rows are in the regression's fit).
 
 ## Evaluation
 
@@ -254,7 +327,8 @@ time-forward check (train on snapshots whose label window ends by {rep.cutoff}, 
 from {rep.cutoff}). Pooled out-of-fold predictions; 95% intervals from a cluster bootstrap over
 repositories. Baselines are scored on the same rows; single-signal baselines get a one-variable
 logistic calibration fitted on the training folds (for the Brier score; it does not change their
-ranking). Hyper-parameters were fixed before evaluation and not tuned on any test fold.
+ranking). No hyper-parameter was searched on a test fold; how each design change was chosen,
+and which ones were made after seeing these folds, is told below.
 Evaluation run time: {rep.seconds:.0f} s on CPU.
 
 {rep.markdown()}
@@ -270,12 +344,31 @@ without its linear path from the project features to the output. Its dormant-lab
 repository-disjoint results were: GNN ROC-AUC 0.879 [0.844, 0.911], PR-AUC 0.246 [0.185, 0.332];
 MLP ablation 0.896 / 0.280; logistic regression 0.925 / 0.377; gradient boosting 0.916 / 0.338;
 OSS Compass-style activity 0.908 / 0.275. The linear ("wide and deep") path was added *after*
-seeing those numbers — the one design change made after looking at test folds — so read the
-GNN rows above as mildly optimistic. No hyper-parameter was searched.
+seeing those numbers. The network then shipped (Adam on the whole network, class-weighted loss,
+Platt-calibrated) reached 0.894 / 0.298 (`gnn-f2-8798266202`).
+
+The shipped setting is the third round's candidate (below), chosen on inner validation folds,
+where it was the logistic regression itself and above every network variant. Its first
+outer-fold run gave 0.920 / 0.352: below logistic regression although the fold means were equal
+(0.930 / 0.438 against 0.930 / 0.433). The cause was a method error, not a setting: each fold's
+Platt step was fitted on validation rows the exact regression had been fitted on (in-sample),
+sharpened the logits by ~1.25 and shifted them by a fold-dependent −0.13 … +0.69, which spoils
+the pooled ranking. The Platt step was removed for that setting (an unweighted logistic fit is
+calibrated by construction) and the outer folds were run **a second time** — the table above.
+So the last change, too, was made after seeing outer folds; read the GNN rows as mildly
+optimistic, and as a tie with logistic regression.
 
 {TRIED_NOT_SHIPPED}
 ## Known limits
 
+- **The shipped network is its logistic regression.** Trained on the whole corpus, early
+  stopping kept no graph correction (best epoch −1), so the shipped model's scores and drivers
+  come from its exact linear path over the 27 project features; the graph reaches them only
+  through those features and through the what-if rescoring in `risk explain`. On another store
+  `ossmetrics train` keeps whatever correction that store's validation repositories support.
+- **What-ifs are the model's answer, not forecasts.** `risk explain --without` removes a
+  person's commits and rescores; the features left can look more spread out (a higher bus
+  factor) and the model then reads lower risk, though fewer commits remain (docs/risk.md).
 - **Few positives.** About {rep.n_dormant} dormant snapshots; intervals are wide and differences
   between the better methods are within noise.
 - **Hand-picked, famous projects** (corpus README caveat 13); JavaScript and Python weigh most.

@@ -74,6 +74,10 @@ class EvaluationReport:
     first_date: date
     last_date: date
     notes: list[str] = field(default_factory=list)
+    #: The GNN's early-stopping epoch per fit ("repository-disjoint CV": one per fold, then
+    #: "time-forward"); -1 = no graph correction beat the network's start (its exact logistic
+    #: regression), so that fold's GNN *is* that regression.
+    gnn_best_epochs: dict[str, list[int]] = field(default_factory=dict)
 
     def table(self, setting: str, label: str) -> str:
         rows = [r for r in self.results if r.setting == setting and r.label == label]
@@ -185,11 +189,15 @@ def _fit_predict(
     device: str,
     seed: int,
     config: TrainConfig | None = None,
+    best_epochs: list[int] | None = None,
 ) -> dict[str, np.ndarray]:
     """Predictions ``[len(test), 2]`` of every method, fitted on ``train`` only."""
     base = config or TrainConfig()
     out: dict[str, np.ndarray] = {}
-    out[GNN] = predict(train_model(train, replace(base, seed=seed), device=device), test)
+    gnn = train_model(train, replace(base, seed=seed), device=device)
+    if best_epochs is not None:
+        best_epochs.append(gnn.best_epoch)
+    out[GNN] = predict(gnn, test)
     out[MLP] = predict(
         train_model(train, replace(base, seed=seed, use_graph=False), device=device), test
     )
@@ -294,10 +302,13 @@ def _evaluate(
     n = len(ds)
     preds: dict[str, np.ndarray] = {}
     fold_of = np.full(n, -1)
+    epochs: dict[str, list[int]] = {"repository-disjoint CV": [], "time-forward": []}
     for f, (tr, te) in enumerate(skf.split(np.zeros(n), ever, groups)):
         say(f"fold {f + 1}/{folds}: {len(tr)} train / {len(te)} test snapshots")
         mtr = np.isin(np.arange(n), tr)
-        out = _fit_predict(ds.subset(mtr), ds.subset(~mtr), device, seed, config)
+        out = _fit_predict(
+            ds.subset(mtr), ds.subset(~mtr), device, seed, config, epochs["repository-disjoint CV"]
+        )
         for k, v in out.items():
             preds.setdefault(k, np.zeros((n, len(LABELS))))[te] = v
         fold_of[te] = f
@@ -312,7 +323,7 @@ def _evaluate(
         f"time-forward: train {int(tr_mask.sum())} snapshots before, test {int(te_mask.sum())} from {cutoff}"
     )
     test = ds.subset(te_mask)
-    out = _fit_predict(ds.subset(tr_mask), test, device, seed, config)
+    out = _fit_predict(ds.subset(tr_mask), test, device, seed, config, epochs["time-forward"])
     results += _collect(
         "time-forward", test.rows, out, groups[te_mask], np.zeros(int(te_mask.sum())), n_boot, seed
     )
@@ -330,4 +341,5 @@ def _evaluate(
         seconds=time.perf_counter() - t0,
         first_date=min(ds.rows["as_of"]),
         last_date=max(ds.rows["as_of"]),
+        gnn_best_epochs=epochs,
     )

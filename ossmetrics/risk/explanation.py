@@ -4,9 +4,11 @@ Two kinds of reasons, both from the model itself:
 
 * **drivers**: integrated-gradient attributions of the dormant logit over the project's
   features, turned into sentences of fact (``words``);
-* **people**: occlusion on the graph — each of the project's most active contributors is
-  removed from the snapshot graph (node and edges) and the change in ``p_dormant`` recorded,
-  so the people the score leans on come first.
+* **people**: the what-if below for each of the project's ``people`` most active contributors
+  in turn, and the change in ``p_dormant`` recorded, so the people the project cannot lose come
+  first. (Until the fourth model round this was occlusion on the graph alone — the person's
+  node removed, the project's features kept; the shipped model's graph part is zero, so that
+  measured nothing, and a person's leaving changes the features far more than the graph.)
 
 ``without=PERSON`` is the full what-if: that person's commits are removed from the store's
 history everywhere (their contributor–project and collaboration edges vanish, the project's
@@ -23,10 +25,9 @@ import duckdb
 import numpy as np
 
 from ossmetrics.errors import BadParameter, RiskError
-from ossmetrics.risk.batching import collate
 from ossmetrics.risk.dataset import build_scoring_set
 from ossmetrics.risk.features import FEATURES
-from ossmetrics.risk.modelfile import load_model
+from ossmetrics.risk.modelfile import LoadedModel, load_model
 from ossmetrics.risk.score import attributions, calibrated, default_as_of, risk_index
 from ossmetrics.risk.train import cpu_threads
 from ossmetrics.risk.words import describe_feature
@@ -75,7 +76,7 @@ class Explanation:
         ]
         if self.people:
             out.append(
-                "Contributors the score leans on (change in p_dormant if removed from the graph):"
+                "Contributors the project leans on (change in p_dormant if they left: their commits removed, the project rescored):"
             )
             for p in self.people:
                 extra = (
@@ -93,6 +94,22 @@ class Explanation:
                 f"{self.without_risk - self.risk:+.0f} points)"
             )
         return out
+
+
+def _p_without(
+    con: duckdb.DuckDBPyConnection, lm: LoadedModel, d: date, repo_id: int, person_id: int
+) -> np.ndarray:
+    """(p_dormant, p_core_loss) of the project rescored as if ``person_id`` had never committed.
+
+    The person's commits leave the store's history everywhere before the snapshot is rebuilt:
+    their node and edges vanish, the project's features are recomputed without them and they
+    stop being a key person. When they made every commit, nothing is left: (1, 1).
+    """
+    ds = build_scoring_set(con, d, repo_ids=[repo_id], exclude_people=[person_id])
+    if not len(ds):
+        return np.ones(2)
+    logits, _ = attributions(lm, ds, steps=1)
+    return calibrated(lm, logits)[0]
 
 
 def _person_names(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, str]:
@@ -136,14 +153,25 @@ def explain(
     as_of: date | None = None,
     model_path: str | None = None,
     top: int = 5,
+    people: int = 3,
 ) -> Explanation:
     """Scores, top drivers and influential contributors of ``repo`` (and the what-if).
 
-    Runs torch on one CPU thread (``train.cpu_threads``): the report stage calls this once per
+    ``people``: how many of the most active contributors to rescore without (each is one
+    scoring-set rebuild, about 1 s on a 130-repository store; 0 skips them). Runs torch on one
+    CPU thread (``train.cpu_threads``): the report stage calls this once per
     project, and on a busy 2-core machine the default two threads made each call 1-4 s.
     """
     with cpu_threads(1):
-        return _explain(con, repo, without=without, as_of=as_of, model_path=model_path, top=top)
+        return _explain(
+            con,
+            repo,
+            without=without,
+            as_of=as_of,
+            model_path=model_path,
+            top=top,
+            people=people,
+        )
 
 
 def _explain(
@@ -154,9 +182,11 @@ def _explain(
     as_of: date | None,
     model_path: str | None,
     top: int,
+    people: int,
 ) -> Explanation:
     lm = load_model(model_path)
     repo_id = get_repo_id(con, repo)
+    without_id = resolve_person(con, without) if without else None
     d = as_of or default_as_of(con)
     ds = build_scoring_set(con, d, repo_ids=[repo_id])
     if len(ds) == 0:
@@ -175,29 +205,22 @@ def _explain(
         if len(drivers) == top:
             break
     g = ds.graphs[0]
-    x = ds.rows[list(FEATURES)].to_numpy(np.float32)
-    cand = list(range(min(top, len(g.person_ids))))
     influences: list[Influence] = []
-    if cand:
-        graphs = [g.without(int(g.person_ids[i])) for i in cand]
-        batch = collate(np.repeat(x, len(cand), axis=0), graphs, lm.norm)
-        import torch
-
-        with torch.no_grad():
-            pl = calibrated(lm, lm.model.eval()(batch).numpy())
-        names = _person_names(con, [int(g.person_ids[i]) for i in cand])
-        for k, i in enumerate(cand):
-            pid = int(g.person_ids[i])
-            influences.append(
-                Influence(
-                    pid,
-                    f"{names.get(pid, str(pid))} (id {pid})",
-                    float(g.x_contributor[i, 3]),
-                    round(float(np.expm1(g.x_contributor[i, 6]))),
-                    float(pl[k, 0] - p[0, 0]),
-                )
+    cand = [int(pid) for pid in g.person_ids[: max(people, 0)]]
+    names = _person_names(con, cand)
+    rescored: dict[int, np.ndarray] = {}
+    for i, pid in enumerate(cand):
+        pw = rescored[pid] = _p_without(con, lm, d, repo_id, pid)
+        influences.append(
+            Influence(
+                pid,
+                f"{names.get(pid, str(pid))} (id {pid})",
+                float(g.x_contributor[i, 3]),
+                round(float(np.expm1(g.x_contributor[i, 6]))),
+                float(pw[0] - p[0, 0]),
             )
-        influences.sort(key=lambda f: -abs(f.delta_p_dormant))
+        )
+    influences.sort(key=lambda f: -abs(f.delta_p_dormant))
     ex = Explanation(
         repo=str(row["repo"]),
         as_of=d,
@@ -208,15 +231,10 @@ def _explain(
         drivers=drivers,
         people=influences,
     )
-    if without:
-        pid = resolve_person(con, without)
-        ds2 = build_scoring_set(con, d, repo_ids=[repo_id], exclude_people=[pid])
-        if len(ds2):
-            logits2, _ = attributions(lm, ds2, steps=1)
-            p2 = calibrated(lm, logits2)
-            ex.without_p_dormant, ex.without_p_core_loss = float(p2[0, 0]), float(p2[0, 1])
-            ex.without_risk = float(risk_index(p2)[0])
-        else:  # the person made every commit: nothing is left
-            ex.without_p_dormant, ex.without_p_core_loss, ex.without_risk = 1.0, 1.0, 100.0
+    if without_id is not None:
+        pid = without_id
+        p2 = rescored[pid] if pid in rescored else _p_without(con, lm, d, repo_id, pid)
+        ex.without_p_dormant, ex.without_p_core_loss = float(p2[0]), float(p2[1])
+        ex.without_risk = float(risk_index(p2.reshape(1, 2))[0])
         ex.without = _person_names(con, [pid]).get(pid, str(pid))
     return ex

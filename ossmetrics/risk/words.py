@@ -109,11 +109,29 @@ _TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
 }
 
 
+#: Shares of last year's commits: with no commit in the last year there is nothing to share out,
+#: and "half of last year's commits came from 0 people" would be nonsense.
+_SHARE_OF_LAST_YEAR = frozenset(
+    {
+        "top1_share",
+        "hhi",
+        "log_bus_factor_12m",
+        "log_mean_other_projects",
+        "shared_people_share",
+        "key_share_12m",
+        "newcomer_share",
+    }
+)
+
+
 def describe_feature(name: str, row: Mapping[str, Any], contribution: float) -> str:
     """``"<fact> (raises risk)"`` or ``"(lowers risk)"`` by the sign of ``contribution``."""
     fn = _TEXT.get(name)
     try:
-        fact = fn(row) if fn else name
+        if name in _SHARE_OF_LAST_YEAR and _n(row["commits_12m"]) == 0:
+            fact = "nobody committed in the last 12 months"
+        else:
+            fact = fn(row) if fn else name
     except KeyError:
         fact = name
     return f"{fact} ({'raises' if contribution > 0 else 'lowers'} risk)"

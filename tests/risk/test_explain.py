@@ -1,25 +1,22 @@
-"""``explain`` on a tiny store: its fast path gives the numbers of the slow, one-at-a-time path.
+"""``explain`` on a tiny store: its numbers are the ones the scoring path gives.
 
-``explain`` batches the occlusion of every candidate contributor into one forward pass and runs
-torch on one thread; these tests recompute each number the slow way — one graph at a time,
-``score_projects`` for the score, a fresh scoring set without the person for the what-if — and
-require the same results.
+``explain`` runs torch on one thread and reuses one rescoring for a person who is both among the
+contributors it ranks and the ``--without`` person; these tests recompute each number the plain
+way — ``score_projects`` for the score, a fresh scoring set without the person, scored with
+``score_dataset``, for every what-if — and require the same results.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
 import pytest
 import torch
 
-from ossmetrics.risk.batching import collate
 from ossmetrics.risk.dataset import build_scoring_set
 from ossmetrics.risk.explanation import explain
-from ossmetrics.risk.features import FEATURES
 from ossmetrics.risk.modelfile import load_model
-from ossmetrics.risk.score import calibrated, risk_index, score_dataset, score_projects
+from ossmetrics.risk.score import risk_index, score_dataset, score_projects
 from ossmetrics.risk.train import cpu_threads
 from ossmetrics.store import connect, get_repo_id
 from tests.risk.tiny import standard_store
@@ -35,17 +32,13 @@ def tiny(db_path):
     c.close()
 
 
-def _one_at_a_time(con, repo: str) -> dict[int, float]:
-    """p_dormant with each of the first five contributors removed, one graph per forward pass."""
+def _rescored_without(con, repo: str, people: list[int]) -> dict[int, float]:
+    """p_dormant with each person's commits removed from the store, one fresh scoring set each."""
     lm = load_model()
-    ds = build_scoring_set(con, AS_OF, repo_ids=[get_repo_id(con, repo)])
-    x = ds.rows[list(FEATURES)].to_numpy(np.float32)
-    g = ds.graphs[0]
     out = {}
-    for pid in g.person_ids[:5]:
-        with torch.no_grad():
-            logit = lm.model.eval()(collate(x, [g.without(int(pid))], lm.norm)).numpy()
-        out[int(pid)] = float(calibrated(lm, logit)[0, 0])
+    for pid in people:
+        ds = build_scoring_set(con, AS_OF, repo_ids=[get_repo_id(con, repo)], exclude_people=[pid])
+        out[pid] = float(score_dataset(lm, ds)["p_dormant"].iloc[0])
     return out
 
 
@@ -57,11 +50,14 @@ def test_explain_matches_the_slow_path(tiny) -> None:
     assert ex.p_dormant == pytest.approx(float(df["p_dormant"].iloc[0]), abs=1e-6)
     assert ex.p_core_loss == pytest.approx(float(df["p_core_loss"].iloc[0]), abs=1e-6)
     assert ex.risk == pytest.approx(float(df["risk"].iloc[0]), abs=0.051)
-    # occlusion: alice and bob are fading's two contributors; batched == one at a time
-    alone = _one_at_a_time(con, "acme/fading")
-    assert sorted(alone) == sorted(p.person_id for p in ex.people) == [1, 2]
+    # people: alice and bob are fading's two contributors, each rescored without them
+    assert sorted(p.person_id for p in ex.people) == [1, 2]
+    alone = _rescored_without(con, "acme/fading", [1, 2])
     for p in ex.people:
         assert p.delta_p_dormant == pytest.approx(alone[p.person_id] - ex.p_dormant, abs=1e-6)
+    # ranked by the size of the change, and alice (24 of 31 commits) moves the score
+    deltas = [abs(p.delta_p_dormant) for p in ex.people]
+    assert deltas == sorted(deltas, reverse=True) and abs(alone[1] - ex.p_dormant) > 1e-3
     # the year before the cut 2020-12-16: alice 2 a month in 2020 (days 10, 11) = 24 commits;
     # bob on day 20 of 2019-12 and of 2020-01..06 = 7 (hand count from tiny.py)
     share = {p.person_id: p.share_12m for p in ex.people}
@@ -77,6 +73,9 @@ def test_explain_matches_the_slow_path(tiny) -> None:
     assert ex.without_risk == pytest.approx(
         float(risk_index(s2[["p_dormant", "p_core_loss"]].to_numpy())[0]), abs=1e-9
     )
+    # people=0 skips the per-person rescoring, not the what-if
+    quick = explain(con, "acme/fading", as_of=AS_OF, without="bob", people=0)
+    assert quick.people == [] and quick.without_risk == ex.without_risk
     # same call twice: same drivers, same numbers
     again = explain(con, "acme/fading", as_of=AS_OF, without="bob")
     assert [d.text for d in again.drivers] == [d.text for d in ex.drivers]

@@ -28,20 +28,53 @@ def _synthetic(n: int = 60, seed: int = 0) -> RiskDataset:
 
 
 CFG = TrainConfig(hidden_channels=8, max_epochs=8, patience=5, seed=3)
+#: The whole network trained by Adam (the model shipped before the fourth round): every weight
+#: depends on the seed, so this is where seeding shows.
+ADAM = TrainConfig(
+    hidden_channels=8,
+    max_epochs=8,
+    patience=5,
+    seed=3,
+    linear_fit="adam",
+    residual_graph=False,
+    class_weight=True,
+)
 
 
-def test_same_seed_same_model_and_probabilities() -> None:
-    ds = _synthetic()
-    a, b = train_model(ds, CFG, device="cpu"), train_model(ds, CFG, device="cpu")
+def _same_weights(a, b) -> None:
     for (ka, va), (kb, vb) in zip(
         a.model.state_dict().items(), b.model.state_dict().items(), strict=True
     ):
         assert ka == kb and torch.equal(va, vb)
+
+
+def test_same_seed_same_model_and_probabilities() -> None:
+    ds = _synthetic()
+    a, b = train_model(ds, ADAM, device="cpu"), train_model(ds, ADAM, device="cpu")
+    _same_weights(a, b)
     pa, pb = predict(a, ds), predict(b, ds)
     assert pa.shape == (60, 2) and np.array_equal(pa, pb)
     assert ((pa > 0) & (pa < 1)).all()
-    c = train_model(ds, TrainConfig(hidden_channels=8, max_epochs=8, patience=5, seed=4))
+    c = train_model(ds, TrainConfig(**{**ADAM.__dict__, "seed": 4}))
     assert not np.array_equal(predict(c, ds), pa)
+    # the shipped setting is deterministic too
+    d, e = train_model(ds, CFG, device="cpu"), train_model(ds, CFG, device="cpu")
+    _same_weights(d, e)
+    assert np.array_equal(predict(d, ds), predict(e, ds))
+
+
+def test_shipped_setting_is_uncalibrated_adam_setting_platt_calibrated() -> None:
+    """The exact linear path is fitted on the validation rows too, so it is not Platt-fitted on
+    them (that would be in-sample): its calibration is the identity. The class-weighted Adam
+    setting is calibrated on the validation split, which moves it off the identity."""
+    ds = _synthetic(n=120, seed=2)
+    assert TrainConfig().linear_fit == "exact" and not TrainConfig().class_weight
+    assert train_model(ds, CFG).calibration == [(1.0, 0.0), (1.0, 0.0)]
+    adam = train_model(ds, TrainConfig(**{**ADAM.__dict__, "max_epochs": 30}))
+    assert adam.calibration != [(1.0, 0.0), (1.0, 0.0)]
+    # with class weights the exact path's output is not a probability: Platt is kept
+    weighted = train_model(ds, TrainConfig(**{**CFG.__dict__, "class_weight": True}))
+    assert weighted.calibration != [(1.0, 0.0), (1.0, 0.0)]
 
 
 def test_too_few_labels_refused_with_the_shipped_model_named() -> None:
@@ -78,7 +111,15 @@ def test_residual_graph_keeps_the_warmed_up_linear_path_fixed() -> None:
     """With ``residual_graph`` the linear path is fitted first and then frozen: training for 1 or
     8 epochs leaves it identical while the graph part moves; without the option it moves too."""
     ds = _synthetic(seed=1)
-    cfg = dict(hidden_channels=8, patience=50, seed=3, linear_warmup=40, residual_graph=True)
+    cfg = dict(
+        hidden_channels=8,
+        patience=50,
+        seed=3,
+        linear_warmup=40,
+        residual_graph=True,
+        linear_fit="adam",
+        class_weight=True,
+    )
     short = train_model(ds, TrainConfig(max_epochs=1, **cfg))
     long = train_model(ds, TrainConfig(max_epochs=8, **cfg))
     assert torch.equal(short.model.skip.weight, long.model.skip.weight)
