@@ -15,14 +15,12 @@ WITH r AS (
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
 w AS (
-    SELECT c.repo_id, i.person_id, count(*) AS n
-    FROM commits c
+    SELECT c.repo_id, c.person_id, count(*) AS n
+    FROM human_commits c
     JOIN r ON r.repo_id = c.repo_id
-    JOIN identities i ON i.identity_id = c.author_identity
-    JOIN people p ON p.person_id = i.person_id
-    WHERE coalesce(c.n_parents, 1) <= 1 AND NOT (p.is_bot OR i.is_bot)
+    WHERE NOT c.is_merge
       AND c.committed_at > timezone('UTC', timezone('UTC', $as_of) - to_months($months)) AND c.committed_at <= $as_of
-    GROUP BY c.repo_id, i.person_id
+    GROUP BY c.repo_id, c.person_id
 ),
 ranked AS (
     SELECT repo_id, n, row_number() OVER (PARTITION BY repo_id ORDER BY n, person_id) AS i,

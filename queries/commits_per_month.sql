@@ -16,11 +16,9 @@ WITH r AS (
 c AS (
     SELECT c.repo_id, CAST(date_trunc('month', make_timestamp(epoch_us(c.committed_at))) AS DATE) AS month,
            c.lines_added, c.lines_deleted
-    FROM commits c
+    FROM human_commits c
     JOIN r ON r.repo_id = c.repo_id
-    JOIN identities i ON i.identity_id = c.author_identity
-    JOIN people p ON p.person_id = i.person_id
-    WHERE coalesce(c.n_parents, 1) <= 1 AND NOT (p.is_bot OR i.is_bot) AND c.committed_at IS NOT NULL
+    WHERE NOT c.is_merge AND c.committed_at IS NOT NULL
 ),
 m AS (
     SELECT repo_id, month, count(*) AS commits,

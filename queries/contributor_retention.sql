@@ -19,13 +19,11 @@ r AS (
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
 pm AS (
-    SELECT DISTINCT c.repo_id, i.person_id,
+    SELECT DISTINCT c.repo_id, c.person_id,
            CAST(date_trunc('month', make_timestamp(epoch_us(c.committed_at))) AS DATE) AS month
-    FROM commits c
+    FROM human_commits c
     JOIN r ON r.repo_id = c.repo_id
-    JOIN identities i ON i.identity_id = c.author_identity
-    JOIN people p ON p.person_id = i.person_id
-    WHERE coalesce(c.n_parents, 1) <= 1 AND NOT (p.is_bot OR i.is_bot)
+    WHERE NOT c.is_merge
       AND c.committed_at <= $as_of
 ),
 firsts AS (

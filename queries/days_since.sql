@@ -18,11 +18,9 @@ r AS (
 ),
 lc AS (
     SELECT c.repo_id, max(c.committed_at) AS last_at
-    FROM commits c
+    FROM human_commits c
     JOIN r ON r.repo_id = c.repo_id
-    JOIN identities i ON i.identity_id = c.author_identity
-    JOIN people p ON p.person_id = i.person_id
-    WHERE NOT (p.is_bot OR i.is_bot) AND c.committed_at <= $as_of
+    WHERE c.committed_at <= $as_of
     GROUP BY c.repo_id
 ),
 lr AS (

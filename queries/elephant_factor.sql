@@ -16,12 +16,10 @@ WITH r AS (
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
 c AS (
-    SELECT c.repo_id, nullif(trim(p.organization), '') AS org
-    FROM commits c
+    SELECT c.repo_id, nullif(trim(c.organization), '') AS org
+    FROM human_commits c
     JOIN r ON r.repo_id = c.repo_id
-    JOIN identities i ON i.identity_id = c.author_identity
-    JOIN people p ON p.person_id = i.person_id
-    WHERE coalesce(c.n_parents, 1) <= 1 AND NOT (p.is_bot OR i.is_bot)
+    WHERE NOT c.is_merge
       AND c.committed_at > timezone('UTC', timezone('UTC', $as_of) - to_months($months)) AND c.committed_at <= $as_of
 ),
 tot AS (

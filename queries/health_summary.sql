@@ -33,13 +33,11 @@ r AS (
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
 c_all AS (  -- the one scan of commits: non-bot commits up to as_of, merges flagged
-    SELECT c.repo_id, i.person_id, nullif(trim(p.organization), '') AS org, c.committed_at,
-           make_timestamp(epoch_us(c.committed_at)) AS ts, coalesce(c.n_parents, 1) > 1 AS is_merge
-    FROM commits c
+    SELECT c.repo_id, c.person_id, nullif(trim(c.organization), '') AS org, c.committed_at,
+           make_timestamp(epoch_us(c.committed_at)) AS ts, c.is_merge
+    FROM human_commits c
     JOIN r ON r.repo_id = c.repo_id
-    JOIN identities i ON i.identity_id = c.author_identity
-    JOIN people p ON p.person_id = i.person_id
-    WHERE NOT (p.is_bot OR i.is_bot) AND c.committed_at <= $as_of
+    WHERE c.committed_at <= $as_of
 ),
 c AS (  -- non-merge, non-bot commits up to as_of
     SELECT repo_id, person_id, org, ts FROM c_all WHERE NOT is_merge

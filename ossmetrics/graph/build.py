@@ -4,8 +4,9 @@ Why SQL: the co-edit projection is a self-join that DuckDB does ~50x faster than
 bipartite projection (notes/performance.md §4). Every builder is scoped to one repository (or
 the whole store, for the portfolio) and to a cut date: only commits with
 ``committed_at <= as_of`` (and, optionally, ``>= since``) count, so the same graph can be
-rebuilt for any moment of history. Bots (``people.is_bot`` / ``identities.is_bot``) and merge
-commits are left out everywhere.
+rebuilt for any moment of history. Commits are read from the store's ``human_commits`` view
+(migration 0210, the metrics' definition too): bots (``people.is_bot`` / ``identities.is_bot``)
+and merge commits are left out everywhere.
 """
 
 from __future__ import annotations
@@ -43,12 +44,9 @@ DEFAULT_WINDOW_DAYS = 90
 DEFAULT_MAX_FILE_PEOPLE = 200
 
 _HUMAN_COMMITS = """
-    SELECT c.sha, c.committed_at, p.person_id AS person
-    FROM commits c
-    JOIN identities i ON i.identity_id = c.author_identity
-    JOIN people p ON p.person_id = i.person_id
-    WHERE c.repo_id = $repo AND NOT p.is_bot AND NOT i.is_bot
-      AND coalesce(c.n_parents, 1) < 2
+    SELECT c.sha, c.committed_at, c.person_id AS person
+    FROM human_commits c
+    WHERE c.repo_id = $repo AND NOT c.is_merge
       AND ($cut::TIMESTAMPTZ IS NULL OR c.committed_at <= $cut::TIMESTAMPTZ)
       AND ($since::TIMESTAMPTZ IS NULL OR c.committed_at >= $since::TIMESTAMPTZ)
 """
@@ -100,15 +98,13 @@ GROUP BY hc.person ORDER BY hc.person
 """
 
 _PORTFOLIO_SQL = """
-SELECT p.person_id, c.repo_id, count(*)::BIGINT AS commits, max(c.committed_at) AS last_commit_at
-FROM commits c
-JOIN identities i ON i.identity_id = c.author_identity
-JOIN people p ON p.person_id = i.person_id
-WHERE NOT p.is_bot AND NOT i.is_bot AND coalesce(c.n_parents, 1) < 2
+SELECT c.person_id, c.repo_id, count(*)::BIGINT AS commits, max(c.committed_at) AS last_commit_at
+FROM human_commits c
+WHERE NOT c.is_merge
   AND ($cut::TIMESTAMPTZ IS NULL OR c.committed_at <= $cut::TIMESTAMPTZ)
   AND ($since::TIMESTAMPTZ IS NULL OR c.committed_at >= $since::TIMESTAMPTZ)
   AND ($repos::INTEGER[] IS NULL OR list_contains($repos::INTEGER[], c.repo_id))
-GROUP BY ALL ORDER BY p.person_id, c.repo_id
+GROUP BY ALL ORDER BY c.person_id, c.repo_id
 """
 
 

@@ -86,12 +86,9 @@ DOA_NORM_MIN = 0.75
 
 #: Non-merge, non-bot commits with their person: the CHAOSS bus factor's input.
 _COMMITS_SQL = """
-SELECT epoch_us(c.committed_at) AS ts, p.person_id AS person
-FROM commits c
-JOIN identities i ON i.identity_id = c.author_identity
-JOIN people p ON p.person_id = i.person_id
-WHERE c.repo_id = $repo AND NOT p.is_bot AND NOT i.is_bot
-  AND coalesce(c.n_parents, 1) < 2
+SELECT epoch_us(c.committed_at) AS ts, c.person_id AS person
+FROM human_commits c
+WHERE c.repo_id = $repo AND NOT c.is_merge
   AND ($cut::TIMESTAMPTZ IS NULL OR c.committed_at <= $cut::TIMESTAMPTZ)
 ORDER BY c.committed_at
 """

@@ -1,4 +1,5 @@
-"""The store opens, migrates once, refuses newer files, and reports bad files in one line."""
+"""The store opens, migrates once (old stores too), refuses newer files, reports bad files in one
+line, and holds the human_commits view the metrics read."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ossmetrics.errors import StoreCorrupt, StoreLocked, StoreTooNew
+from ossmetrics.errors import StoreCorrupt, StoreError, StoreLocked, StoreTooNew
 from ossmetrics.store import (
     CODE_VERSION,
     connect,
@@ -18,6 +19,7 @@ from ossmetrics.store import (
     schema_version,
     transaction,
 )
+from tests.metrics.history import History
 
 
 def test_migrations_recorded_once(db_path: Path) -> None:
@@ -110,3 +112,90 @@ def test_cli_reports_corrupt_db_in_one_line(tmp_path: Path, cli) -> None:
     r = cli("--db", str(bad), "query", "SELECT 1")
     assert r.returncode != 0
     assert "Traceback" not in r.stderr
+
+
+def test_human_commits_view_is_the_humans_commits(con) -> None:
+    """Migration 0210's view, the one definition of "a human's commit" the metrics read."""
+    h = History(con)
+    alice = h.person("alice", org="acme.com")
+    h.person("dependabot", bot=True, login="dependabot[bot]")
+    carol = h.person("carol")
+    alias = h.identity("alice", alice, "git:alice@old-mail.example")  # merged into alice
+    carol_ci = h.identity("carol", carol, "git:ci@example.org", bot=True)  # a bot identity
+    row = con.execute(
+        "INSERT INTO identities (identity_key, source, email) "
+        "VALUES ('git:nobody@example.org', 'git', 'nobody@example.org') RETURNING identity_id"
+    ).fetchone()
+    unmerged = row[0]  # an identity no person was found for
+    w = "acme/widget"
+    h.commit(w, "alice", "2024-01-01T00:00:00Z", added=5, deleted=1)
+    h.commit(w, "alice", "2024-01-02T00:00:00Z", identity=alias)
+    h.commit(w, "alice", "2024-01-03T00:00:00Z", merge=True)
+    h.commit(w, "dependabot", "2024-01-04T00:00:00Z")  # a bot person: left out
+    h.commit(w, "carol", "2024-01-05T00:00:00Z")
+    h.commit(w, "carol", "2024-01-06T00:00:00Z", identity=carol_ci)  # bot identity: left out
+    h.commit(w, "carol", "2024-01-07T00:00:00Z", identity=unmerged)  # no person: left out
+    h.commit(w, "carol", "2024-01-08T00:00:00Z")
+    con.execute(  # no author identity at all: left out
+        "UPDATE commits SET author_identity = NULL WHERE committed_at = '2024-01-08T00:00:00Z'"
+    )
+    con.execute(  # an unknown parent count counts as one parent: not a merge
+        "UPDATE commits SET n_parents = NULL WHERE committed_at = '2024-01-05T00:00:00Z'"
+    )
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'human_commits'"
+    ).fetchone()
+    assert kind == ("VIEW",)
+    rows = con.execute(
+        """SELECT strftime(hc.committed_at, '%d'), hc.person_id, hc.identity_id, hc.is_merge,
+                  hc.organization, hc.lines_added, hc.lines_deleted, hc.sha = c.sha,
+                  hc.authored_at = c.authored_at
+           FROM human_commits hc JOIN commits c USING (repo_id, sha)
+           ORDER BY hc.committed_at"""
+    ).fetchall()
+    git = h.git
+    assert rows == [
+        ("01", alice, git["alice"], False, "acme.com", 5, 1, True, True),
+        ("02", alice, alias, False, "acme.com", 10, 2, True, True),
+        ("03", alice, git["alice"], True, "acme.com", 10, 2, True, True),
+        ("05", carol, git["carol"], False, None, 10, 2, True, True),
+    ]
+    cols = [r[0] for r in con.execute("DESCRIBE human_commits").fetchall()]
+    assert cols == [
+        "repo_id",
+        "sha",
+        "person_id",
+        "identity_id",
+        "authored_at",
+        "committed_at",
+        "is_merge",
+        "lines_added",
+        "lines_deleted",
+        "organization",
+    ]
+
+
+def test_store_from_before_human_commits(db_path: Path, cli) -> None:
+    """A store at the latest version but without 0210 (made before it existed): a read-only
+    open names the missing migration in one line; a writable open adds the view."""
+    con = connect(db_path)
+    ensure_repo(con, "octo/demo")
+    con.execute("DROP VIEW human_commits")
+    con.execute("DELETE FROM schema_migrations WHERE version = 210")
+    assert schema_version(con) == CODE_VERSION
+    con.close()
+    with pytest.raises(StoreError) as exc:
+        connect(db_path, read_only=True)
+    assert "without 0210_human_commits.sql" in exc.value.one_line()
+    r = cli("--db", str(db_path), "query", "bus_factor")  # read-only unless --write
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "0210_human_commits.sql" in lines[0], r.stderr
+    r = cli("--db", str(db_path), "query", "SELECT 1", "--write")  # writable: upgrades
+    assert r.returncode == 0, r.stderr
+    con = connect(db_path, read_only=True)
+    assert schema_version(con) == CODE_VERSION
+    recorded = con.execute("SELECT count(*) FROM schema_migrations WHERE version = 210").fetchone()
+    assert recorded == (1,)
+    assert con.execute("FROM bus_factor('octo/demo')").fetchall()[0][3] == 0  # commits
+    con.close()

@@ -1,8 +1,10 @@
 """Ordered schema migrations, recorded in ``schema_migrations``.
 
 Migrations are the numbered ``NNNN_name.sql`` files beside this module, applied in order, each
-in its own transaction. A store whose highest applied number is above the highest file here was
-written by a newer ossmetrics and is refused rather than silently misread.
+in its own transaction. Which ones a store has is the set of numbers recorded, not only the
+highest, so a migration added later in a lower range (0210 after 0550) is still applied on
+upgrade. A store whose highest applied number is above the highest file here was written by a
+newer ossmetrics and is refused rather than silently misread.
 
 Number ranges keep the stages' migrations apart: 0001-0099 core/collectors, 0100-0199 GitHub,
 0200-0299 metrics, 0300-0399 graphs, 0400-0499 risk, 0500-0599 nightly/reports.
@@ -57,8 +59,11 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", *, read_only: bool =
     if not pending:
         return current
     if read_only:
+        # A migration numbered below the store's version (a later one in another stage's range)
+        # leaves the version as it was, so the message names what is missing.
+        missing = ", ".join(name for _, name, _ in pending)
         raise StoreError(
-            f"database {path} has schema {current}, this ossmetrics needs {CODE_VERSION}",
+            f"database {path} has schema {current} without {missing}, which this ossmetrics needs",
             "open it once without read-only access (any collect command) to upgrade it",
         )
     con.execute(
@@ -75,4 +80,4 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", *, read_only: bool =
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
-    return max(n for n, _, _ in pending)
+    return max(current, *(n for n, _, _ in pending))
