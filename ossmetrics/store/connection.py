@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ossmetrics.errors import StoreCorrupt, StoreError, StoreLocked, StoreReadOnly
-from ossmetrics.store.migrations import migrate
+from ossmetrics.store.migrations import migrate, pending
 
 __all__ = ["connect", "transaction"]
 
@@ -27,8 +27,11 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the store at ``path`` and bring its schema up to date.
 
-    A read-only connection never migrates: it refuses a store that is older than the code
-    instead of writing to it.
+    A read-only connection to a store made by an older ossmetrics first upgrades it through a
+    short writable connection, so upgrading the code never leaves read-only commands (query,
+    report, score --dry-run) refusing every existing store. When that cannot be done (another
+    process has the store open, or the file cannot be written) it refuses the store in one line
+    naming the missing migration, and never reads a schema older than the code.
     """
     p = Path(path)
     if read_only and not p.exists():
@@ -54,11 +57,34 @@ def connect(
     try:
         con.execute("SET TimeZone = 'UTC'")
         if migrate_schema:
+            missing = pending(con) if read_only else []
+            if missing:
+                con.close()
+                _upgrade(p, missing)
+                return connect(p, read_only=True, migrate_schema=migrate_schema)
             migrate(con, str(p), read_only=read_only)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _upgrade(p: Path, missing: list[str]) -> None:
+    """Apply ``missing`` migrations through a writable connection, closed at once."""
+    try:
+        w = duckdb.connect(str(p))
+    except duckdb.Error as exc:
+        why = _translate(p, exc).message
+        raise StoreError(
+            f"database {p} lacks {', '.join(missing)}, which this ossmetrics needs, and cannot "
+            f"be upgraded now ({why})",
+            "close the other program using it, or run any collect command once to upgrade it",
+        ) from None
+    try:
+        w.execute("SET TimeZone = 'UTC'")
+        migrate(w, str(p))
+    finally:
+        w.close()
 
 
 def _translate(p: Path, exc: Exception) -> StoreError:

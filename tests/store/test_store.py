@@ -175,27 +175,59 @@ def test_human_commits_view_is_the_humans_commits(con) -> None:
     ]
 
 
-def test_store_from_before_human_commits(db_path: Path, cli) -> None:
-    """A store at the latest version but without 0210 (made before it existed): a read-only
-    open names the missing migration in one line; a writable open adds the view."""
+def _store_without_0210(db_path: Path) -> None:
+    """A store at the latest version but without 0210 (made before that migration existed)."""
     con = connect(db_path)
     ensure_repo(con, "octo/demo")
     con.execute("DROP VIEW human_commits")
     con.execute("DELETE FROM schema_migrations WHERE version = 210")
     assert schema_version(con) == CODE_VERSION
     con.close()
-    with pytest.raises(StoreError) as exc:
-        connect(db_path, read_only=True)
-    assert "without 0210_human_commits.sql" in exc.value.one_line()
+
+
+def test_read_only_open_upgrades_a_store_from_before_human_commits(db_path: Path, cli) -> None:
+    """Upgrading the code must not make read-only commands refuse every existing store: a
+    read-only command adds the missing view first (through a short writable connection)."""
+    _store_without_0210(db_path)
     r = cli("--db", str(db_path), "query", "bus_factor")  # read-only unless --write
-    assert r.returncode == 1 and "Traceback" not in r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "0210_human_commits.sql" in lines[0], r.stderr
-    r = cli("--db", str(db_path), "query", "SELECT 1", "--write")  # writable: upgrades
     assert r.returncode == 0, r.stderr
+    assert "octo/demo" in r.stdout
     con = connect(db_path, read_only=True)
     assert schema_version(con) == CODE_VERSION
     recorded = con.execute("SELECT count(*) FROM schema_migrations WHERE version = 210").fetchone()
     assert recorded == (1,)
-    assert con.execute("FROM bus_factor('octo/demo')").fetchall()[0][3] == 0  # commits
+    assert con.execute("SELECT count(*) FROM human_commits").fetchone() == (0,)
+    con.close()
+
+
+def test_store_from_before_human_commits_held_open_elsewhere(db_path: Path) -> None:
+    """When the upgrade cannot be done now (another process has the store open), a read-only
+    open refuses it in one line naming the missing migration; nothing is read or written."""
+    import subprocess
+    import sys
+
+    _store_without_0210(db_path)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(db_path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(StoreError) as exc:
+            connect(db_path, read_only=True)
+        line = exc.value.one_line()
+        assert "lacks 0210_human_commits.sql" in line and "cannot be upgraded now" in line
+        assert "locked" in line and "\n" not in line
+    finally:
+        holder.communicate("")
+    con = connect(db_path, read_only=True)  # the other process gone: upgraded on open
+    assert con.execute("SELECT count(*) FROM schema_migrations WHERE version = 210").fetchone()
     con.close()

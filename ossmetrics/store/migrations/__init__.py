@@ -19,7 +19,7 @@ import duckdb
 
 from ossmetrics.errors import StoreError, StoreTooNew
 
-__all__ = ["CODE_VERSION", "available", "migrate", "schema_version"]
+__all__ = ["CODE_VERSION", "available", "migrate", "pending", "schema_version"]
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -45,6 +45,18 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
         return 0
     row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
     return int(row[0]) if row and row[0] is not None else 0
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """File names of the migrations this store lacks ([] too for a newer store: ``migrate``
+    refuses that one)."""
+    current = schema_version(con)
+    if current > CODE_VERSION:
+        return []
+    applied = set()
+    if current:
+        applied = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    return [name for n, name, _ in available() if n not in applied]
 
 
 def migrate(con: duckdb.DuckDBPyConnection, path: str = "", *, read_only: bool = False) -> int:
