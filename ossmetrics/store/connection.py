@@ -29,7 +29,7 @@ def connect(
 
     A read-only connection to a store made by an older ossmetrics first upgrades it through a
     short writable connection, so upgrading the code never leaves read-only commands (query,
-    report, score --dry-run) refusing every existing store. When that cannot be done (another
+    train, risk explain) refusing every existing store. When that cannot be done (another
     process has the store open, or the file cannot be written) it refuses the store in one line
     naming the missing migration, and never reads a schema older than the code.
     """
