@@ -365,7 +365,9 @@ optimistic, and as a tie with logistic regression.
   stopping kept no graph correction (best epoch −1), so the shipped model's scores and drivers
   come from its exact linear path over the 27 project features; the graph reaches them only
   through those features and through the what-if rescoring in `risk explain`. On another store
-  `ossmetrics train` keeps whatever correction that store's validation repositories support.
+  `ossmetrics train` keeps whatever correction that store's validation repositories support
+  (tested on synthetic snapshots whose label lives only in the graph: held-out ROC-AUC 0.99,
+  against 0.65 for the regression the network starts from).
 - **What-ifs are the model's answer, not forecasts.** `risk explain --without` removes a
   person's commits and rescores; the features left can look more spread out (a higher bus
   factor) and the model then reads lower risk, though fewer commits remain (docs/risk.md).
