@@ -17,7 +17,7 @@ own "now"):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import duckdb
 import pandas as pd
@@ -31,12 +31,17 @@ __all__ = [
     "select_repos",
 ]
 
-NON_BOT = """
-    FROM commits c
-    JOIN identities i ON i.identity_id = c.author_identity
-    JOIN people p ON p.person_id = i.person_id
-    WHERE NOT p.is_bot AND list_contains($ids, c.repo_id)
+#: The commits every figure counts: the metric library's (the ``human_commits`` view, merges
+#: left out), so a page's numbers and its ``health_summary`` row agree. (They counted merges
+#: before: sharkdp/bat showed 420 commits in the year beside health_summary's 281.)
+HUMAN_COMMITS = """
+    FROM human_commits c
+    WHERE NOT c.is_merge AND list_contains($ids, c.repo_id)
 """
+
+#: ``$ref`` shifted by whole months in UTC wall-clock time, exactly as the metric library's
+#: windows are: ``(ref - 12 months, ref]`` here is health_summary's window.
+MONTHS_BEFORE_REF = "timezone('UTC', timezone('UTC', $ref) - INTERVAL {n} MONTH)"
 
 
 @dataclass
@@ -98,12 +103,12 @@ def reference_date(con: duckdb.DuckDBPyConnection, ids: list[int]) -> datetime:
 
 
 def materialize_commits(con: duckdb.DuckDBPyConnection, ids: list[int]) -> None:
-    """TEMP table ``_report_commits`` (repo_id, ts, person_id, first_ts): non-bot commits of
-    ``ids`` with each author's first commit there. Read once; the activity queries share it
+    """TEMP table ``_report_commits`` (repo_id, ts, person_id, first_ts): the non-bot, non-merge
+    commits of ``ids`` with each author's first commit there. Read once; the activity queries share it
     (a temp table also works on a read-only connection)."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _report_commits AS
-        WITH c AS (SELECT c.repo_id, c.committed_at AS ts, p.person_id {NON_BOT}),
+        WITH c AS (SELECT c.repo_id, c.committed_at AS ts, c.person_id {HUMAN_COMMITS}),
              f AS (SELECT repo_id, person_id, min(ts) AS first_ts FROM c GROUP BY ALL)
         SELECT c.repo_id, c.ts, c.person_id, f.first_ts FROM c JOIN f USING (repo_id, person_id)""",
         {"ids": ids},
@@ -148,28 +153,35 @@ def activity_frames(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[str,
 def portfolio_activity(
     con: duckdb.DuckDBPyConnection, ids: list[int], ref: datetime
 ) -> pd.DataFrame:
-    """Per repository: the headline activity figures of the portfolio table, as of ``ref``."""
-    y1 = ref - timedelta(days=365)
-    y2 = ref - timedelta(days=730)
+    """Per repository: the headline activity figures of the portfolio table, as of ``ref``.
+
+    Windows are health_summary's: the last year is ``(ref - 12 months, ref]``, the year before
+    ``(ref - 24 months, ref - 12 months]``. The last commit counts merges, as ``days_since``
+    does (a merge is activity, not authorship).
+    """
+    y1 = MONTHS_BEFORE_REF.format(n=12)
+    y2 = MONTHS_BEFORE_REF.format(n=24)
     return con.execute(
-        """WITH c AS (SELECT * FROM _report_commits),
+        f"""WITH c AS (SELECT * FROM _report_commits),
             newcomers AS (
                 SELECT repo_id, person_id,
                        bool_or(ts >= first_ts + INTERVAL 30 DAY
                                AND ts <= first_ts + INTERVAL 365 DAY) AS retained
-                FROM c WHERE first_ts > $y2 AND first_ts <= $y1 GROUP BY ALL)
+                FROM c WHERE first_ts > {y2} AND first_ts <= {y1} GROUP BY ALL)
         SELECT r.repo_id,
-               count(*) FILTER (WHERE c.ts > $y1) AS commits_12m,
-               count(*) FILTER (WHERE c.ts > $y2 AND c.ts <= $y1) AS commits_prev_12m,
-               count(DISTINCT c.person_id) FILTER (WHERE c.ts > $y1) AS contributors_12m,
-               count(DISTINCT c.person_id) FILTER (WHERE c.ts > $y2 AND c.ts <= $y1)
+               count(*) FILTER (WHERE c.ts > {y1} AND c.ts <= $ref) AS commits_12m,
+               count(*) FILTER (WHERE c.ts > {y2} AND c.ts <= {y1}) AS commits_prev_12m,
+               count(DISTINCT c.person_id) FILTER (WHERE c.ts > {y1} AND c.ts <= $ref)
+                   AS contributors_12m,
+               count(DISTINCT c.person_id) FILTER (WHERE c.ts > {y2} AND c.ts <= {y1})
                    AS contributors_prev_12m,
                count(DISTINCT c.person_id) AS contributors_all,
-               max(c.ts) AS last_commit_at,
+               (SELECT max(h.committed_at) FROM human_commits h WHERE h.repo_id = r.repo_id)
+                   AS last_commit_at,
                (SELECT count(*) FROM newcomers n WHERE n.repo_id = r.repo_id) AS newcomers_prev_year,
                (SELECT count(*) FROM newcomers n WHERE n.repo_id = r.repo_id AND n.retained)
                    AS newcomers_retained
         FROM (SELECT unnest($ids) AS repo_id) r LEFT JOIN c USING (repo_id)
         GROUP BY r.repo_id ORDER BY r.repo_id""",
-        {"ids": ids, "y1": y1, "y2": y2},
+        {"ids": ids, "ref": ref},
     ).df()

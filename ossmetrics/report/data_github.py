@@ -9,10 +9,12 @@ than its author, bots excluded (people.is_bot through the identity, else a ``[bo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import duckdb
 import pandas as pd
+
+from ossmetrics.report.data import MONTHS_BEFORE_REF
 
 __all__ = ["github_collected", "portfolio_github", "releases", "responsiveness", "waiting"]
 
@@ -102,18 +104,25 @@ def releases(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
 
 
 def portfolio_github(con: duckdb.DuckDBPyConnection, ids: list[int], ref: datetime) -> pd.DataFrame:
-    """Per repo: median first-response hours (last 12 months), last release, open backlog."""
+    """Per repo: median first-response hours (last 12 months), last release, open backlog.
+
+    The windows are health_summary's: items opened in ``(ref - 12 months, ref]`` that got a
+    response by ``ref``; pull requests merged in that window.
+    """
+    y1 = MONTHS_BEFORE_REF.format(n=12)
     return con.execute(
         f"""WITH fr AS ({_FIRST_RESPONSE})
         SELECT r.repo_id,
                (SELECT median(epoch(first_response_at - created_at) / 3600.0) FROM fr
-                 WHERE fr.repo_id = r.repo_id AND fr.created_at > $y1) AS first_response_h,
+                 WHERE fr.repo_id = r.repo_id AND fr.created_at > {y1} AND fr.created_at <= $ref
+                   AND fr.first_response_at <= $ref) AS first_response_h,
                (SELECT median(epoch(merged_at - created_at) / 3600.0) FROM fr
-                 WHERE fr.repo_id = r.repo_id AND fr.merged_at > $y1) AS merge_h,
+                 WHERE fr.repo_id = r.repo_id AND fr.merged_at > {y1} AND fr.merged_at <= $ref)
+                   AS merge_h,
                (SELECT count(*) FROM fr WHERE fr.repo_id = r.repo_id AND fr.closed_at IS NULL)
                    AS open_items,
                (SELECT max(coalesce(published_at, created_at)) FROM releases l
                  WHERE l.repo_id = r.repo_id AND NOT coalesce(draft, false)) AS last_release_at
         FROM (SELECT unnest($ids) AS repo_id) r ORDER BY 1""",
-        {"ids": ids, "y1": ref - timedelta(days=365)},
+        {"ids": ids, "ref": ref},
     ).df()

@@ -8,11 +8,13 @@ returns an empty frame then, and the page says what to run.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import duckdb
 import pandas as pd
+
+from ossmetrics.report.data import MONTHS_BEFORE_REF
 
 __all__ = [
     "collaboration_network",
@@ -80,27 +82,27 @@ def cross_load(
 ) -> pd.DataFrame:
     """Where each person committed in the 12 months before ``ref``: person_id, repo, commits, share.
 
-    ``share`` is the person's part of that repository's non-bot commits in the window, so a
-    funder sees how much of another project also rests on them.
+    ``share`` is the person's part of that repository's non-bot, non-merge commits in the window
+    ``(ref - 12 months, ref]`` (health_summary's), so a funder sees how much of another project
+    also rests on them.
     """
     if not person_ids:
         return pd.DataFrame(columns=["person_id", "repo_id", "repo", "commits", "share"])
+    y1 = MONTHS_BEFORE_REF.format(n=12)
     return con.execute(
-        """WITH c AS (
-            SELECT c.repo_id, p.person_id FROM commits c
-            JOIN identities i ON i.identity_id = c.author_identity
-            JOIN people p ON p.person_id = i.person_id
-            WHERE NOT p.is_bot AND c.committed_at > $y1 AND c.committed_at <= $ref
-              AND c.repo_id IN (SELECT DISTINCT c2.repo_id FROM commits c2
-                  JOIN identities i2 ON i2.identity_id = c2.author_identity
-                  WHERE list_contains($pids, i2.person_id) AND c2.committed_at > $y1))
+        f"""WITH c AS (
+            SELECT c.repo_id, c.person_id FROM human_commits c
+            WHERE NOT c.is_merge AND c.committed_at > {y1} AND c.committed_at <= $ref
+              AND c.repo_id IN (SELECT DISTINCT c2.repo_id FROM human_commits c2
+                  WHERE list_contains($pids, c2.person_id) AND NOT c2.is_merge
+                    AND c2.committed_at > {y1} AND c2.committed_at <= $ref))
         SELECT c.person_id, c.repo_id, r.full_name AS repo, count(*) AS commits,
                count(*) / any_value(t.total) AS share
         FROM c JOIN repos r USING (repo_id)
         JOIN (SELECT repo_id, count(*)::DOUBLE AS total FROM c GROUP BY repo_id) t USING (repo_id)
         WHERE list_contains($pids, c.person_id)
         GROUP BY c.person_id, c.repo_id, r.full_name ORDER BY c.person_id, commits DESC""",
-        {"pids": sorted(set(person_ids)), "y1": ref - timedelta(days=365), "ref": ref},
+        {"pids": sorted(set(person_ids)), "ref": ref},
     ).df()
 
 
@@ -117,11 +119,9 @@ def collaboration_network(
     nodes = con.execute(
         """WITH last AS (SELECT repo_id, max(committed_at) AS last_ts FROM commits
                          WHERE list_contains($ids, repo_id) GROUP BY repo_id),
-            c AS (SELECT c.repo_id, p.person_id, count(*) AS commits FROM commits c
+            c AS (SELECT c.repo_id, c.person_id, count(*) AS commits FROM human_commits c
                   JOIN last USING (repo_id)
-                  JOIN identities i ON i.identity_id = c.author_identity
-                  JOIN people p ON p.person_id = i.person_id
-                  WHERE NOT p.is_bot AND c.committed_at > last.last_ts - to_days($days)
+                  WHERE NOT c.is_merge AND c.committed_at > last.last_ts - to_days($days)
                   GROUP BY ALL)
         SELECT * FROM c QUALIFY row_number() OVER (PARTITION BY repo_id ORDER BY commits DESC,
                                                    person_id) <= $top

@@ -33,10 +33,10 @@ def test_reference_date_is_newest_commit(sd: SiteData) -> None:
 
 def test_activity_figures(rows: pd.DataFrame) -> None:
     a = rows.loc["acme/rocket"]
-    # window (2023-07-01, 2024-06-30]: alice 09-01, 03-01, 06-30; bob 05-01; bots left out
+    # window (2023-06-30, 2024-06-30]: alice 09-01, 03-01, 06-30; bob 05-01; bots left out
     assert a["commits_12m"] == 4
     assert a["contributors_12m"] == 2
-    # (2022-07-01, 2023-07-01]: alice x2, bob x2, carol x1
+    # (2022-06-30, 2023-06-30]: alice x2, bob x2, carol x1
     assert a["contributors_prev_12m"] == 3
     assert a["contributors_trend"] == pytest.approx(-1 / 3)
     # newcomers bob (back after 59 days) and carol (never back)
@@ -123,3 +123,47 @@ def test_csv_downloads_defuse_spreadsheet_formulas(tmp_path: Path) -> None:
         "'@x,3",
     ]
     assert '"name":"=HYPERLINK(1)"' in (tmp_path / "t.json").read_text().replace(" ", "")
+
+
+def test_page_figures_count_the_commits_health_summary_counts(store_path: Path, tmp_path) -> None:
+    """Merges are left out of every figure, as in the metric library: the headline numbers and
+    the health_summary row on the same page agree (they did not when the report counted merges).
+    The last commit still counts a merge, as days_since does."""
+    import shutil
+
+    from ossmetrics.metrics import run_metric
+    from ossmetrics.store import get_repo_id
+
+    path = tmp_path / "merges.duckdb"
+    shutil.copy(store_path, path)
+    con = connect(path)
+    try:
+        rid = get_repo_id(con, "acme/rocket")
+        # merges by alice (1) and carol (3) inside the year, one by bob (2) on the newest day
+        for n, (pid, day) in enumerate(((1, "2024-03-15"), (3, "2024-04-15"), (2, "2024-06-30"))):
+            con.execute(
+                "INSERT INTO commits (repo_id, sha, author_identity, committer_identity, "
+                "committed_at, authored_at, n_parents) VALUES (?, ?, ?, ?, ?::TIMESTAMPTZ, "
+                "?::TIMESTAMPTZ, 2)",
+                [rid, f"m{n:039x}", pid, pid, f"{day} 00:00:00+00", f"{day} 00:00:00+00"],
+            )
+        sd = SiteData.load(con, None)
+        a = sd.portfolio_rows().set_index("repo").loc["acme/rocket"]
+        # hand count as in test_activity_figures: merges change nothing (carol stays out)
+        assert (a["commits_12m"], a["contributors_12m"], a["contributors_prev_12m"]) == (4, 2, 3)
+        hs = run_metric(con, "health_summary", params={"as_of": sd.ref}).set_index("repo")
+        h = hs.loc["acme/rocket"]
+        assert h["commits_12m"] == a["commits_12m"]
+        assert h["active_contributors_12m"] == a["contributors_12m"]
+        assert h["median_first_response_hours"] == pytest.approx(a["first_response_h"])
+        assert h["median_merge_hours"] == pytest.approx(a["merge_h"])
+        # the monthly chart: March 2024 holds alice's one authored commit, not her merge
+        monthly = sd.monthly[rid]
+        march = monthly[monthly["month"].astype(str).str.startswith("2024-03")]
+        assert march["commits"].tolist() == [1]
+        # elsewhere: alice's one commit is all of beta/quiet's year, merges in acme ignored
+        assert sd.elsewhere(rid, 1)[["repo", "commits", "share"]].values.tolist() == [
+            ["beta/quiet", 1, 1.0]
+        ]
+    finally:
+        con.close()
