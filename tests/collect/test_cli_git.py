@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.gitfactory import GitFactory, Person
+from tests.holder import store_held_open
 
 ANN = Person("Ann Lee", "ann@acme.org")
 ANN2 = Person("ann", "ann.lee@gmail.com")
@@ -80,22 +80,8 @@ def test_bad_input_gives_one_line(cli, repo: GitFactory, tmp_path: Path) -> None
     assert bad_db.returncode == 1 and "not a readable DuckDB file" in one_error_line(bad_db)
 
     held = tmp_path / "held.duckdb"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()",
-            str(held),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+    with store_held_open(held):
         locked = cli("--db", str(held), "collect", "git", str(repo.path))
         assert locked.returncode == 1 and "is locked" in one_error_line(locked)
-    finally:
-        holder.communicate("")
     ok = cli("--db", str(held), "collect", "git", str(repo.path), "--repo", "acme/renamed")
     assert ok.returncode == 0 and ok.stdout.startswith("acme/renamed: 3 commits added"), ok.stderr

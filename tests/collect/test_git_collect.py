@@ -326,20 +326,26 @@ def test_bad_paths(tmp_path: Path, con) -> None:
         collect_git(con, tmp_path / "empty")
 
 
-def test_interrupt_rolls_back_and_next_run_completes(tmp_path: Path, con, monkeypatch) -> None:
-    r = GitFactory(tmp_path / "ctrlc")
-    for i in range(5):
-        r.commit({f"f{i}.txt": "x\n"})
+def _interrupt_at_commit(monkeypatch, n: int):
+    """Ctrl-C as the collector stages its ``n``-th commit; returns the real method."""
     calls = {"n": 0}
     real = gitmod._Stager.add
 
     def add(self, c):
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == n:
             raise KeyboardInterrupt
         real(self, c)
 
     monkeypatch.setattr(gitmod._Stager, "add", add)
+    return real
+
+
+def test_interrupt_rolls_back_and_next_run_completes(tmp_path: Path, con, monkeypatch) -> None:
+    r = GitFactory(tmp_path / "ctrlc")
+    for i in range(5):
+        r.commit({f"f{i}.txt": "x\n"})
+    real = _interrupt_at_commit(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
         collect_git(con, r.path)
     assert con.execute("SELECT count(*) FROM commits").fetchone() == (0,)
@@ -497,16 +503,7 @@ def test_closing_parallel_log_early_stops_every_git(tmp_path: Path) -> None:
 
 def test_interrupt_during_parallel_log_rolls_back(tmp_path: Path, con, monkeypatch) -> None:
     big = GitFactory.bulk(tmp_path / "big.git", 1200)
-    calls = {"n": 0}
-    real = gitmod._Stager.add
-
-    def add(self, c):
-        calls["n"] += 1
-        if calls["n"] == 700:
-            raise KeyboardInterrupt
-        real(self, c)
-
-    monkeypatch.setattr(gitmod._Stager, "add", add)
+    real = _interrupt_at_commit(monkeypatch, 700)
     with pytest.raises(KeyboardInterrupt):
         collect_git(con, big.path, jobs=2)
     assert con.execute("SELECT count(*) FROM commits").fetchone() == (0,)

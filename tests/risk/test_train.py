@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,15 +32,7 @@ def _synthetic(n: int = 60, seed: int = 0) -> RiskDataset:
 CFG = TrainConfig(hidden_channels=8, max_epochs=8, patience=5, seed=3)
 #: The whole network trained by Adam (the model shipped before the fourth round): every weight
 #: depends on the seed, so this is where seeding shows.
-ADAM = TrainConfig(
-    hidden_channels=8,
-    max_epochs=8,
-    patience=5,
-    seed=3,
-    linear_fit="adam",
-    residual_graph=False,
-    class_weight=True,
-)
+ADAM = replace(CFG, linear_fit="adam", residual_graph=False, class_weight=True)
 
 
 def _same_weights(a, b) -> None:
@@ -55,7 +49,7 @@ def test_same_seed_same_model_and_probabilities() -> None:
     pa, pb = predict(a, ds), predict(b, ds)
     assert pa.shape == (60, 2) and np.array_equal(pa, pb)
     assert ((pa > 0) & (pa < 1)).all()
-    c = train_model(ds, TrainConfig(**{**ADAM.__dict__, "seed": 4}))
+    c = train_model(ds, replace(ADAM, seed=4))
     assert not np.array_equal(predict(c, ds), pa)
     # the shipped setting is deterministic too
     d, e = train_model(ds, CFG, device="cpu"), train_model(ds, CFG, device="cpu")
@@ -70,10 +64,10 @@ def test_shipped_setting_is_uncalibrated_adam_setting_platt_calibrated() -> None
     ds = _synthetic(n=120, seed=2)
     assert TrainConfig().linear_fit == "exact" and not TrainConfig().class_weight
     assert train_model(ds, CFG).calibration == [(1.0, 0.0), (1.0, 0.0)]
-    adam = train_model(ds, TrainConfig(**{**ADAM.__dict__, "max_epochs": 30}))
+    adam = train_model(ds, replace(ADAM, max_epochs=30))
     assert adam.calibration != [(1.0, 0.0), (1.0, 0.0)]
     # with class weights the exact path's output is not a probability: Platt is kept
-    weighted = train_model(ds, TrainConfig(**{**CFG.__dict__, "class_weight": True}))
+    weighted = train_model(ds, replace(CFG, class_weight=True))
     assert weighted.calibration != [(1.0, 0.0), (1.0, 0.0)]
 
 
@@ -168,14 +162,8 @@ def test_exact_linear_path_uses_every_row_and_starts_as_logistic_regression() ->
     from ossmetrics.risk.train import _targets, exact_logistic
 
     ds = _synthetic(n=120, seed=2)
-    cfg = TrainConfig(
-        hidden_channels=8,
-        max_epochs=6,
-        patience=50,
-        seed=3,
-        linear_fit="exact",
-        residual_graph=True,
-        class_weight=False,
+    cfg = replace(
+        CFG, max_epochs=6, patience=50, linear_fit="exact", residual_graph=True, class_weight=False
     )
     tm = train_model(ds, cfg)
     norm = fit_normaliser(ds)
@@ -187,7 +175,7 @@ def test_exact_linear_path_uses_every_row_and_starts_as_logistic_regression() ->
         assert torch.allclose(tm.model.skip.bias[j], b[0], atol=1e-6)
     if tm.best_epoch == -1:  # nothing beat the regression: the deep output is still zero
         assert torch.count_nonzero(tm.model.head[-1].weight) == 0
-    none = train_model(ds, TrainConfig(**{**cfg.__dict__, "max_epochs": 0}))
+    none = train_model(ds, replace(cfg, max_epochs=0))
     assert none.best_epoch == -1 and torch.count_nonzero(none.model.head[-1].weight) == 0
     with pytest.raises(ValueError, match="linear_fit must be"):
         train_model(ds, TrainConfig(linear_fit="sgd"))

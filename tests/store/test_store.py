@@ -19,6 +19,7 @@ from ossmetrics.store import (
     schema_version,
     transaction,
 )
+from tests.holder import store_held_open
 from tests.metrics.history import History
 
 
@@ -203,31 +204,13 @@ def test_read_only_open_upgrades_a_store_from_before_human_commits(db_path: Path
 def test_store_from_before_human_commits_held_open_elsewhere(db_path: Path) -> None:
     """When the upgrade cannot be done now (another process has the store open), a read-only
     open refuses it in one line naming the missing migration; nothing is read or written."""
-    import subprocess
-    import sys
-
     _store_without_0210(db_path)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
-            "print('open', flush=True); sys.stdin.read()",
-            str(db_path),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+    with store_held_open(db_path, read_only=True):
         with pytest.raises(StoreError) as exc:
             connect(db_path, read_only=True)
         line = exc.value.one_line()
         assert "lacks 0210_human_commits.sql" in line and "cannot be upgraded now" in line
         assert "locked" in line and "\n" not in line
-    finally:
-        holder.communicate("")
     con = connect(db_path, read_only=True)  # the other process gone: upgraded on open
     assert con.execute("SELECT count(*) FROM schema_migrations WHERE version = 210").fetchone()
     con.close()
