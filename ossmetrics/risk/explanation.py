@@ -29,7 +29,7 @@ from ossmetrics.risk.dataset import build_scoring_set
 from ossmetrics.risk.features import FEATURES
 from ossmetrics.risk.modelfile import LoadedModel, load_model
 from ossmetrics.risk.score import attributions, calibrated, default_as_of, risk_index
-from ossmetrics.risk.train import cpu_threads
+from ossmetrics.risk.train import cpu_threads, predict
 from ossmetrics.risk.words import describe_feature
 from ossmetrics.store import get_repo_id
 
@@ -108,8 +108,7 @@ def _p_without(
     ds = build_scoring_set(con, d, repo_ids=[repo_id], exclude_people=[person_id])
     if not len(ds):
         return np.ones(2)
-    logits, _ = attributions(lm, ds, steps=1)
-    return calibrated(lm, logits)[0]
+    return predict(lm, ds)[0]
 
 
 def _person_names(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, str]:
