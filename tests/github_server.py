@@ -80,7 +80,16 @@ _FALLBACK: dict[str, Any] = {
     "repos-list-commits.json": [
         {"sha": "x", "commit": {"author": {}, "committer": {}}, "author": _USER}
     ],
-    "repos-get-community-profile-metrics.json": {"health_percentage": 100, "files": {"readme": {}}},
+    "repos-get-community-profile-metrics.json": {
+        "health_percentage": 100,
+        "files": {
+            "code_of_conduct": {"key": "contributor_covenant"},
+            "code_of_conduct_file": {"url": "CODE_OF_CONDUCT.md"},
+            "contributing": {"url": "CONTRIBUTING"},
+            "readme": {"url": "README.md"},
+            "license": {"key": "mit"},
+        },
+    },
     "activity-list-stargazers-for-repo.star+json.json": [{"starred_at": "", "user": _USER}],
 }
 
