@@ -29,10 +29,12 @@ from ossmetrics.risk.snapshots import NONBOT_COMMITS_SQL, cut_of
 __all__ = [
     "FEATURES",
     "OTHER_PROJECT_FEATURES",
+    "SIGN_PRIORS",
     "build_labels",
     "build_person_table",
     "build_project_table",
     "register",
+    "sign_priors",
 ]
 
 #: The model's project features, in order (all computed from data before the cut).
@@ -65,6 +67,40 @@ FEATURES: tuple[str, ...] = (
     "log_key_other_projects",
     "median_tenure_years",
 )
+
+#: Which way a feature may move each label's logit in the model's linear path, as
+#: ``(dormant, core_loss)``: ``-1`` more of it never *raises* that risk, ``+1`` never lowers
+#: it, features not named are free. Why: on ~124 dormant snapshots of collinear features an
+#: unconstrained regression gave, e.g., a higher truck factor and an active key person a
+#: *positive* dormant weight, so `explain` would say "3 key people (raises risk)" and a what-if
+#: that removed a key person read as lower risk. Only directions the health literature and
+#: common sense agree on, *other things equal*, are fixed: activity and spread of work lower
+#: dormancy; silence, concentration and idle key people raise it. A bound only stops a wrong
+#: sign — where the data disagree the weight becomes 0, it is never pushed the other way
+#: (`TrainConfig.sign_priors`; measured in docs/model-card.md, fifth round).
+SIGN_PRIORS: dict[str, tuple[int, int]] = {
+    "log_commits_12m": (-1, 0),
+    "log_commits_3m": (-1, 0),
+    "log_authors_12m": (-1, 0),
+    "retention": (-1, 0),
+    "top1_share": (1, 0),
+    "hhi": (1, 0),
+    "log_bus_factor_12m": (-1, 0),
+    "months_active_12m": (-1, 0),
+    "log_days_since_last": (1, 1),
+    "log_lines_12m": (-1, 0),
+    "log_top1_days_since_last": (1, 0),
+    "log_truck_factor": (-1, -1),
+    "key_share_12m": (0, -1),
+    "key_active_3m": (-1, -1),
+    "log_key_max_days_since": (1, 1),
+}
+
+
+def sign_priors(label: int) -> list[int]:
+    """The ``SIGN_PRIORS`` of label ``label`` (0 dormant, 1 core loss), in ``FEATURES`` order."""
+    return [SIGN_PRIORS.get(f, (0, 0))[label] for f in FEATURES]
+
 
 #: Features of a neighbouring project node in the portfolio graph.
 OTHER_PROJECT_FEATURES: tuple[str, ...] = (

@@ -94,3 +94,19 @@ def test_explain_leaves_the_thread_setting_as_it_found_it(tiny) -> None:
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_losing_the_main_contributor_raises_risk_with_the_shipped_model(tiny) -> None:
+    """The shipped model's sign bounds make the funder's what-if read the way maintainers do:
+    taking out the person who made most of last year's commits raises p_dormant, and in a
+    project of two people the one with twice the commits matters more. (The unbounded
+    fourth-round model ranked acme/steady's 33% contributor above its 67% one.)"""
+    con = tiny
+    for repo in ("acme/fading", "acme/steady", "acme/side"):
+        ex = explain(con, repo, as_of=AS_OF)
+        top = max(ex.people, key=lambda p: p.share_12m)
+        assert top.share_12m > 0.5
+        assert top.delta_p_dormant > 0.01, (repo, top)
+    steady = explain(con, "acme/steady", as_of=AS_OF)
+    assert [round(p.share_12m, 2) for p in steady.people] == [0.67, 0.33]
+    assert steady.people[0].delta_p_dormant > steady.people[1].delta_p_dormant > 0

@@ -11,7 +11,7 @@ import torch
 
 from ossmetrics.errors import InsufficientHistory, ModelVersionMismatch
 from ossmetrics.risk.dataset import RiskDataset
-from ossmetrics.risk.features import FEATURES
+from ossmetrics.risk.features import FEATURES, sign_priors
 from ossmetrics.risk.modelfile import FORMAT_VERSION, load_model, save_model
 from ossmetrics.risk.train import TrainConfig, predict, train_model
 from tests.risk.test_model import _graph
@@ -154,6 +154,46 @@ def test_exact_logistic_matches_scikit_learn() -> None:
     assert np.allclose(wm.numpy(), ref_half.coef_[0], atol=1e-4)
 
 
+def test_sign_bounds_stop_a_wrong_sign_and_leave_the_rest_exact() -> None:
+    """A bounded weight whose data want the other sign sits at exactly 0, and the other
+    weights are then the unbounded regression *without that column* (the KKT optimum); a
+    bound the data agree with changes nothing."""
+    from sklearn.linear_model import LogisticRegression
+
+    from ossmetrics.risk.train import exact_logistic
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(400, 4))
+    logit = 1.2 * x[:, 0] - 0.8 * x[:, 1] + 0.5 * x[:, 2] + 0.2
+    y = (rng.random(400) < 1 / (1 + np.exp(-logit))).astype(float)
+    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    one = torch.ones(400)
+    free, fb = exact_logistic(xt, yt, one)
+    assert float(free[0]) > 0.8  # the data say +
+    # column 0 bounded to <= 0: pinned at 0, the rest = regression on columns 1..3
+    w, b = exact_logistic(xt, yt, one, signs=[-1, 0, 0, 0])
+    assert float(w[0]) == 0.0
+    ref = LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(x[:, 1:], y)
+    assert np.allclose(w[1:].numpy(), ref.coef_[0], atol=1e-4)
+    assert abs(float(b[0]) - float(ref.intercept_[0])) < 1e-4
+    # bounds that agree with the data (0 >= 0, 1 <= 0, 2 >= 0) leave the optimum where it was
+    w2, b2 = exact_logistic(xt, yt, one, signs=[1, -1, 1, 0])
+    assert torch.allclose(w2, free, atol=1e-5) and torch.allclose(b2, fb, atol=1e-5)
+
+
+def test_sign_priors_name_real_features_and_bind_the_shipped_model() -> None:
+    from ossmetrics.risk.features import SIGN_PRIORS
+
+    assert set(SIGN_PRIORS) <= set(FEATURES)
+    assert all(s in (-1, 0, 1) for pair in SIGN_PRIORS.values() for s in pair)
+    skip = load_model(None).model.skip
+    assert skip is not None
+    w = skip.weight.detach().numpy()
+    for j in range(2):
+        s = np.array(sign_priors(j))
+        assert (w[j][s < 0] <= 0).all() and (w[j][s > 0] >= 0).all()
+
+
 def test_exact_linear_path_uses_every_row_and_starts_as_logistic_regression() -> None:
     """``linear_fit="exact"``: the linear path is the logistic regression of *all* rows (the
     early-stopping split included), frozen; with ``residual_graph`` and no epoch that lowers
@@ -170,7 +210,7 @@ def test_exact_linear_path_uses_every_row_and_starts_as_logistic_regression() ->
     batch = collate(ds.rows[list(FEATURES)].to_numpy(np.float32), ds.graphs, norm, "cpu")
     y, m = (torch.as_tensor(a) for a in _targets(ds))
     for j in range(2):
-        w, b = exact_logistic(batch.x_project, y[:, j], m[:, j])
+        w, b = exact_logistic(batch.x_project, y[:, j], m[:, j], signs=sign_priors(j))
         assert torch.allclose(tm.model.skip.weight[j], w, atol=1e-6)
         assert torch.allclose(tm.model.skip.bias[j], b[0], atol=1e-6)
     if tm.best_epoch == -1:  # nothing beat the regression: the deep output is still zero
