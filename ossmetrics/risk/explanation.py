@@ -3,7 +3,7 @@
 Two kinds of reasons, both from the model itself:
 
 * **drivers**: integrated-gradient attributions of the dormant logit over the project's
-  features, turned into sentences of fact (``words``);
+  features, summed per fact and turned into sentences (``words.drivers``);
 * **people**: the what-if below for each of the project's ``people`` most active contributors
   in turn, and the change in ``p_dormant`` recorded, so the people the project cannot lose come
   first. (Until the fourth model round this was occlusion on the graph alone — the person's
@@ -30,7 +30,7 @@ from ossmetrics.risk.features import FEATURES
 from ossmetrics.risk.modelfile import LoadedModel, load_model
 from ossmetrics.risk.score import attributions, calibrated, default_as_of, risk_index
 from ossmetrics.risk.train import cpu_threads, predict
-from ossmetrics.risk.words import describe_feature
+from ossmetrics.risk.words import drivers as fact_drivers
 from ossmetrics.store import get_repo_id
 
 __all__ = ["Driver", "Explanation", "Influence", "explain", "resolve_person"]
@@ -38,7 +38,7 @@ __all__ = ["Driver", "Explanation", "Influence", "explain", "resolve_person"]
 
 @dataclass
 class Driver:
-    feature: str
+    feature: str  # the fact (``words.FACTS``) whose features' attributions ``effect`` sums
     effect: float
     text: str
 
@@ -193,16 +193,7 @@ def _explain(
     logits, attr = attributions(lm, ds, steps=32)
     p = calibrated(lm, logits)
     row = ds.rows.iloc[0]
-    order = np.argsort(-np.abs(attr[0]))
-    drivers: list[Driver] = []
-    seen: set[str] = set()
-    for j in order:
-        text = describe_feature(FEATURES[j], row, float(attr[0, j]))
-        if text not in seen:
-            seen.add(text)
-            drivers.append(Driver(FEATURES[j], float(attr[0, j]), text))
-        if len(drivers) == top:
-            break
+    drivers = [Driver(k, e, t) for k, e, t in fact_drivers(row, attr[0], FEATURES, top)]
     g = ds.graphs[0]
     influences: list[Influence] = []
     cand = [int(pid) for pid in g.person_ids[: max(people, 0)]]

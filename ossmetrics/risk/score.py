@@ -1,10 +1,12 @@
 """Score every project of the store at a date and write ``risk_scores``.
 
-``p_dormant`` and ``p_core_loss`` are Platt-calibrated probabilities (calibrated on the
+``p_dormant`` and ``p_core_loss`` are calibrated probabilities (the shipped setting's unweighted
+logistic fit is calibrated by construction; the older Adam setting is Platt-calibrated on the
 training run's validation repositories); ``risk`` (0–100) is
 ``100 * (0.7 * p_dormant + 0.3 * p_core_loss)``: dormancy is the outcome a funder fears most,
 losing every key person the warning before it. Each row carries the model version and its top
-three drivers in plain words (integrated-gradient attributions of the dormant logit).
+three drivers in plain words (integrated-gradient attributions of the dormant logit, summed per
+fact: ``words.drivers``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ossmetrics.risk.features import FEATURES, register
 from ossmetrics.risk.modelfile import LoadedModel, load_model
 from ossmetrics.risk.snapshots import repo_data_ends
 from ossmetrics.risk.train import LOGIT_CLIP, cpu_threads, resolve_device
-from ossmetrics.risk.words import describe_feature
+from ossmetrics.risk.words import drivers as fact_drivers
 from ossmetrics.store import transaction
 
 __all__ = [
@@ -90,18 +92,10 @@ def attributions(
 
 
 def _drivers(row: pd.Series, attr: np.ndarray, top: int = 3) -> list[dict[str, object]]:
-    order = np.argsort(-np.abs(attr))
-    out: list[dict[str, object]] = []
-    seen: set[str] = set()
-    for j in order:
-        name = FEATURES[j]
-        text = describe_feature(name, row, float(attr[j]))
-        if text in seen:
-            continue
-        seen.add(text)
-        out.append({"feature": name, "effect": round(float(attr[j]), 4), "text": text})
-        if len(out) == top:
-            break
+    out: list[dict[str, object]] = [
+        {"feature": key, "effect": round(effect, 4), "text": text}
+        for key, effect, text in fact_drivers(row, attr, FEATURES, top)
+    ]
     if not bool(row.get("eligible", True)):
         out.append(
             {
