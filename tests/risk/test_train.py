@@ -252,3 +252,35 @@ def test_graph_correction_is_kept_where_the_graph_carries_the_signal() -> None:
     auc_start = _auc(y_test, predict(start, test)[:, 0])
     auc_graph = _auc(y_test, predict(tm, test)[:, 0])
     assert auc_start < 0.7 and auc_graph > max(0.9, auc_start + 0.25), (auc_start, auc_graph)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_training_and_scoring_match_the_cpu(tmp_path) -> None:
+    """`train --device cuda` and `score --device cuda`: the exact linear path is solved on the
+    CPU either way, so it is the same to float precision; inference of one model on CUDA equals
+    the CPU's; a model trained on CUDA is saved and read back on a machine without one."""
+    from datetime import date
+
+    from ossmetrics.risk.score import score_dataset
+
+    ds = _synthetic(n=120, seed=2)
+    ds.rows["repo_id"] = ds.rows["repo"].str.slice(3).astype(int)
+    ds.rows["as_of"] = date(2024, 1, 1)
+    cpu = train_model(ds, CFG, device="cpu")
+    gpu = train_model(ds, CFG, device="cuda")
+    assert cpu.model.skip is not None and gpu.model.skip is not None
+    assert torch.allclose(cpu.model.skip.weight, gpu.model.skip.weight.cpu(), atol=1e-5)
+    # one model, two devices: the same probabilities
+    assert np.allclose(predict(cpu, ds, device="cpu"), predict(cpu, ds, device="cuda"), atol=1e-4)
+    p = predict(gpu, ds, device="cuda")
+    assert p.shape == (120, 2) and ((p > 0) & (p < 1)).all()
+    path = tmp_path / "cuda.pt"
+    save_model(gpu, path)
+    lm = load_model(path)
+    assert next(lm.model.parameters()).device.type == "cpu"
+    assert np.allclose(predict(lm, ds, device="cpu"), p, atol=1e-4)
+    on_cpu = score_dataset(lm, ds, device="cpu")
+    on_gpu = score_dataset(lm, ds, device="cuda")
+    assert np.allclose(on_cpu["p_dormant"], on_gpu["p_dormant"], atol=1e-4)
+    assert np.allclose(on_cpu["risk"], on_gpu["risk"], atol=0.05)
