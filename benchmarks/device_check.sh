@@ -25,8 +25,7 @@ case "${1:-}" in
 prep)
     store="${2:?usage: bash benchmarks/device_check.sh prep STORE}"
     py=.venv/bin/python
-    mkdir -p .git/info .devdata/whl
-    grep -qx '/.devdata/' .git/info/exclude 2>/dev/null || echo '/.devdata/' >>.git/info/exclude
+    mkdir -p .devdata/whl # ignored by .gitignore: it travels only when a run carries it
     # DuckDB is missing there; pandas travels too so the pickled data set is read by the
     # version that wrote it. Python there is 3.12 on x86-64.
     versions=$("$py" -c 'import duckdb, pandas; print(f"duckdb=={duckdb.__version__} pandas=={pandas.__version__}")')
