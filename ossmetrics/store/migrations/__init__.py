@@ -47,16 +47,21 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
+def _missing(con: duckdb.DuckDBPyConnection, current: int) -> list[tuple[int, str, str]]:
+    """The migrations whose number the store has not recorded (any range, not only above)."""
+    applied = set()
+    if current:
+        applied = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    return [m for m in available() if m[0] not in applied]
+
+
 def pending(con: duckdb.DuckDBPyConnection) -> list[str]:
     """File names of the migrations this store lacks ([] too for a newer store: ``migrate``
     refuses that one)."""
     current = schema_version(con)
     if current > CODE_VERSION:
         return []
-    applied = set()
-    if current:
-        applied = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    return [name for n, name, _ in available() if n not in applied]
+    return [name for _, name, _ in _missing(con, current)]
 
 
 def migrate(con: duckdb.DuckDBPyConnection, path: str = "", *, read_only: bool = False) -> int:
@@ -64,16 +69,13 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", *, read_only: bool =
     current = schema_version(con)
     if current > CODE_VERSION:
         raise StoreTooNew(path, current, CODE_VERSION)
-    applied = set()
-    if current:
-        applied = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    pending = [m for m in available() if m[0] not in applied]
-    if not pending:
+    todo = _missing(con, current)
+    if not todo:
         return current
     if read_only:
         # A migration numbered below the store's version (a later one in another stage's range)
         # leaves the version as it was, so the message names what is missing.
-        missing = ", ".join(name for _, name, _ in pending)
+        missing = ", ".join(name for _, name, _ in todo)
         raise StoreError(
             f"database {path} has schema {current} without {missing}, which this ossmetrics needs",
             "open it once without read-only access (any collect command) to upgrade it",
@@ -81,7 +83,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", *, read_only: bool =
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ DEFAULT now())"
     )
-    for number, name, sql in pending:
+    for number, name, sql in todo:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
@@ -92,4 +94,4 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", *, read_only: bool =
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
-    return max(current, *(n for n, _, _ in pending))
+    return max(current, *(n for n, _, _ in todo))
