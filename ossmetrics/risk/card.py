@@ -179,7 +179,24 @@ without the Platt step (shipped as `gnn-f2-b7092d2d4f` until the fifth round): r
 dormant ROC-AUC 0.926 [0.902, 0.946], PR-AUC 0.382 [0.306, 0.473], Brier 0.033, fold means
 0.930 / 0.438; time-forward 0.866 / 0.418; core loss 0.932 / 0.808.
 
-## Fifth round: sign bounds on the linear path (shipped)
+"""
+
+
+def _signs_text() -> str:
+    """``SIGN_PRIORS`` in words, so the card always lists the bounds the code applies."""
+    parts = []
+    for j, label in enumerate(("dormant", "core loss")):
+        for s, verb in ((-1, "never raise"), (1, "never lower")):
+            names = [f"`{f}`" for f, pair in SIGN_PRIORS.items() if pair[j] == s]
+            if names:
+                parts.append(f"{verb} {label}: {', '.join(names)}")
+    return "; ".join(parts)
+
+
+def _fifth_round() -> str:
+    """The shipped round, with the bounds listed from ``SIGN_PRIORS`` itself (so the card
+    cannot drift from the code); measured once, 2026-12-02."""
+    return f"""## Fifth round: sign bounds on the linear path (shipped)
 
 **Why.** The fourth-round model's regression, fitted on ~124 dormant snapshots of collinear
 features, gave some weights the sign no reader would accept: dormant weights +0.233 for
@@ -191,7 +208,7 @@ project's most active contributor taken out and the project rescored — lowered
 by up to 0.030), by `benchmarks/whatif_direction.py` on the corpus store.
 
 **What.** `TrainConfig.sign_priors`: each weight of the exact linear path is bounded to the
-direction `features.SIGN_PRIORS` gives it (<SIGNS>). The
+direction `features.SIGN_PRIORS` gives it ({_signs_text()}). The
 problem stays convex (SciPy's L-BFGS-B), so a bound the data agree with changes nothing and a
 bound they disagree with pins the weight at exactly 0 — it is never pushed the other way. In
 the shipped model six dormant weights sit at 0 (`top1_share`, `hhi`, `log_authors_12m`,
@@ -216,17 +233,6 @@ shipped model: the what-if lowers p_dormant in 9 of 120 snapshots (7.5%; 8% in t
 band, none above 80%), by at most 0.026, and the median what-if multiplies p_dormant by 2.26
 (1.75 before).
 """
-
-
-def _signs_text() -> str:
-    """``SIGN_PRIORS`` in words, so the card always lists the bounds the code applies."""
-    parts = []
-    for j, label in enumerate(("dormant", "core loss")):
-        for s, verb in ((-1, "never raise"), (1, "never lower")):
-            names = [f"`{f}`" for f, pair in SIGN_PRIORS.items() if pair[j] == s]
-            if names:
-                parts.append(f"{verb} {label}: {', '.join(names)}")
-    return "; ".join(parts)
 
 
 def _inside(x: float, ci: tuple[float, float, float]) -> bool:
@@ -415,7 +421,7 @@ direction of what-ifs (not a ranking metric), then run on the outer folds once �
 above. So the Platt change was made after seeing outer folds; read the GNN rows as mildly
 optimistic, and as a tie with logistic regression.
 
-{TRIED_NOT_SHIPPED.replace("<SIGNS>", _signs_text())}
+{TRIED_NOT_SHIPPED}{_fifth_round()}
 ## Known limits
 
 - **The shipped network is its logistic regression** (sign-bounded). Trained on the whole
