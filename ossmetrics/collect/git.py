@@ -45,6 +45,7 @@ from typing import Any
 import duckdb
 
 from ossmetrics.collect.gitlog import Commit, GitRepo, iter_commits, open_repository
+from ossmetrics.collect.sync_state import get_state, set_state
 from ossmetrics.errors import GitError, UsageError
 from ossmetrics.store import ensure_repo, transaction
 from ossmetrics.store.repos import validate_repo_name
@@ -86,14 +87,11 @@ def repo_name_for(repo: GitRepo, given: str | None = None) -> str:
 
 
 def _load_cursor(con: duckdb.DuckDBPyConnection, repo_id: int) -> dict[str, Any] | None:
-    row = con.execute(
-        "SELECT cursor FROM sync_state WHERE repo_id = ? AND source = 'git' AND endpoint = 'HEAD'",
-        [repo_id],
-    ).fetchone()
-    if not row or not row[0]:
+    stored, _ = get_state(con, repo_id, "git", "HEAD")
+    if not stored:
         return None
     try:
-        cur = json.loads(row[0])
+        cur = json.loads(stored)
     except ValueError:
         return None
     return cur if isinstance(cur, dict) and isinstance(cur.get("tips"), list) else None
@@ -192,12 +190,7 @@ def collect_git(
             recompute_people(con, extra_bots=bots)
         count = _stored_count(con, rid)
         new_cursor = json.dumps({"mode": mode, "tips": tips, "commits": count, "bots": list(bots)})
-        con.execute(
-            """INSERT OR REPLACE INTO sync_state
-               (repo_id, source, endpoint, cursor, last_success_at, last_error, updated_at)
-               VALUES (?, 'git', 'HEAD', ?, now(), NULL, now())""",
-            [rid, new_cursor],
-        )
+        set_state(con, rid, "git", "HEAD", cursor=new_cursor, done=True)
         people = con.execute(
             """SELECT count(DISTINCT i.person_id) FROM commits c
                JOIN identities i ON i.identity_id = c.author_identity WHERE c.repo_id = ?""",
