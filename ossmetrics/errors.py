@@ -24,7 +24,9 @@ branch on the class or its fields instead of parsing messages::
     │       ├── GitHubNotFound           404: unknown repository
     │       ├── GitHubAuthError          401/403 without rate-limit headers
     │       ├── GitHubUnavailable        5xx / connection errors after retries
-    │       └── RateLimited              .reset_at: budget exhausted beyond --max-wait
+    │       ├── RateLimited              .reset_at: budget exhausted beyond --max-wait
+    │       ├── GraphQLError             .types: GitHub refused a GraphQL query (one repository)
+    │       └── GraphQLUnavailable       no GraphQL for this token/server: REST is used instead
     ├── MetricDefinitionError            a queries/*.sql file is malformed (.path, .line)
     ├── GraphError                       a graph cannot be built or exported
     ├── RiskError                        the risk model cannot train or score
@@ -55,6 +57,8 @@ __all__ = [
     "GitHubNotFound",
     "GitHubUnavailable",
     "GraphError",
+    "GraphQLError",
+    "GraphQLUnavailable",
     "InsufficientHistory",
     "InvalidRepoName",
     "MetricDefinitionError",
@@ -222,6 +226,26 @@ class RateLimited(GitHubError):
     ) -> None:
         super().__init__(message, hint, status=status, repo=repo)
         self.reset_at = reset_at
+
+
+class GraphQLError(GitHubError):
+    """GitHub answered a GraphQL query with errors (``types``: their ``type`` fields)."""
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        types: tuple[str, ...] = (),
+        repo: str = "",
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, hint, status=status, repo=repo)
+        self.types = types
+
+
+class GraphQLUnavailable(GitHubError):
+    """The token or server offers no GraphQL API; the collector falls back to REST."""
 
 
 class GraphError(OssmetricsError):

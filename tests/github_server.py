@@ -257,6 +257,7 @@ class FakeRepo:
             if pr_every and k % pr_every == 0:
                 merged = iso(created + timedelta(days=1)) if k % 3 else None
                 it["pull_request"] = {"url": f"{api}/pulls/{k}", "merged_at": merged}
+                it["state_reason"] = None  # GitHub gives pull requests no closing reason
                 it["draft"] = k % 10 == 0
                 if merged:
                     it["closed_by"] = self._user("maint")
@@ -406,9 +407,19 @@ class FakeGitHub:
         rate_limit: int = 5000,
         repo_id: int = 4242,
         prefix: str = "",
+        graphql: bool = False,
+        graphql_limit: int = 5000,
         **shape: Any,
     ) -> None:
         self.token = token
+        # GraphQL (tests/github_graphql_server.py): off by default, as on a GitHub Enterprise
+        # without it (POST /graphql answers 404); its own budget of points.
+        self.graphql = graphql
+        self.graphql_limit = graphql_limit
+        self.graphql_remaining = graphql_limit
+        self.graphql_reset = math.ceil(time.time() + 3600)
+        self.graphql_points = 0
+        self.graphql_log: list[tuple[int, int]] = []  # (points, nodes) of each executed query
         self.rate_limit = rate_limit
         self.rate_remaining = rate_limit
         self.rate_reset = math.ceil(time.time() + 3600)
@@ -547,6 +558,91 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         text = json.dumps(payload).replace("https://api.github.com", self.fake.url)
         self._send(status, text.encode(), {**self.fake.rate_headers(), **(headers or {})})
+
+    def do_POST(self) -> None:
+        """``POST /graphql`` (``/api/graphql`` under a GitHub Enterprise prefix)."""
+        from tests.github_graphql_server import execute
+
+        fake = self.fake
+        path = urllib.parse.urlparse(self.path).path
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        endpoint = (fake.prefix.removesuffix("/v3") or "") + "/graphql"
+        with fake._lock:
+            fake.requests.append(Recorded("POST", path, {}, headers))
+            if path != endpoint or not fake.graphql:
+                return self._json(404, {"message": "Not Found"})
+            if fake.token is not None and headers.get("authorization") != f"bearer {fake.token}":
+                return self._json(401, {"message": "Bad credentials"})
+            text = body.decode("utf-8", "replace")
+            fault = next(
+                (
+                    f
+                    for f in fake.faults
+                    if f.times > 0
+                    and f.pattern.search(path)
+                    and f.kw.get("when", lambda q: True)(text)
+                ),
+                None,
+            )
+            if fault and fault.after > 0:
+                fault.after -= 1
+                fault = None
+            if fault:
+                fault.times -= 1
+                if fault.kind in ("rate_limited", "graphql_errors", "partial"):
+                    return self._graphql_fault(fault, body)
+                if fault.kind != "delay":
+                    return self._fault(fault)
+        if fault:
+            time.sleep(fault.kw.get("seconds", 1.0))
+        with fake._lock:
+            status, answer, extra = execute(fake, body)
+            return self._graphql_answer(status, answer, extra)
+
+    def _graphql_answer(self, status: int, answer: Any, extra: dict[str, str]) -> None:
+        fake = self.fake
+        rate = {
+            "X-RateLimit-Limit": str(fake.graphql_limit),
+            "X-RateLimit-Remaining": str(max(0, fake.graphql_remaining)),
+            "X-RateLimit-Reset": str(int(fake.graphql_reset)),
+            "X-RateLimit-Resource": "graphql",
+        }
+        text = json.dumps(answer).replace("https://api.github.com", fake.url)
+        self._send(status, text.encode(), {**rate, **extra})
+
+    def _graphql_fault(self, f: _Fault, body: bytes) -> None:
+        from tests.github_graphql_server import execute
+
+        fake = self.fake
+        if f.kind == "rate_limited":
+            fake.graphql_remaining = 0
+            fake.graphql_reset = math.ceil(time.time() + f.kw.get("reset_in", 1.0))
+            msg = "API rate limit exceeded for user ID 1."
+            return self._graphql_answer(
+                200, {"errors": [{"type": "RATE_LIMITED", "message": msg}]}, {}
+            )
+        if f.kind == "graphql_errors":
+            err = {"type": f.kw.get("type", "NOT_FOUND"), "message": f.kw.get("message", "error")}
+            if "path" in f.kw:
+                err["path"] = f.kw["path"]
+            return self._graphql_answer(200, {"data": f.kw.get("data"), "errors": [err]}, {})
+        # "partial": the real answer with one item's author withheld, as GitHub does for
+        # resources a token may not see (e.g. an organization with SAML enforcement)
+        status, answer, extra = execute(fake, body)
+        repo = (answer.get("data") or {}).get("repository") or {}
+        conn = f.kw.get("connection", "pullRequests")
+        nodes = (repo.get(conn) or {}).get("nodes") or []
+        if nodes:
+            nodes[0]["author"] = None
+            answer["errors"] = [
+                {
+                    "type": f.kw.get("type", "FORBIDDEN"),
+                    "path": ["repository", conn, "nodes", 0, "author"],
+                    "message": "Resource protected by organization SAML enforcement.",
+                }
+            ]
+        return self._graphql_answer(status, answer, extra)
 
     def do_GET(self) -> None:
         fake = self.fake

@@ -35,8 +35,11 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from ossmetrics.collect import github_endpoints as ep
+from ossmetrics.collect import github_gql_sync as gsync
 from ossmetrics.collect.github_client import GitHubClient, RetryPolicy
+from ossmetrics.collect.github_graphql import GraphQLClient
 from ossmetrics.collect.github_paging import as_utc
+from ossmetrics.errors import GraphQLUnavailable
 from ossmetrics.store import transaction
 from ossmetrics.store.repos import validate_repo_name
 
@@ -53,6 +56,9 @@ log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())  # the CLI prints its own warning; apps configure logging
 
 ANONYMOUS_WARNING = "no GitHub token set: anonymous access allows only 60 requests per hour"
+#: Reviews of more changed PRs than this come through GraphQL (1 query and ~1 point per 50 PRs)
+#: instead of one REST request per PR; see docs/collect-github.md for the measured costs.
+GRAPHQL_REVIEWS_ABOVE = 2
 
 
 class ProgressHook:
@@ -99,6 +105,14 @@ class GitHubCollectResult:
     seconds: float = 0.0
     renamed_from: str | None = None
     waited_s: float = 0.0
+    graphql_requests: int = 0
+    graphql_points: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def cost(self) -> int:
+        """REST requests answered 200 plus GraphQL points: what the run took from both budgets."""
+        return self.requests - self.not_modified + self.graphql_points
 
 
 def collect_github(
@@ -114,6 +128,8 @@ def collect_github(
     commits: bool = True,
     policy: RetryPolicy | None = None,
     overlap_s: float = 60.0,
+    graphql: bool = True,
+    graphql_reviews_above: int = GRAPHQL_REVIEWS_ABOVE,
 ) -> GitHubCollectResult:
     """Collect (or bring up to date) ``repo`` from the GitHub API at ``api_url``.
 
@@ -128,6 +144,9 @@ def collect_github(
         policy: retry and wait settings (tests make them tiny).
         overlap_s: how far before a cursor each ``since`` request starts (``since`` is not
             documented as inclusive, and clocks differ).
+        graphql: use GitHub's GraphQL API for a first sync of issues and PRs and for reviews
+            of many changed PRs (needs a token; falls back to REST with a warning).
+        graphql_reviews_above: reviews of more changed PRs than this go through GraphQL.
     """
     started = time.monotonic()
     if not token:
@@ -141,6 +160,11 @@ def collect_github(
     pol = dataclasses.replace(policy or RetryPolicy(), max_wait=float(max_wait))
     client = GitHubClient(
         token=token, api_url=api_url, policy=pol, on_wait=hook.wait, repo=requested
+    )
+    gql = (
+        GraphQLClient(token=token, api_url=api_url, policy=pol, on_wait=hook.wait, repo=requested)
+        if graphql and token
+        else None
     )
     existing = ep.existing_repo(con, requested)
     result = GitHubCollectResult(repo=requested, repo_id=existing[0] if existing else 0)
@@ -159,12 +183,17 @@ def collect_github(
             timedelta(seconds=overlap_s),
             result.items,
         )
-        steps: list[tuple[str, Callable[[ep.Ctx], None]]] = [
-            ("community", ep.sync_community),
+        if gql is not None:
+            gql.repo = full_name
+        switch = _GraphQLSwitch(gql, graphql_reviews_above, result)
+        steps: list[tuple[str, Callable[[ep.Ctx], None]]] = [("community", ep.sync_community)]
+        if gql is not None and gsync.first_sync_due(ctx):
+            steps.append(("graphql", switch.first_sync))
+        steps += [
             ("issues", ep.sync_issues),
             ("issues/comments", ep.sync_issue_comments),
             ("pulls/comments", ep.sync_review_comments),
-            ("pulls/reviews", ep.sync_reviews),
+            ("pulls/reviews", switch.reviews),
             ("releases", ep.sync_releases),
         ]
         if commits:
@@ -185,11 +214,53 @@ def collect_github(
         finish_identities(con)
     finally:
         client.close()
+        if gql is not None:
+            gql.close()
+            result.graphql_requests = gql.requests
+            result.graphql_points = gql.points
+            result.waited_s += gql.waited_s
         result.requests = client.requests
         result.not_modified = client.not_modified
-        result.waited_s = client.waited_s
+        result.waited_s += client.waited_s
         result.seconds = time.monotonic() - started
     return result
+
+
+class _GraphQLSwitch:
+    """Which API serves a step: GraphQL while the token has it, REST after a refusal."""
+
+    def __init__(
+        self, gql: GraphQLClient | None, reviews_above: int, result: GitHubCollectResult
+    ) -> None:
+        self.gql = gql
+        self.reviews_above = reviews_above
+        self.result = result
+
+    def _fallback(self, exc: GraphQLUnavailable) -> None:
+        text = f"{exc.one_line()}; continuing with the REST API"
+        log.warning("%s", text)
+        self.result.warnings.append(text)
+        self.gql = None
+
+    def first_sync(self, ctx: ep.Ctx) -> None:
+        if self.gql is None:
+            return
+        try:
+            gsync.sync_first(ctx, self.gql)
+        except GraphQLUnavailable as exc:
+            self._fallback(exc)
+
+    def reviews(self, ctx: ep.Ctx) -> None:
+        prs = ep.prs_to_review(ctx)
+        if self.gql is not None and len(prs) > self.reviews_above:
+            try:
+                gsync.sync_reviews_graphql(ctx, self.gql, prs)
+                ctx.done("pulls/reviews")
+                return
+            except GraphQLUnavailable as exc:
+                self._fallback(exc)
+                prs = ep.prs_to_review(ctx)
+        ep.sync_reviews(ctx, prs)
 
 
 # -- identities ------------------------------------------------------------------------------

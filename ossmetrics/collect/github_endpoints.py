@@ -29,6 +29,7 @@ __all__ = [
     "Ctx",
     "existing_repo",
     "guarded",
+    "prs_to_review",
     "sync_commits",
     "sync_community",
     "sync_issue_comments",
@@ -38,6 +39,7 @@ __all__ = [
     "sync_review_comments",
     "sync_reviews",
     "sync_stars",
+    "write_reviews",
 ]
 
 SOURCE = "github"

@@ -101,15 +101,34 @@ def identity_ids(
 
 
 def upsert(
-    con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]], schema: pa.Schema
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: list[dict[str, Any]],
+    schema: pa.Schema,
+    *,
+    key: Sequence[str] = (),
+    keep: Sequence[str] = (),
 ) -> int:
+    """Insert or replace ``rows`` by natural key; a column in ``keep`` keeps its stored value
+    where the new row has NULL (fields only one of the two API paths returns)."""
     if not rows:
         return 0
     tbl = pa.Table.from_pylist(rows, schema=schema)
     cols = ", ".join(schema.names)
     con.register("_gh_rows", tbl)
     try:
-        con.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM _gh_rows")
+        if keep:
+            sets = ", ".join(
+                f"{c} = coalesce(excluded.{c}, {table}.{c})" if c in keep else f"{c} = excluded.{c}"
+                for c in schema.names
+                if c not in key
+            )
+            con.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _gh_rows "
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
+            )
+        else:
+            con.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM _gh_rows")
     finally:
         con.unregister("_gh_rows")
     return len(rows)
@@ -146,21 +165,30 @@ _ISSUE_SCHEMA = pa.schema(
         ("closed_at", TS),
         ("merged_at", TS),
         ("merged_by_login", pa.string()),
+        ("additions", pa.int32()),
+        ("deletions", pa.int32()),
+        ("changed_files", pa.int32()),
     ]
 )
+#: Only GraphQL (or a single-PR REST GET) returns these; a REST list page keeps what is stored.
+_PR_ONLY = ("merged_by_login", "additions", "deletions", "changed_files")
 
 
 def save_issues(
     con: duckdb.DuckDBPyConnection, repo_id: int, items: Sequence[dict[str, Any]]
 ) -> int:
-    """Issues and pull requests from ``GET /repos/{o}/{r}/issues`` (a PR has a ``pull_request`` key)."""
+    """Issues and pull requests from ``GET /repos/{o}/{r}/issues`` (a PR has a ``pull_request`` key).
+
+    GraphQL nodes come here too, turned into this shape by ``github_gql_shape``, so both paths
+    write the same rows for the same data.
+    """
     ids = identity_ids(con, ((i.get("user"), parse_ts(i.get("created_at"))) for i in items))
     rows = []
     for i in {int(i["number"]): i for i in items}.values():
         pr = i.get("pull_request")
         merged_at = parse_ts(pr.get("merged_at")) if isinstance(pr, dict) else None
         # The list payload has no merged_by; closed_by (when GitHub includes it) is who merged.
-        merged_by = login_of(i.get("closed_by")) if merged_at else None
+        merged_by = login_of(i.get("merged_by") or i.get("closed_by")) if merged_at else None
         rows.append(
             {
                 "repo_id": repo_id,
@@ -185,9 +213,12 @@ def save_issues(
                 "closed_at": parse_ts(i.get("closed_at")),
                 "merged_at": merged_at,
                 "merged_by_login": merged_by,
+                "additions": i.get("additions"),
+                "deletions": i.get("deletions"),
+                "changed_files": i.get("changed_files"),
             }
         )
-    return upsert(con, "issues", rows, _ISSUE_SCHEMA)
+    return upsert(con, "issues", rows, _ISSUE_SCHEMA, key=("repo_id", "number"), keep=_PR_ONLY)
 
 
 _COMMENT_SCHEMA = pa.schema(
@@ -203,6 +234,7 @@ _COMMENT_SCHEMA = pa.schema(
         ("created_at", TS),
         ("updated_at", TS),
         ("body_len", pa.int32()),
+        ("commit_id", pa.string()),
     ]
 )
 
@@ -223,7 +255,7 @@ def save_comments(
     rows = [
         {
             "repo_id": repo_id,
-            "issue_number": _number_from_url(c.get(url_key)),
+            "issue_number": c.get("issue_number") or _number_from_url(c.get(url_key)),
             "comment_id": int(c["id"]),
             "kind": kind,
             "author_identity": _ident(ids, c.get("user")),
@@ -233,6 +265,7 @@ def save_comments(
             "created_at": parse_ts(c.get("created_at")),
             "updated_at": parse_ts(c.get("updated_at")),
             "body_len": len(c.get("body") or ""),
+            "commit_id": None,
         }
         for c in {int(c["id"]): c for c in items}.values()
     ]
@@ -268,6 +301,7 @@ def save_reviews(
             "created_at": parse_ts(r.get("submitted_at")),
             "updated_at": parse_ts(r.get("submitted_at")),
             "body_len": len(r.get("body") or ""),
+            "commit_id": r.get("commit_id"),
         }
         for number, r in {int(r["id"]): (n, r) for n, r in pairs}.values()
     ]
