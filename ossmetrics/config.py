@@ -54,6 +54,16 @@ SETTINGS: dict[str, Setting] = {
             900,
             "Longest wait, in seconds, for a GitHub rate-limit reset before stopping cleanly.",
         ),
+        Setting(
+            "graphql",
+            "on",
+            "Use GitHub's GraphQL API for first syncs and many changed PRs' reviews: on or off.",
+        ),
+        Setting(
+            "graphql_reviews_above",
+            2,
+            "Reviews of more changed pull requests than this come through one GraphQL query.",
+        ),
         Setting("device", "auto", "Device for the risk model: auto, cpu or cuda."),
         Setting(
             "bots", "", "Extra bot names or emails, comma-separated, on top of the built-in rules."

@@ -325,7 +325,7 @@ def execute(fake: FakeGitHub, body: bytes) -> tuple[int, dict[str, Any], dict[st
     if nodes > 500_000:
         msg = f"This query requests up to {nodes} possible nodes which exceeds the maximum limit of 500,000."
         return 200, {"errors": [{"type": "MAX_NODE_LIMIT_EXCEEDED", "message": msg}]}, {}
-    if fake.graphql_remaining <= 0 and time.time() >= fake.graphql_reset:
+    if time.time() >= fake.graphql_reset:  # a new window
         fake.graphql_remaining = fake.graphql_limit
         fake.graphql_reset = math.ceil(time.time() + 3600)
     if fake.graphql_remaining < points:

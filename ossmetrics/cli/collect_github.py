@@ -48,6 +48,16 @@ def _rich_hook(live: Live) -> Any:
     return RichHook()
 
 
+def graphql_enabled(value: object) -> bool:
+    """The ``graphql`` setting as a switch: on/off, true/false, yes/no, 1/0."""
+    text = str(value).strip().lower()
+    if text in ("on", "true", "yes", "1"):
+        return True
+    if text in ("off", "false", "no", "0"):
+        return False
+    raise BadParameter(f"graphql setting '{value}' is not on or off", 'set graphql = "on" or "off"')
+
+
 def _parse_since(value: str | None) -> date | datetime | None:
     if value is None:
         return None
@@ -65,7 +75,12 @@ def _parse_since(value: str | None) -> date | datetime | None:
 
 @collect_app.command("github")
 def collect_github_cmd(
-    repo: str = typer.Argument(..., help="The repository, as OWNER/REPO."),
+    repo: str | None = typer.Argument(None, help="The repository, as OWNER/REPO."),
+    tracked: bool = typer.Option(
+        False,
+        "--tracked",
+        help="Every tracked repository, scheduled against the token's REST and GraphQL budgets.",
+    ),
     since: str | None = typer.Option(
         None, "--since", help="First collection only: items updated from DATE (YYYY-MM-DD) on."
     ),
@@ -79,20 +94,40 @@ def collect_github_cmd(
         None, "--max-wait", help="Longest wait in seconds for a rate-limit reset (default 900)."
     ),
     stars: bool = typer.Option(False, "--stars", help="Also collect stargazers with their dates."),
+    graphql: bool | None = typer.Option(
+        None,
+        "--graphql/--no-graphql",
+        help="GraphQL for first syncs and many changed PRs' reviews (default: setting graphql, on).",
+    ),
 ) -> None:
     """Collect a GitHub repository's metadata, issues, PRs, reviews, comments and releases."""
     # imported here: PyGithub takes a second to import, and other commands do not need it
     from ossmetrics.collect.github import ANONYMOUS_WARNING, collect_github
 
-    name = validate_repo_name(repo)
+    if tracked == (repo is not None):
+        raise BadParameter(
+            "give either OWNER/REPO or --tracked", "one repository, or all tracked ones"
+        )
     since_value = _parse_since(since)
     st = state()
     env_name = st.setting("token_env", token_env)
     token = config.github_token(env_name)
     url = st.setting("api_url", api_url)
     wait = float(st.setting("max_wait", max_wait))
+    use_graphql = graphql_enabled(st.setting("graphql", None if graphql is None else str(graphql)))
+    reviews_above = int(st.setting("graphql_reviews_above", None))
     if not token:
         err_console.print(f"Warning: {ANONYMOUS_WARNING} (set {env_name})", markup=False)
+    if tracked:
+        _collect_tracked(
+            token,
+            url,
+            dict(max_wait=wait, since=since_value, graphql=use_graphql,
+                 graphql_reviews_above=reviews_above),
+        )  # fmt: skip
+        return
+    assert repo is not None
+    name = validate_repo_name(repo)
     con = open_store()
     try:
         with Live(Text(""), console=err_console, transient=True, refresh_per_second=4) as live:
@@ -105,13 +140,92 @@ def collect_github_cmd(
                 max_wait=wait,
                 stars=stars,
                 progress=_rich_hook(live),
+                graphql=use_graphql,
+                graphql_reviews_above=reviews_above,
             )
     finally:
         con.close()
+    for warning in result.warnings:
+        err_console.print(f"Warning: {warning}", markup=False)
     items = ", ".join(f"{k} {v}" for k, v in result.items.items() if v) or "nothing new"
+    gql = (
+        f" ({result.graphql_requests} GraphQL, {result.graphql_points} points)"
+        if result.graphql_requests
+        else ""
+    )
     renamed = f" (renamed from {result.renamed_from})" if result.renamed_from else ""
     console.print(
-        f"{result.repo}{renamed}: {result.requests} requests, {result.not_modified} answered 304; "
+        f"{result.repo}{renamed}: {result.requests} requests{gql}, {result.not_modified} answered 304; "
         f"{items}; {result.seconds:.1f} s",
         markup=False,
     )
+
+
+def _collect_tracked(token: str | None, url: str, options: dict[str, Any]) -> None:
+    """``--tracked``: one process per token, increments first, a line per repository, a summary."""
+    from ossmetrics.collect.github import collect_github
+    from ossmetrics.collect.github_graphql import GraphQLClient
+    from ossmetrics.collect.github_schedule import (
+        Outcome,
+        TokenLock,
+        collect_tracked,
+        job_for,
+        probe_sizes,
+    )
+    from ossmetrics.errors import GitHubError
+    from ossmetrics.tracking import load_tracked
+
+    st = state()
+    entries = [t for t in load_tracked(st.config) if t.collects_github and t.name]
+    stars = {t.name: t.stars for t in entries if t.name}
+    names = list(stars)
+    if not names:
+        raise BadParameter(
+            f"no tracked repository collects from GitHub in {st.config}",
+            "add one with: ossmetrics track add OWNER/REPO",
+        )
+
+    def show(out: Outcome) -> None:
+        extra = f" — {out.error}" if out.error else f", {out.items} items"
+        console.print(
+            f"{out.repo}: {out.status}; {out.requests} requests, {out.graphql_points} points{extra}",
+            markup=False,
+        )
+
+    with TokenLock(token, url):
+        con = open_store()
+        try:
+            sizes: dict[str, tuple[int, int]] = {}
+            if token and options["graphql"]:
+                gql = GraphQLClient(token=token, api_url=url)
+                try:
+                    new = [n for n in names if job_for(con, n, {}).kind == "first"]
+                    sizes = probe_sizes(gql, new) if new else {}
+                except GitHubError:
+                    sizes = {}  # the schedule falls back to its size guess
+                finally:
+                    gql.close()
+            summary = collect_tracked(
+                con,
+                names,
+                lambda r: collect_github(
+                    con, r, token=token, api_url=url, stars=stars.get(r, False), **options
+                ),
+                sizes=sizes,
+                on_outcome=show,
+            )
+        finally:
+            con.close()
+    ok = sum(1 for o in summary.outcomes if o.status == "ok")
+    left = (
+        f"; left for later runs: {', '.join(summary.left)} (planned done in {summary.hours_left:.1f} h)"
+        if summary.left
+        else "; nothing left"
+    )
+    console.print(
+        f"{len(names)} repositories: {ok} ok, {len(summary.left)} partial or waiting, "
+        f"{len(summary.failed)} failed{left}",
+        markup=False,
+    )
+    if summary.failed:
+        raise typer.Exit(1)

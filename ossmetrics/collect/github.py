@@ -95,7 +95,8 @@ class _PrintHook(ProgressHook):
 
 @dataclass
 class GitHubCollectResult:
-    """What one ``collect_github`` run did: requests sent, 304s among them, items per table."""
+    """What one ``collect_github`` run did: requests sent (REST and GraphQL; ``graphql_requests``
+    of them GraphQL queries, costing ``graphql_points``), 304s among them, items per table."""
 
     repo: str
     repo_id: int
@@ -112,7 +113,8 @@ class GitHubCollectResult:
     @property
     def cost(self) -> int:
         """REST requests answered 200 plus GraphQL points: what the run took from both budgets."""
-        return self.requests - self.not_modified + self.graphql_points
+        rest = self.requests - self.graphql_requests
+        return rest - self.not_modified + self.graphql_points
 
 
 def collect_github(
@@ -219,7 +221,7 @@ def collect_github(
             result.graphql_requests = gql.requests
             result.graphql_points = gql.points
             result.waited_s += gql.waited_s
-        result.requests = client.requests
+        result.requests = client.requests + result.graphql_requests
         result.not_modified = client.not_modified
         result.waited_s += client.waited_s
         result.seconds = time.monotonic() - started

@@ -26,7 +26,7 @@ def test_collect_github_cli_killed_then_resumed(cli: Any, tmp_path: Path) -> Non
     store ends up row for row like an uninterrupted run."""
     db = tmp_path / "s.duckdb"
     with FakeGitHub(REPO, issues=210, pr_every=10, releases=1, commits=0, token=TOKEN) as gh:
-        env = {**os.environ, "MY_TOKEN": TOKEN, "GITHUB_TOKEN": ""}
+        env = {**os.environ, "MY_TOKEN": TOKEN, "GITHUB_TOKEN": "", "OSSMETRICS_GRAPHQL": "off"}
         args = ["--db", str(db), "collect", "github", REPO, "--api-url", gh.url, "--token-env", "MY_TOKEN"]  # fmt: skip
         gh.fail(r"/repositories/\d+/issues$", "delay", after=1, seconds=6)  # page 3 hangs
         proc = subprocess.Popen([sys.executable, str(REPO_ROOT / "cli.py"), *args], env=env)

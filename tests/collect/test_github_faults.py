@@ -30,6 +30,7 @@ def small() -> FakeGitHub:
 
 def run(con: Any, gh: FakeGitHub, **kw: Any) -> Any:
     kw.setdefault("policy", fast_policy())
+    kw.setdefault("graphql", False)  # the REST path (GraphQL: test_github_graphql.py)
     kw.setdefault("commits", False)
     return collect_github(
         con, kw.pop("repo", REPO), token=kw.pop("token", TOKEN), api_url=gh.url, **kw

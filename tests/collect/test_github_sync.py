@@ -23,6 +23,7 @@ def ts(s: str) -> datetime:
 
 def run(con: Any, gh: FakeGitHub, **kw: Any) -> Any:
     kw.setdefault("policy", fast_policy())
+    kw.setdefault("graphql", False)  # the REST path (GraphQL: test_github_graphql.py)
     return collect_github(con, kw.pop("repo", REPO), token="t0ken-xyz", api_url=gh.url, **kw)
 
 

@@ -1,0 +1,79 @@
+"""One token's budgets over many repositories: the plan (hand-computed) and
+``ossmetrics collect github --tracked`` against the local REST + GraphQL server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ossmetrics.collect.github_schedule import Job, TokenLock, first_sync_cost, plan
+from ossmetrics.errors import GitHubError
+from tests.github_graphql_server import github_schema
+from tests.github_server import FakeGitHub
+
+TOKEN = "ghp_Sched0123456789abcdef"
+
+
+def test_plan_runs_increments_first_and_spreads_large_first_syncs() -> None:
+    jobs = [
+        Job("big/d", "first", 60, 8000),
+        Job("inc/a", "increment", 7, 0),
+        Job("mid/c", "first", 100, 3000),
+        Job("inc/b", "increment", 3, 0),
+    ]
+    p = plan(jobs)  # 5,000 requests and 5,000 points per hour, full now
+    assert [j.repo for j in p.order] == ["inc/b", "inc/a", "mid/c", "big/d"]
+    # c ends in the first hour with 3,000 of 5,000 points spent: 0.6 h
+    assert p.done_at["mid/c"] == pytest.approx(0.6)
+    # d: 2,000 points in hour 0, 5,000 in hour 1, the last 1,000 in hour 2 -> 2.2 h
+    assert p.done_at["big/d"] == pytest.approx(2.2)
+    assert p.hours == pytest.approx(2.2)
+    # the cost model: 5,000 issues + 5,000 PRs -> 50 x 3 + 50 x 4 points, 50 queries + REST
+    est = first_sync_cost(5000, 5000, review_comments=5000)
+    assert (est.points, est.requests) == (350, 50 + 10 + 50)
+
+
+def test_one_process_per_token(tmp_path: Path) -> None:
+    with TokenLock(TOKEN, "https://api.github.com", tmp_path):
+        with (
+            pytest.raises(GitHubError) as exc,
+            TokenLock(TOKEN, "https://api.github.com", tmp_path),
+        ):
+            pass
+        assert "another ossmetrics process" in exc.value.one_line()
+        with TokenLock("another-token", "https://api.github.com", tmp_path):
+            pass  # a different token has its own budget
+    assert TOKEN not in "".join(p.name for p in tmp_path.iterdir())
+
+
+def test_collect_tracked_cli(cli: Any, tmp_path: Path) -> None:
+    github_schema()
+    db, conf = str(tmp_path / "s.duckdb"), str(tmp_path / "ossmetrics.toml")
+    with FakeGitHub("acme/big", issues=250, pr_every=2, graphql=True, token=TOKEN) as gh:
+        gh.add_repo("acme/small", issues=6)
+        env = {"GITHUB_TOKEN": TOKEN}
+        for name in ("acme/big", "acme/small", "acme/ghost"):
+            add = cli("--db", db, "--config", conf, "track", "add", name, env=env)
+            assert add.returncode == 0, add.stderr
+        args = ["--db", db, "--config", conf, "collect", "github", "--tracked", "--api-url", gh.url]
+        first = cli(*args, env=env)
+        lines = first.stdout.splitlines()
+        # first syncs smallest first (sizes from one probe query: small 3 + 3, big 125 + 125,
+        # the ghost unknown, so the mid-sized guess); the ghost fails alone, in one line
+        assert [ln.split(":")[0] for ln in lines[:3]] == ["acme/small", "acme/big", "acme/ghost"]
+        assert lines[0].startswith("acme/small: ok;") and lines[1].startswith("acme/big: ok;")
+        assert lines[2].startswith(
+            "acme/ghost: failed; 0 requests, 0 points — repository acme/ghost not found"
+        )
+        assert lines[3] == "3 repositories: 2 ok, 0 partial or waiting, 1 failed; nothing left"
+        assert first.returncode == 1 and "Traceback" not in first.stderr
+        gh.clear_log()
+        again = cli(*args, env=env)
+        lines = again.stdout.splitlines()
+        # increments now (cheapest first), only 304s and no GraphQL beyond the size probe
+        assert {ln.split(":")[0] for ln in lines[:2]} == {"acme/small", "acme/big"}
+        assert all(" 0 points" in ln for ln in lines[:3])
+        assert gh.count("/graphql") == 1  # the probe (sizes of never-synced repositories)
+    assert TOKEN not in first.stdout + first.stderr + again.stdout + again.stderr
