@@ -1,8 +1,13 @@
-"""GitHub collector: a full sync of a generated repository against the local API server.
+"""GitHub collector: REST-only against GraphQL first sync of a generated repository, the
+unchanged re-sync, the measured cost of reviews of changed PRs both ways, and a 200-repository
+portfolio planned against one token's budgets.
 
-Prints the requests used against the minimum the REST API allows (ceil(items/100) per list,
-one reviews request per pull request, one each for the repository, community profile and
-releases), the items per second, and what a second sync of the unchanged repository costs.
+Prints the REST-only first sync's requests against the REST minimum (ceil(items/100) per
+list, one reviews request per pull request, one each for the repository, community profile
+and releases); the GraphQL first sync's requests and points, with the rows of both compared
+table by table; what a second sync of the unchanged repository costs; and the planned hours
+for 200 repositories of this size with one token (5,000 REST requests and 5,000 GraphQL points
+an hour), by GraphQL and by REST only.
 
     .venv/bin/python benchmarks/bench_github.py [N_ISSUES_AND_PRS]   # default 10000
 """
@@ -21,18 +26,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ossmetrics.collect.github import collect_github  # noqa: E402
+from ossmetrics.collect.github_schedule import Job, plan  # noqa: E402
 from ossmetrics.store import connect  # noqa: E402
+from tests.collect.test_github_graphql import snapshot  # noqa: E402
 from tests.github_server import FakeGitHub, fast_policy  # noqa: E402
 
 SHAPE = dict(
     pr_every=2, comments_per_issue=2, reviews_per_pr=2, review_comments_per_pr=1,
-    releases=30, commits=250, rate_limit=1_000_000,
+    releases=30, commits=250, rate_limit=1_000_000, graphql_limit=1_000_000,
 )  # fmt: skip
+PORTFOLIO = 200
 
 
-def serve(n: int, queue: Any, stop: Any) -> None:
+def serve(n: int, queue: Any, stop: Any, touch: Any) -> None:
     """The API server in its own process, so it does not share the collector's GIL."""
-    gh = FakeGitHub("bench/big", issues=n, **SHAPE)  # type: ignore[arg-type]
+    from tests.github_graphql_server import github_schema
+
+    github_schema()
+    gh = FakeGitHub("bench/big", issues=n, graphql=True, **SHAPE)  # type: ignore[arg-type]
     counts = (
         len(gh.reviews),
         len(gh.comments),
@@ -42,17 +53,25 @@ def serve(n: int, queue: Any, stop: Any) -> None:
     )
     with gh:
         queue.put((gh.url, counts))
-        stop.wait()
+        while not stop.is_set():
+            try:
+                numbers = touch.get(timeout=0.2)
+            except Exception:
+                continue
+            for k in numbers:
+                gh.touch_issue(k)
+            queue.put("touched")
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     t0 = time.monotonic()
     queue: Any = mp.Queue()
+    touch: Any = mp.Queue()
     stop = mp.Event()
-    proc = mp.Process(target=serve, args=(n, queue, stop), daemon=True)
+    proc = mp.Process(target=serve, args=(n, queue, stop, touch), daemon=True)
     proc.start()
-    url, (n_prs, n_com, n_rc, n_rel, n_commits) = queue.get(timeout=600)
+    url, (n_prs, n_com, n_rc, n_rel, n_commits) = queue.get(timeout=900)
     print(f"generated {n} issues+PRs ({n_prs} PRs), {n_com} comments, {n_rc} review comments, "
           f"{n_prs * 2} reviews in {time.monotonic() - t0:.1f} s")  # fmt: skip
     minimum = (
@@ -64,29 +83,71 @@ def main() -> None:
         + math.ceil(n_rel / 100)
         + math.ceil(n_commits / 100)
     )
+    policy = fast_policy()
+
+    def sync(con: Any, **kw: Any) -> Any:
+        return collect_github(con, "bench/big", token="bench", api_url=url, policy=policy, **kw)
+
+    def touched(numbers: list[int]) -> None:
+        time.sleep(1.1)  # update times have one-second resolution: each touch is newer
+        touch.put(numbers)
+        assert queue.get(timeout=60) == "touched"
+
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            con = connect(Path(tmp) / "bench.duckdb")
-            policy = fast_policy()
-            first = collect_github(con, "bench/big", token="bench", api_url=url, policy=policy)
-            items = sum(first.items.values())
-            second = collect_github(con, "bench/big", token="bench", api_url=url, policy=policy)
-            rows = con.execute(
+            rcon = connect(Path(tmp) / "rest.duckdb")
+            rest = sync(rcon, graphql=False)
+            gcon = connect(Path(tmp) / "graphql.duckdb")
+            gql = sync(gcon)
+            same = snapshot(rcon) == snapshot(gcon)
+            rows = gcon.execute(
                 "SELECT (SELECT count(*) FROM issues), (SELECT count(*) FROM comments)"
             ).fetchone()
-            con.close()
+            second = sync(gcon)
+            # reviews of k changed PRs: one REST request each, or GraphQL (1 query per 50)
+            switch = []
+            for k in (1, 2, 3, 5, 10, 50):
+                prs = [2 * (i + 1) for i in range(k)]
+                touched(prs)
+                by_rest = sync(gcon, graphql_reviews_above=10**9)
+                touched(prs)
+                by_gql = sync(gcon, graphql_reviews_above=0)
+                switch.append((k, by_rest.cost, by_gql.cost, by_gql.graphql_requests))
+            rcon.close()
+            gcon.close()
     finally:
         stop.set()
         proc.join(timeout=10)
     assert rows is not None
-    items_per_s = items / first.seconds
-    print(f"first sync: {first.requests} requests (minimum {minimum}, ratio {first.requests / minimum:.3f}), "
-          f"{items} items in {first.seconds:.1f} s = {items_per_s:.0f} items/s; rows issues={rows[0]} comments={rows[1]}")  # fmt: skip
+    items = sum(rest.items.values())
+    items_per_s = items / rest.seconds
+    gql_rest = gql.requests - gql.graphql_requests
+    gql_total = gql.requests + gql.graphql_points
+    ratio = gql_total / rest.requests
+    print(f"REST-only first sync: {rest.requests} requests (minimum {minimum}, ratio "
+          f"{rest.requests / minimum:.3f}), {items} items in {rest.seconds:.1f} s = {items_per_s:.0f} items/s")  # fmt: skip
+    print(f"GraphQL first sync: {gql.graphql_requests} queries costing {gql.graphql_points} points "
+          f"+ {gql_rest} REST requests = {gql_total} requests + points "
+          f"({100 * ratio:.1f}% of REST-only) in {gql.seconds:.1f} s; "
+          f"rows issues={rows[0]} comments={rows[1]}; every table identical to REST: {same}")  # fmt: skip
     print(f"second sync (unchanged): {second.requests} requests, {second.not_modified} answered 304, "
-          f"{second.seconds:.2f} s")  # fmt: skip
+          f"{second.graphql_requests} GraphQL queries, {second.seconds:.2f} s")  # fmt: skip
+    print("reviews of k changed PRs, cost of the run (requests not answered 304 + points)")
+    for k, c_rest, c_gql, q in switch:
+        print(f"  k={k:>3}: REST {c_rest:>4}  GraphQL {c_gql:>4} ({q} review queries)")
+    # 200 repositories like this one, first syncs planned against one token's hourly budgets
+    g_job = [Job(f"r{i}", "first", gql.requests - gql.not_modified, gql.graphql_points) for i in range(PORTFOLIO)]  # fmt: skip
+    r_job = [Job(f"r{i}", "first", rest.requests, 0) for i in range(PORTFOLIO)]
+    hours, rest_hours = plan(g_job).hours, plan(r_job).hours
+    print(f"portfolio of {PORTFOLIO} such repositories, first full collection with one token: "
+          f"{hours:.1f} h by GraphQL, {rest_hours:.1f} h by REST only")  # fmt: skip
     print(
-        f"requests={first.requests} minimum={minimum} second_sync_requests={second.requests} "
-        f"not_modified={second.not_modified} items_per_s={items_per_s:.0f}"
+        f"rest_first_sync_requests={rest.requests} graphql_first_sync_requests={gql.requests} "
+        f"graphql_first_sync_queries={gql.graphql_requests} graphql_first_sync_points={gql.graphql_points} "
+        f"graphql_to_rest_ratio={ratio:.3f} same_rows={int(same)} "
+        f"second_sync_requests={second.requests} not_modified={second.not_modified} "
+        f"second_sync_graphql={second.graphql_requests} portfolio_hours={hours:.1f} "
+        f"portfolio_rest_hours={rest_hours:.1f} minimum={minimum} items_per_s={items_per_s:.0f}"
     )
 
 
