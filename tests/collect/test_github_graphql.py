@@ -308,3 +308,43 @@ def test_reviews_of_many_changed_prs_come_in_one_query(tmp_path: Path) -> None:
         rcon = connect(tmp_path / "r.duckdb")
         run(rcon, gh, graphql=False)
         assert snapshot(con) == snapshot(rcon)
+
+
+def test_graphql_sync_killed_then_resumed_by_the_cli(cli: Any, tmp_path: Path) -> None:
+    """SIGKILL while the second GraphQL page is on its way: the next CLI run sends only the
+    pages not committed, and the store ends up as a REST-only sync's."""
+    import os
+    import subprocess
+    import sys
+
+    import duckdb
+
+    token = "ghp_GqlKill0123456789abcdef"
+    db = tmp_path / "s.duckdb"
+    root = Path(__file__).resolve().parents[2]
+    with FakeGitHub(REPO, issues=300, pr_every=6, commits=3, graphql=True, token=token) as gh:
+        env = {**os.environ, "MY_TOKEN": token, "GITHUB_TOKEN": ""}
+        args = ["--db", str(db), "collect", "github", REPO, "--api-url", gh.url, "--token-env", "MY_TOKEN"]  # fmt: skip
+        gh.fail("/graphql", "delay", after=1, seconds=4)  # page 2 hangs
+        proc = subprocess.Popen([sys.executable, str(root / "cli.py"), *args], env=env)
+        deadline = time.monotonic() + 60
+        while gh.count("/graphql") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+        gh.clear_faults()
+        killed = duckdb.connect(str(db))
+        assert killed.execute("SELECT count(*) FROM issues").fetchone() == (150,)  # page 1
+        killed.close()
+        resumed = cli(*args, env=env)
+        assert resumed.returncode == 0, resumed.stderr
+        assert "(2 GraphQL, 6 points)" in resumed.stdout  # pages 2 and 3 only, 3 points each
+        assert token not in resumed.stdout + resumed.stderr
+        rest = connect(tmp_path / "rest.duckdb")
+        collect_github(rest, REPO, token=token, api_url=gh.url, policy=fast_policy(), graphql=False)
+    store = connect(db)
+    try:
+        assert snapshot(store) == snapshot(rest)
+    finally:
+        store.close()
+        rest.close()
