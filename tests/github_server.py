@@ -31,6 +31,12 @@ from now: 403 with remaining 0), ``accepted`` (202), ``malformed`` (200 with bro
 ``/repos/old/name`` answer 301 to ``/repositories/{id}``; ``token="…"`` makes any other
 ``Authorization`` a 401; ``prefix="/api/v3"`` serves under a path, as GitHub Enterprise does
 (``url`` then ends with it). ``requests`` records every request (method, path, query, headers).
+
+``graphql=True`` also serves ``POST /graphql`` from the same data (``github_graphql_server``):
+GitHub's published schema, its cost rule, a points budget (``graphql_limit``); GraphQL fault
+kinds ``rate_limited`` (``reset_in=``), ``partial`` (``type=``, ``connection=``) and
+``graphql_errors`` (``type=``, ``message=``, ``path=``, ``data=``); any fault can be limited
+to some queries with ``when=lambda query_text: ...``.
 """
 
 from __future__ import annotations

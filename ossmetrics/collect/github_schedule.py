@@ -40,6 +40,7 @@ __all__ = [
     "Plan",
     "TokenLock",
     "TrackedSummary",
+    "budget_order",
     "collect_tracked",
     "first_sync_cost",
     "plan",
@@ -210,6 +211,16 @@ def job_for(con: duckdb.DuckDBPyConnection, repo: str, sizes: dict[str, tuple[in
     issues, pulls = sizes.get(repo.lower(), (1000, 500))  # unknown: a mid-sized guess
     est = first_sync_cost(issues, pulls)
     return Job(repo, "first", est.requests, est.points)
+
+
+def budget_order(
+    con: duckdb.DuckDBPyConnection,
+    repos: Sequence[str],
+    sizes: dict[str, tuple[int, int]] | None = None,
+) -> list[str]:
+    """``repos`` in the order the budgets are best spent: increments by cost, then first syncs
+    smallest first (for a caller that runs them itself, such as the nightly pipeline)."""
+    return [j.repo for j in plan([job_for(con, r, sizes or {}) for r in repos]).order]
 
 
 def collect_tracked(
