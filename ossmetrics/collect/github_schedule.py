@@ -93,10 +93,9 @@ def plan(
     The current window holds what is left now; each later one a full hour's budget. A job
     takes what a window has and continues in the next (a first sync resumes where it stopped).
     """
-    inc = sorted((j for j in jobs if j.kind != "first"), key=lambda j: (j.requests, j.repo))
-    first = sorted(
-        (j for j in jobs if j.kind == "first"), key=lambda j: (j.points + j.requests, j.repo)
-    )
+    # stable sorts: equal costs keep the caller's order
+    inc = sorted((j for j in jobs if j.kind != "first"), key=lambda j: j.requests)
+    first = sorted((j for j in jobs if j.kind == "first"), key=lambda j: j.points + j.requests)
     order = inc + first
     window, r_left, p_left = 0, float(requests_left), float(points_left)
     r_cap, p_cap = float(requests_left), float(points_left)

@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from ossmetrics import config
+from ossmetrics.collect.github_schedule import budget_order
 from ossmetrics.errors import RateLimited, UsageError
 from ossmetrics.nightly import fingerprint as fp
 from ossmetrics.nightly import stages
@@ -165,8 +166,16 @@ class _Run:
             futures: dict[str, Future[CloneResult]] = {
                 u: pool.submit(clone_or_fetch, u, self.cache_dir) for u in urls
             }
-            for repo in self.tracked:
-                self.outcomes.append(self.collect_one(repo, futures))
+            # GitHub's budgets are best spent on increments first, then first syncs smallest
+            # first (docs/collect-github.md); outcomes stay in the configuration's order
+            budgeted = self.token and "github" not in self.skip
+            order = budget_order(self.con, [r.name for r in self.tracked if r.name and budgeted])
+            rank = {name: i for i, name in enumerate(order)}
+            done: dict[int, RepoOutcome] = {}
+            todo = sorted(enumerate(self.tracked), key=lambda e: rank.get(e[1].name or "", -1))
+            for idx, repo in todo:
+                done[idx] = self.collect_one(repo, futures)
+            self.outcomes.extend(done[i] for i in range(len(self.tracked)))
 
     def collect_one(
         self, repo: TrackedRepo, futures: dict[str, Future[CloneResult]]

@@ -77,3 +77,19 @@ def test_collect_tracked_cli(cli: Any, tmp_path: Path) -> None:
         assert all(" 0 points" in ln for ln in lines[:3])
         assert gh.count("/graphql") == 1  # the probe (sizes of never-synced repositories)
     assert TOKEN not in first.stdout + first.stderr + again.stdout + again.stderr
+
+
+def test_budget_order_puts_increments_before_first_syncs(tmp_path: Path) -> None:
+    from ossmetrics.collect.github_schedule import budget_order
+    from ossmetrics.collect.sync_state import set_state
+    from ossmetrics.store import connect, ensure_repo
+
+    con = connect(tmp_path / "s.duckdb")
+    synced = ensure_repo(con, "acme/synced")
+    set_state(con, synced, "github", "issues", cursor="2024-01-01T00:00:00Z")
+    ensure_repo(con, "acme/listed-never")  # in the store, issues never listed: a first sync
+    sizes = {"acme/huge": (40_000, 20_000), "acme/tiny": (10, 5)}
+    order = budget_order(con, ["acme/huge", "acme/listed-never", "acme/tiny", "acme/synced"], sizes)
+    # the increment, then first syncs by estimated cost: tiny (1 page), the unknown guess
+    # (1,000 + 500), huge
+    assert order == ["acme/synced", "acme/tiny", "acme/listed-never", "acme/huge"]
