@@ -348,3 +348,24 @@ def test_graphql_sync_killed_then_resumed_by_the_cli(cli: Any, tmp_path: Path) -
     finally:
         store.close()
         rest.close()
+
+
+def test_resource_limits_shrink_the_page_and_secondary_limits_wait(tmp_path: Path) -> None:
+    big = re.compile(r"issues\(first: 100")
+    with FakeGitHub(REPO, graphql=True, issues=150, pr_every=0) as gh:
+        gh.fail(
+            "/graphql",
+            "graphql_errors",
+            type="RESOURCE_LIMITS_EXCEEDED",
+            message="Resource limits for this query exceeded.",
+            when=lambda q: bool(big.search(q)),
+        )
+        gh.fail("/graphql", "secondary", retry_after=0, after=1)  # the second answered query
+        con = connect(tmp_path / "g.duckdb")
+        result = run(con, gh)
+        # refused at 100 -> 50 (issues + the empty PR list); then 50 issues: refused by the
+        # secondary limit, resent after Retry-After; two answered pages: back to 100 (last 50)
+        nodes = [n for _, n in gh.graphql_log]
+        assert nodes == [50 * 301 + 50 * 401, 50 * 301, 100 * 301]
+        assert result.graphql_requests == 5
+        assert con.execute("SELECT count(*) FROM issues").fetchone() == (150,)
