@@ -21,6 +21,14 @@ so a run that stops anywhere resumes from its last committed page, and a stopped
 run leaves the same rows as an uninterrupted one. A ``since`` listing ends with one request at
 the new cursor (minus the overlap) whose ETag is kept: the next run of an unchanged repository
 sends only conditional requests, each answered ``304`` at no rate-limit cost.
+
+With a token, a repository whose issues were never listed is first read through GraphQL
+(``github_gql_sync``: issues and PRs with comments, reviews, labels and assignees, 100 + 100
+per query at 7 points), which then hands its cursors to the REST listings above; reviews of
+more than ``graphql_reviews_above`` changed PRs also come through GraphQL. Modules:
+``github_endpoints`` (one function per REST endpoint), ``github_paging`` (paging generators),
+``github_client``/``github_graphql`` (transports), ``github_save*`` (writers),
+``github_schedule`` (many repositories, one token).
 """
 
 from __future__ import annotations
