@@ -229,3 +229,5 @@ def _collect_tracked(token: str | None, url: str, options: dict[str, Any]) -> No
     )
     if summary.failed:
         raise typer.Exit(1)
+    if summary.left:
+        raise typer.Exit(75)  # as nightly: only the rate limit stopped us; the next run goes on

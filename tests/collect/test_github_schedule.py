@@ -11,7 +11,7 @@ import pytest
 from ossmetrics.collect.github_schedule import Job, TokenLock, first_sync_cost, plan
 from ossmetrics.errors import GitHubError
 from tests.github_graphql_server import github_schema
-from tests.github_server import FakeGitHub
+from tests.github_server import FakeGitHub, fast_policy
 
 TOKEN = "ghp_Sched0123456789abcdef"
 
@@ -93,3 +93,57 @@ def test_budget_order_puts_increments_before_first_syncs(tmp_path: Path) -> None
     # the increment, then first syncs by estimated cost: tiny (1 page), the unknown guess
     # (1,000 + 500), huge
     assert order == ["acme/synced", "acme/tiny", "acme/listed-never", "acme/huge"]
+
+
+def test_large_first_syncs_spread_over_runs(tmp_path: Path) -> None:
+    import time
+
+    from ossmetrics.collect.github import collect_github
+    from ossmetrics.collect.github_schedule import collect_tracked
+    from ossmetrics.store import connect
+
+    github_schema()
+    # a budget of 20 points an hour; first-sync pages cost 7 points (100 issues + 100 PRs)
+    with FakeGitHub("acme/small", issues=6, graphql=True, graphql_limit=20) as gh:
+        gh.add_repo("acme/mid", issues=300)  # 2 pages: 14 points
+        gh.add_repo("acme/big", issues=600)  # 3 pages: 21 points, more than an hour's budget
+        con = connect(tmp_path / "s.duckdb")
+        sizes = {"acme/small": (3, 3), "acme/mid": (150, 150), "acme/big": (300, 300)}
+        names = ["acme/big", "acme/mid", "acme/small"]
+
+        def collect(repo: str) -> Any:
+            return collect_github(
+                con, repo, token="tok", api_url=gh.url, policy=fast_policy(), max_wait=1
+            )
+
+        def count(repo: str) -> int:
+            row = con.execute(
+                "SELECT count(*) FROM issues JOIN repos USING (repo_id) WHERE full_name = ?",
+                [repo],
+            ).fetchone()
+            return int(row[0]) if row else 0
+
+        # run 1: small (7 points), mid's first page (7); its second page (7 > 6 left) must
+        # wait an hour: mid stops cleanly, big waits for the next run
+        first = collect_tracked(con, names, collect, sizes=sizes)
+        assert [(o.repo, o.status) for o in first.outcomes] == [
+            ("acme/small", "ok"),
+            ("acme/mid", "partial"),
+        ]
+        assert first.left == ["acme/mid", "acme/big"]
+        assert first.hours_left > 0
+        assert (count("acme/small"), count("acme/mid"), count("acme/big")) == (6, 200, 0)
+        # run 2, a new hour: the increment, mid's last page (7), big's first page (7); big's
+        # second page waits again
+        gh.graphql_reset = time.time() - 1
+        second = collect_tracked(con, names, collect, sizes=sizes)
+        assert [(o.repo, o.status) for o in second.outcomes] == [
+            ("acme/small", "ok"),
+            ("acme/mid", "ok"),
+            ("acme/big", "partial"),
+        ]
+        assert (count("acme/mid"), count("acme/big")) == (300, 200)
+        gh.graphql_reset = time.time() - 1
+        third = collect_tracked(con, names, collect, sizes=sizes)
+        assert all(o.status == "ok" for o in third.outcomes) and third.left == []
+        assert count("acme/big") == 600
