@@ -213,6 +213,11 @@ def _collect_tracked(token: str | None, url: str, options: dict[str, Any]) -> No
                 ),
                 sizes=sizes,
                 on_outcome=show,
+                on_start=lambda job: err_console.print(
+                    f"github: {job.repo} ({'first sync' if job.kind == 'first' else 'increment'}, "
+                    f"about {job.requests:.0f} requests and {job.points:.0f} points)",
+                    markup=False,
+                ),
             )
         finally:
             con.close()

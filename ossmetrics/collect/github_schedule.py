@@ -229,6 +229,7 @@ def collect_tracked(
     *,
     sizes: dict[str, tuple[int, int]] | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    on_start: Callable[[Job], None] | None = None,
 ) -> TrackedSummary:
     """Run ``collect(repo)`` (a ``collect_github`` call) for each repository in plan order.
 
@@ -245,6 +246,8 @@ def collect_tracked(
         if spent and job.kind == "first":
             summary.left.append(job.repo)
             continue
+        if on_start is not None:
+            on_start(job)
         try:
             res = collect(job.repo)
             out = Outcome(
