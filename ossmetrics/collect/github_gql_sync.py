@@ -80,12 +80,16 @@ def first_sync_due(ctx: Ctx) -> bool:
     )
 
 
-def _check_partial(ctx: Ctx, res: GraphQLResult) -> None:
-    """Accept nested items GitHub withholds (their fields are null); fail on anything else."""
+def _check_partial(ctx: Ctx, res: GraphQLResult, depth: int = 3) -> None:
+    """Accept nested items GitHub withholds (their fields are null); fail on anything else.
+
+    ``depth``: how deep a withheld item's path must be (3: below a connection; 2: one aliased
+    ``pullRequest`` of a reviews query, e.g. a pull request GitHub has since hidden).
+    """
     if not res.errors:
         return
     types = {str(e.get("type")) for e in res.errors}
-    deep = all(len(e.get("path") or []) > 2 for e in res.errors)
+    deep = all(len(e.get("path") or []) >= depth for e in res.errors)
     if types <= _TOLERATED and deep:
         paths = ", ".join(".".join(map(str, e.get("path") or [])) for e in res.errors[:3])
         log.warning(
@@ -230,7 +234,7 @@ def sync_reviews_graphql(ctx: Ctx, gql: GraphQLClient, prs: list[tuple[int, date
         except TooBig:
             per = max(1, per // 2)
             continue
-        _check_partial(ctx, res)
+        _check_partial(ctx, res, depth=2)
         repo = res.data.get("repository") or {}
         by_pr: list[tuple[int, list[dict[str, Any]]]] = []
         for i, (number, _) in enumerate(batch):
