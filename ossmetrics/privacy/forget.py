@@ -154,8 +154,8 @@ def _scrub_tables(con: duckdb.DuckDBPyConnection, emails: list[str], logins: lis
         p,
     )
     con.execute(
-        """UPDATE issues SET assignees = list_filter(assignees, a -> NOT list_contains($l, lower(a)))
-           WHERE len(list_filter(assignees, a -> list_contains($l, lower(a)))) > 0""",
+        """UPDATE issues SET assignees = list_filter(assignees, lambda a: NOT list_contains($l, lower(a)))
+           WHERE len(list_filter(assignees, lambda a: list_contains($l, lower(a)))) > 0""",
         p,
     )
     con.execute(
@@ -187,8 +187,8 @@ def honour_forgotten(con: duckdb.DuckDBPyConnection) -> None:
         )
     con.execute(
         f"""UPDATE issues SET assignees = list_filter(assignees,
-                a -> sha256('github:' || lower(a)) NOT IN {f})
-            WHERE len(list_filter(assignees, a -> sha256('github:' || lower(a)) IN {f})) > 0"""
+                lambda a: sha256('github:' || lower(a)) NOT IN {f})
+            WHERE len(list_filter(assignees, lambda a: sha256('github:' || lower(a)) IN {f})) > 0"""
     )
     con.execute(f"DELETE FROM stargazers WHERE sha256('github:' || lower(login)) IN {f}")
 
