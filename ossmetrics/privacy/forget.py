@@ -172,25 +172,24 @@ def honour_forgotten(con: duckdb.DuckDBPyConnection) -> None:
 
     Keyed by hash, so the store never needs the login in clear to recognise it.
     """
-    if not forgotten_hashes(con):
+    hashes = sorted(forgotten_hashes(con))
+    if not hashes:
         return
-    f = "(SELECT key_hash FROM forgotten_identities)"
+    p = {"h": hashes}
+    gone = "list_contains($h, sha256('github:' || lower({0})))"
     for table, col in (
         ("issues", "author_login"),
         ("issues", "merged_by_login"),
         ("comments", "author_login"),
         ("releases", "author_login"),
     ):
-        con.execute(
-            f"UPDATE {table} SET {col} = NULL "
-            f"WHERE {col} IS NOT NULL AND sha256('github:' || lower({col})) IN {f}"
-        )
+        con.execute(f"UPDATE {table} SET {col} = NULL WHERE {gone.format(col)}", p)
     con.execute(
-        f"""UPDATE issues SET assignees = list_filter(assignees,
-                lambda a: sha256('github:' || lower(a)) NOT IN {f})
-            WHERE len(list_filter(assignees, lambda a: sha256('github:' || lower(a)) IN {f})) > 0"""
+        f"""UPDATE issues SET assignees = list_filter(assignees, lambda a: NOT {gone.format("a")})
+            WHERE len(list_filter(assignees, lambda a: {gone.format("a")})) > 0""",
+        p,
     )
-    con.execute(f"DELETE FROM stargazers WHERE sha256('github:' || lower(login)) IN {f}")
+    con.execute(f"DELETE FROM stargazers WHERE {gone.format('login')}", p)
 
 
 def export_person(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
@@ -258,8 +257,8 @@ def export_person(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
             [keys, keys],
         ),
         "graph_measures": rows(
-            """SELECT r.full_name AS repo, g.as_of, count(*) AS measures
-               FROM graph_person_measures g JOIN repos r USING (repo_id)
+            """SELECT coalesce(r.full_name, '(portfolio)') AS repo, g.as_of, count(*) AS measures
+               FROM graph_person_measures g LEFT JOIN repos r USING (repo_id)
                WHERE g.person_id = ? GROUP BY ALL ORDER BY ALL""",
             [pid],
         ),
