@@ -156,7 +156,9 @@ def test_github_collection_does_not_reattach_a_forgotten_login(
     con = connect(collected.copy_store(tmp_path))
     try:
         forget_person(con, "Bob Jones")
-        ids = identity_ids(con, [({"login": "BobJ", "type": "User"}, None), ({"login": "zed"}, None)])
+        ids = identity_ids(
+            con, [({"login": "BobJ", "type": "User"}, None), ({"login": "zed"}, None)]
+        )
         assert ids["bobj"] == 3
         assert con.execute(
             "SELECT count(*) FROM identities WHERE lower(login) = 'bobj' OR identity_key = 'github:bobj'"
@@ -173,6 +175,8 @@ def test_github_collection_does_not_reattach_a_forgotten_login(
             "SELECT number, author_login, assignees, merged_by_login FROM issues ORDER BY 1"
         ).fetchall()
         assert rows == [(1, None, ["zed"], None), (2, "zed", [], None)]
-        assert con.execute("SELECT person_id FROM identities WHERE identity_id = 3").fetchone() == (3,)
+        assert con.execute("SELECT person_id FROM identities WHERE identity_id = 3").fetchone() == (
+            3,
+        )
     finally:
         con.close()
