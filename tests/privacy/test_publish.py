@@ -134,3 +134,20 @@ def test_masked_identity_keys_opt_in(collected: Collected, tmp_path: Path) -> No
         con.close()
     with pytest.raises(Exception, match="identity_keys"):
         PrivacyOptions(identity_keys="clear")
+
+
+def test_publish_setting_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ossmetrics.errors import ConfigError
+    from ossmetrics.privacy import PrivacyOptions
+
+    monkeypatch.setenv("OSSMETRICS_PSEUDONYM_SALT", SALT)
+    monkeypatch.setenv("OSSMETRICS_PUBLISH", "0")  # "0" is off, not a non-empty string
+    assert not PrivacyOptions.resolve(None, {"settings": {"publish": True}}).publish
+    monkeypatch.delenv("OSSMETRICS_PUBLISH")
+    toml = {"settings": {"publish": True, "allow_names": ["Ann Smith", " bobj "]}}
+    opts = PrivacyOptions.resolve(None, toml)
+    assert opts.publish and opts.allow_names == ("Ann Smith", "bobj")
+    assert SALT not in repr(opts)  # the secret never reaches a log line
+    assert PrivacyOptions.resolve(True, {}).publish  # the flag
+    with pytest.raises(ConfigError, match=r"cannot be set in ossmetrics\.toml"):
+        PrivacyOptions.resolve(True, {"settings": {"pseudonym_salt": "x"}})
