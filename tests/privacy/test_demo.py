@@ -16,6 +16,8 @@ from tests.conftest import run_cli
 from tests.privacy.conftest import SALT
 from tests.privacy.history import emails_in
 
+pytestmark = pytest.mark.slow  # two whole demo runs (~20 s each on a busy machine)
+
 
 @pytest.fixture(scope="module")
 def demos(tmp_path_factory: pytest.TempPathFactory) -> Path:
