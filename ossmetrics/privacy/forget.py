@@ -77,7 +77,7 @@ def _domain(email: str | None) -> str | None:
 
 def forget_person(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
     """Erase person ``ref`` as described above; → a summary (person id, counts)."""
-    from ossmetrics.collect.identities import noreply_login, recompute_people
+    from ossmetrics.collect.identities import _mergeable_email, noreply_login, recompute_people
 
     pid = resolve_person(con, ref)
     ids = con.execute(
@@ -95,8 +95,9 @@ def forget_person(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
     hashes: dict[str, int] = {}
     for iid, key, *_ in ids:
         hashes.setdefault(key_hash(str(key)), int(iid))
-    for e in emails:
-        hashes.setdefault(key_hash("email:" + e), pid)
+    for e in emails:  # an address shared by strangers (root@localhost) identifies nobody
+        if _mergeable_email(e):
+            hashes.setdefault(key_hash("email:" + e), pid)
     for lg in sorted(logins):
         hashes.setdefault(key_hash("github:" + lg), pid)
     anchor = f"forgotten:{pid}"

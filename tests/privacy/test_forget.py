@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from tests.conftest import run_cli
-from tests.gitfactory import GitFactory
+from tests.gitfactory import GitFactory, Person
 from tests.privacy.conftest import Collected
 from tests.privacy.history import ANN, DAN, DAN_WORK, month
 
@@ -94,8 +94,11 @@ def test_forget_keeps_every_metric_and_survives_recollection(
         repo.commit({"src/new.py": "n\n"}, author=DAN, committer=ANN, date=month(16))
         repo.commit({"src/new.py": "n\nm\n"}, author=DAN_WORK, committer=ANN, date=month(17))
         repo.commit({"src/other.py": "o\n"}, author=ANN, date=month(18))
+        # a new spelling of his name with a forgotten address is still him
+        danny = Person("Danny B", DAN.email)
+        repo.commit({"src/new.py": "n\nm\nl\n"}, author=danny, committer=ANN, date=month(19))
         r = collect_git(con, str(repo_dir), repo="acme/widget", jobs=1)
-        assert r.commits_added == 3
+        assert r.commits_added == 4
         assert _traces(con, DAN_TRACES) == {}
         per_person = dict(
             con.execute(
@@ -103,7 +106,8 @@ def test_forget_keeps_every_metric_and_survives_recollection(
                    JOIN identities i ON i.identity_id = c.author_identity GROUP BY 1"""
             ).fetchall()
         )
-        assert per_person[5] == 3 + 2  # his 3 old commits and the 2 new, still one person
+        assert per_person[5] == 3 + 3  # his 3 old commits and the 3 new, still one person
+        assert _traces(con, ["Danny B"]) == {}
         assert per_person[1] == 6 + 1 + 1  # Ann: 6, her old alias 1 (mailmap), 1 new
         n_ids = con.execute("SELECT count(*) FROM identities").fetchone()
         assert n_ids == (8,)  # no identity re-created for him
