@@ -73,6 +73,23 @@ SETTINGS: dict[str, Setting] = {
             "auto",
             "git log processes per collection: auto (one per CPU, at most 4) or a number.",
         ),
+        Setting(
+            "publish",
+            False,
+            "Publishing mode for report, demo, nightly and graph export: people appear as salted "
+            "pseudonyms (secret salt in $OSSMETRICS_PSEUDONYM_SALT) unless listed in allow_names.",
+        ),
+        Setting(
+            "allow_names",
+            "",
+            "People who may be named in --publish mode (comma-separated names or GitHub logins), "
+            "e.g. maintainers who agreed or the project's public maintainer list.",
+        ),
+        Setting(
+            "identity_keys",
+            "id",
+            "How identity keys appear on pages: id (git:#12, the default) or masked (git:a…@example.org).",
+        ),
     ]
 }
 
@@ -109,6 +126,8 @@ def resolve(name: str, flag: Any = None, toml: dict[str, Any] | None = None) -> 
         return flag
     env = os.environ.get(setting.env)
     if env not in (None, ""):
+        if isinstance(setting.default, bool):  # before int: bool("0") would be True
+            return env.strip().lower() in ("1", "true", "yes", "on")
         return type(setting.default)(env) if isinstance(setting.default, int) else env
     if toml and name in toml.get("settings", {}):
         return toml["settings"][name]

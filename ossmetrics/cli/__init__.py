@@ -21,6 +21,7 @@ from ossmetrics.cli import (  # noqa: F401
     identities,
     metrics,
     nightly,
+    people,
     report,
     risk,
 )

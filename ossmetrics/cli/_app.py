@@ -27,6 +27,7 @@ __all__ = [
     "metrics_app",
     "open_store",
     "out_option",
+    "people_app",
     "risk_app",
     "state",
     "track_app",
@@ -49,6 +50,10 @@ identities_app = typer.Typer(
     help="Inspect and correct how identities are merged into people.", no_args_is_help=True
 )
 metrics_app = typer.Typer(help="The SQL metric library in queries/.", no_args_is_help=True)
+people_app = typer.Typer(
+    help="Personal data of one person: export what the store holds, or forget them.",
+    no_args_is_help=True,
+)
 risk_app = typer.Typer(
     help="Evaluate and explain the sustainability-risk model.", no_args_is_help=True
 )
@@ -57,6 +62,7 @@ track_app = typer.Typer(help="The tracked repositories in ossmetrics.toml.", no_
 app.add_typer(collect_app, name="collect")
 app.add_typer(identities_app, name="identities")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(people_app, name="people")
 app.add_typer(risk_app, name="risk")
 app.add_typer(track_app, name="track")
 

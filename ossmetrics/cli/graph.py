@@ -136,8 +136,16 @@ def graph_export_command(
     ),
     at: str | None = typer.Option(None, "--at", help="Cut date YYYY-MM-DD; default: all history."),
     window_days: int = typer.Option(90, "--window-days", min=1, help="Co-edit window in days."),
+    publish: bool = typer.Option(
+        False,
+        "--publish",
+        help="Label people by salted pseudonyms ($OSSMETRICS_PSEUDONYM_SALT) unless listed in "
+        "allow_names (default: setting `publish`). Emails are never written.",
+    ),
 ) -> None:
     """Write one contributor graph as GraphML/GEXF (Gephi, yEd, Cytoscape) or node-link JSON."""
+    from ossmetrics.cli.report import privacy_options
+    from ossmetrics.privacy import PeopleView
     from ossmetrics.store import get_repo_id
 
     fmt = fmt.lower()
@@ -148,8 +156,12 @@ def graph_export_command(
     if kind != "portfolio" and not repo:
         raise BadParameter(f"the {kind} graph belongs to one repository", "give --repo OWNER/REPO")
     as_of = parse_at(at)
+    privacy = privacy_options(publish)
     con = open_store(read_only=True)
     try:
+        people = PeopleView(con, privacy)
+        for w in people.warnings:
+            err_console.print(f"Warning: {w}", markup=False)
         rid = get_repo_id(con, repo) if repo and kind != "portfolio" else None
         from ossmetrics.graph import ContributorGraph
 
@@ -157,7 +169,7 @@ def graph_export_command(
         g = ContributorGraph.build(con, kind, rid, as_of, **options)
     finally:
         con.close()
-    path = g.export(output, fmt)
+    path = g.export(output, fmt, people)
     console.print(
         f"wrote {path} ({fmt}, {kind}: {g.graph.number_of_nodes():,} nodes, {g.n_edges:,} edges)",
         markup=False,

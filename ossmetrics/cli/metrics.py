@@ -222,4 +222,8 @@ def query_cmd(
         df = run_metric(con, name_or_sql, repo=repo, params=params, allow_write=write)
     finally:
         con.close()
+    if metric_name:  # a metric's rows are for sharing: no email address (raw SQL is the user's)
+        from ossmetrics.privacy import scrub_frame
+
+        df = scrub_frame(df)
     _write(df, fmt, output)

@@ -8,6 +8,7 @@ import typer
 
 from ossmetrics import config
 from ossmetrics.cli._app import app, console, err_console, out_option, state, track_app
+from ossmetrics.privacy import scrub_text
 from ossmetrics.tracking import TrackedRepo, add_tracked, load_tracked, remove_tracked
 
 __all__: list[str] = []
@@ -48,6 +49,12 @@ def nightly(
         help="Leave out a stage this time (repeatable): git, github, identities, graphs, "
         "snapshots, risk, report.",
     ),
+    publish: bool = typer.Option(
+        False,
+        "--publish",
+        help="Publish-safe report: salted pseudonyms ($OSSMETRICS_PSEUDONYM_SALT) for everyone "
+        "not in allow_names (default: setting `publish`).",
+    ),
 ) -> None:
     """Collect every tracked repository, then graphs, metric snapshots, risk scores, reports.
 
@@ -57,9 +64,9 @@ def nightly(
     from ossmetrics.nightly import run_nightly, summary_table
 
     db, cfg = _store_and_config(config_file)
-    result = run_nightly(db, cfg, jobs=jobs, out_dir=out, skip=skip or ())
+    result = run_nightly(db, cfg, jobs=jobs, out_dir=out, skip=skip or (), publish=publish or None)
     for w in result.warnings:
-        err_console.print(f"Warning: {w}", markup=False)
+        err_console.print(f"Warning: {scrub_text(w)}", markup=False)
     console.print(summary_table(result))
     if result.report is not None:
         console.print(f"report: {result.report}", markup=False)

@@ -460,7 +460,18 @@ class _Stager:
         self._flush_commits()
         con = self.con
         _sequence_past_max(con)
-        inserted = con.execute("""
+        # `people forget`: an author whose identity key (or address) hash is in
+        # forgotten_identities gets no new identity; their commits join the anonymous identity
+        # kept for them instead (privacy/forget.py).
+        f = "(SELECT key_hash FROM forgotten_identities)"
+        forgotten = f"(sha256(u.key) IN {f} OR sha256('email:' || lower(u.email)) IN {f})"
+        fjoin = (
+            "LEFT JOIN forgotten_identities f{0} ON f{0}.key_hash = sha256({1}) "
+            "LEFT JOIN forgotten_identities g{0} ON g{0}.key_hash = sha256('email:' || lower({2}))"
+        )
+        ka = "'git:' || lower(s.ae) || chr(31) || s.an"
+        kc = "'git:' || lower(s.ce) || chr(31) || s.cn"
+        inserted = con.execute(f"""
             INSERT INTO identities (identity_id, identity_key, source, name, email, first_seen_at)
             SELECT nextval('identity_id_seq'), key, 'git', name, email, first_seen FROM (
                 SELECT key, min(name) AS name, min(email) AS email,
@@ -470,21 +481,24 @@ class _Stager:
                       UNION ALL
                       SELECT 'git:' || lower(ce) || chr(31) || cn, cn, ce, cts FROM _git_stage) u
                 WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.identity_key = u.key)
+                  AND NOT {forgotten}
                 GROUP BY key
                 ORDER BY first_seen NULLS LAST, key)""").fetchone()
         con.execute(
-            """
+            f"""
             INSERT INTO commits (repo_id, sha, author_identity, committer_identity, authored_at,
                                  author_tz_offset_min, committed_at, committer_tz_offset_min,
                                  parents, n_parents, files_changed, lines_added, lines_deleted,
                                  message_len)
-            SELECT ?, s.sha, a.identity_id, m.identity_id, to_timestamp(s.ats), s.atz,
+            SELECT ?, s.sha, coalesce(a.identity_id, fa.identity_id, ga.identity_id),
+                   coalesce(m.identity_id, fm.identity_id, gm.identity_id), to_timestamp(s.ats), s.atz,
                    to_timestamp(s.cts), s.ctz, s.plist, len(s.plist), s.files, s.added,
                    s.deleted, s.msg_len
             FROM (SELECT *, CASE WHEN parents = '' THEN []::VARCHAR[]
                                  ELSE string_split(parents, ' ') END AS plist FROM _git_stage) s
             LEFT JOIN identities a ON a.identity_key = 'git:' || lower(s.ae) || chr(31) || s.an
             LEFT JOIN identities m ON m.identity_key = 'git:' || lower(s.ce) || chr(31) || s.cn
+            {fjoin.format("a", ka, "s.ae")} {fjoin.format("m", kc, "s.ce")}
             ORDER BY s.seq""",
             [self.repo_id],
         )

@@ -277,7 +277,14 @@ class _GraphQLSwitch:
 
 
 def finish_identities(con: duckdb.DuckDBPyConnection) -> None:
-    """Give every identity a person: the git engineer's merge when present, else one each."""
+    """Give every identity a person: the git engineer's merge when present, else one each.
+
+    First drops the logins of forgotten people the payloads brought back (`people forget`).
+    """
+    from ossmetrics.privacy.forget import honour_forgotten
+
+    with transaction(con):
+        honour_forgotten(con)
     merge: Callable[[duckdb.DuckDBPyConnection], int] | None
     try:
         from ossmetrics.collect.identities import merge_identities as merge

@@ -76,6 +76,7 @@ def identity_ids(
             INSERT INTO identities (identity_key, source, login, is_bot, first_seen_at)
             SELECT u.identity_key, 'github', u.login, u.is_bot, u.first_seen_at
             FROM _gh_users u ANTI JOIN identities i ON i.identity_key = u.identity_key
+            WHERE sha256(u.identity_key) NOT IN (SELECT key_hash FROM forgotten_identities)
             ORDER BY u.first_seen_at NULLS LAST, u.identity_key
             """
         )
@@ -93,7 +94,10 @@ def identity_ids(
             """
         )
         rows = con.execute(
-            "SELECT i.identity_key, i.identity_id FROM identities i JOIN _gh_users u USING (identity_key)"
+            """SELECT i.identity_key, i.identity_id FROM identities i JOIN _gh_users u USING (identity_key)
+               UNION ALL  -- `people forget`: a forgotten login maps to its anonymous identity
+               SELECT u.identity_key, f.identity_id FROM _gh_users u
+               JOIN forgotten_identities f ON f.key_hash = sha256(u.identity_key)"""
         ).fetchall()
     finally:
         con.unregister("_gh_users")

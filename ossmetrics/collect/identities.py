@@ -205,6 +205,14 @@ def store_mailmap(con: duckdb.DuckDBPyConnection, repo_id: int, text: bytes | No
     import pyarrow as pa
 
     rows = parse_mailmap(text)
+    from ossmetrics.privacy.forget import forgotten_hashes, key_hash
+
+    gone = forgotten_hashes(con)  # `people forget`: their mailmap lines are not kept
+    if gone:
+        rows = [
+            r for r in rows
+            if not {key_hash("email:" + (e or "").lower()) for e in (r[1], r[3]) if e} & gone
+        ]  # fmt: skip
     old = con.execute(
         """SELECT proper_name, proper_email, commit_name, commit_email FROM git_mailmap
            WHERE repo_id = ? ORDER BY rowid""",
@@ -453,6 +461,8 @@ def _person(
         if d:
             domains[d] += commits.get(rows[i][0], 0) + 1
     org = max(domains.items(), key=lambda kv: (kv[1], kv[0]))[0] if domains else None
+    if all(rows[i][2] == "forgotten" for i in members):  # `people forget`: no name, no email
+        display, emails, login = f"anonymous person {min(rows[i][0] for i in members)}", [], None
     return {
         "display_name": display,
         "primary_email": emails[0] if emails else None,

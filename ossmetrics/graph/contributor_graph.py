@@ -31,11 +31,26 @@ import pandas as pd
 from ossmetrics.errors import GraphError
 from ossmetrics.graph import build as sql_edges
 from ossmetrics.graph import measures
+from ossmetrics.privacy import PeopleView, scrub_text
 
 __all__ = ["GRAPH_KINDS", "ContributorGraph", "person_node"]
 
 GRAPH_KINDS = ("collaboration", "authorship", "portfolio")
 EXPORT_FORMATS = ("graphml", "gexf", "json")
+
+
+def _relabel_people(g: nx.Graph, people: PeopleView | None) -> None:
+    """Person labels as ``people`` allows; emails hidden in every text attribute."""
+    for node, attrs in g.nodes(data=True):
+        if people is not None and str(node).startswith("person:") and "label" in attrs:
+            attrs["label"] = people.label(int(str(node).split(":", 1)[1]))
+        for k, v in list(attrs.items()):
+            if isinstance(v, str):
+                attrs[k] = scrub_text(v)
+    for _, _, attrs in g.edges(data=True):
+        for k, v in list(attrs.items()):
+            if isinstance(v, str):
+                attrs[k] = scrub_text(v)
 
 
 def person_node(person_id: int) -> str:
@@ -303,8 +318,14 @@ class ContributorGraph:
         }
         return data
 
-    def export(self, path: str | os.PathLike[str], fmt: str = "graphml") -> Path:
-        """Write the graph as GraphML or GEXF (Gephi, yEd, Cytoscape) or node-link JSON."""
+    def export(
+        self, path: str | os.PathLike[str], fmt: str = "graphml", people: PeopleView | None = None
+    ) -> Path:
+        """Write the graph as GraphML or GEXF (Gephi, yEd, Cytoscape) or node-link JSON.
+
+        People are labelled as ``people`` allows (``--publish``: salted pseudonyms); no email
+        address is written whatever the options (every text attribute is scrubbed).
+        """
         out = Path(path)
         if fmt not in EXPORT_FORMATS:
             raise GraphError(
@@ -315,6 +336,7 @@ class ContributorGraph:
                 f"folder {out.parent} does not exist", "create it first or choose another --output"
             )
         g = self.graph.copy()
+        _relabel_people(g, people)
         g.graph.update(
             {
                 "kind": self.kind,
@@ -324,7 +346,10 @@ class ContributorGraph:
         )
         try:
             if fmt == "json":
-                out.write_text(json.dumps(self.to_json(), indent=1, default=str), encoding="utf-8")
+                data = ContributorGraph(
+                    g, kind=self.kind, repo_id=self.repo_id, as_of=self.as_of, info=self.info
+                ).to_json()
+                out.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
             elif fmt == "graphml":
                 nx.write_graphml(g, out)
             else:

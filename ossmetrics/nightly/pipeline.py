@@ -34,6 +34,7 @@ from ossmetrics.nightly import stages
 from ossmetrics.nightly.clones import CloneResult, clone_dir_for, clone_or_fetch
 from ossmetrics.nightly.lock import NightlyLock, lock_path_for
 from ossmetrics.nightly.runs import RunLog, StageRecord
+from ossmetrics.privacy import PrivacyOptions
 from ossmetrics.store import connect
 from ossmetrics.tracking import TrackedRepo, is_url, load_tracked
 
@@ -129,8 +130,10 @@ class _Run:
         out_dir: Path,
         today: date,
         skip: frozenset[str] = frozenset(),
+        privacy: PrivacyOptions | None = None,
     ) -> None:
         self.con = con
+        self.privacy = privacy
         self.skip = skip
         self.tracked = tracked
         self.toml = toml
@@ -323,7 +326,9 @@ class _Run:
                     fp.record(self.con, "risk", {"portfolio": whole}, log.run_id)
 
         report: Path | None = None
-        site = fp.portfolio_digest(digests, str(self.out_dir.resolve()))
+        site = fp.portfolio_digest(
+            digests, str(self.out_dir.resolve()) + _privacy_key(self.privacy)
+        )
         with log.stage(None, "report") as rec:
             index = self.out_dir / "index.html"
             if self._blocked(rec):
@@ -336,7 +341,9 @@ class _Run:
                     "SELECT full_name FROM repos WHERE list_contains(?, repo_id) ORDER BY full_name",
                     [sorted(ids)],
                 ).fetchall()
-                report = stages.build_reports(self.con, rec, self.out_dir, [r[0] for r in rows])
+                report = stages.build_reports(
+                    self.con, rec, self.out_dir, [r[0] for r in rows], privacy=self.privacy
+                )
                 if rec.status == "running" and report is not None:
                     fp.record(self.con, "report", {"portfolio": site}, log.run_id)
         return report
@@ -344,6 +351,14 @@ class _Run:
     def portfolio_ok(self) -> bool:
         """Whether every portfolio stage before the report ended ok or skipped."""
         return all(s.status in ("ok", "skipped") for s in self.portfolio if s.stage != "report")
+
+
+def _privacy_key(privacy: PrivacyOptions | None) -> str:
+    """What of the privacy options changes the site (the salt only through a keyed hash)."""
+    if privacy is None:
+        return ""
+    salt = privacy.pseudonym("site") if privacy.publish else ""
+    return f"|{privacy.publish}|{sorted(privacy.allow_names)}|{privacy.identity_keys}|{salt}"
 
 
 def run_nightly(
@@ -354,6 +369,7 @@ def run_nightly(
     out_dir: str | os.PathLike[str] | None = None,
     skip: Sequence[str] = (),
     today: date | None = None,
+    publish: bool | None = None,
 ) -> NightlyResult:
     """Run the whole pipeline for the repositories tracked in ``config_path``.
 
@@ -377,6 +393,7 @@ def run_nightly(
             "add one with `ossmetrics track add OWNER/REPO [--git PATH_OR_URL]`",
         )
     out = Path(out_dir) if out_dir else Path(str(config.resolve("out", None, toml)))
+    privacy = PrivacyOptions.resolve(publish, toml)  # a publish run without a salt stops here
     if stages.available("git") is not None:  # a bad git_jobs fails the run, not every repo
         from ossmetrics.collect.git import git_jobs
 
@@ -393,6 +410,7 @@ def run_nightly(
                 out_dir=out,
                 today=today or datetime.now(UTC).date(),
                 skip=frozenset(skip),
+                privacy=privacy,
             )
             run.log.start()
             if run.log.interrupted_before:

@@ -219,13 +219,18 @@ def score_risk(con: duckdb.DuckDBPyConnection, rec: StageRecord, device: str) ->
 
 
 def build_reports(
-    con: duckdb.DuckDBPyConnection, rec: StageRecord, out_dir: Path, repos: list[str]
+    con: duckdb.DuckDBPyConnection,
+    rec: StageRecord,
+    out_dir: Path,
+    repos: list[str],
+    *,
+    privacy: Any = None,
 ) -> Path | None:
     fn = _load("report")
     if fn is None:
         _unavailable(rec, "report")
         return None
     os.makedirs(out_dir, exist_ok=True)
-    index = fn(con, out_dir, repos=repos or None)
+    index = fn(con, out_dir, repos=repos or None, privacy=privacy)
     rec.items = 1
     return Path(index)

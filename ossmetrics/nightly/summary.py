@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ossmetrics.nightly.pipeline import NightlyResult
+from ossmetrics.privacy import scrub_text
 
 __all__ = ["problems", "summary_table"]
 
@@ -39,5 +40,5 @@ def summary_table(result: NightlyResult) -> Group:
         style = _STYLE.get(status, "")
         t.add_row(name, Text(status, style=style), items, requests, f"{seconds:.2f}")
     t.caption = f"{len(result.repos)} repositories in {result.seconds:.1f} s"
-    notes = [Text(line) for line in problems(result)]
+    notes = [Text(scrub_text(line)) for line in problems(result)]  # no email in a summary
     return Group(t, *notes)

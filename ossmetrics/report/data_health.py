@@ -14,6 +14,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from ossmetrics.privacy import PeopleView
+
 __all__ = ["STALE_DAYS", "collection_status", "identity_overview", "row_counts", "sync_rows"]
 
 STALE_DAYS = 7  # a source not refreshed for longer than this is flagged stale
@@ -116,15 +118,26 @@ def collection_status(
 
 
 def identity_overview(
-    con: duckdb.DuckDBPyConnection, ids: list[int], limit: int = 200
+    con: duckdb.DuckDBPyConnection,
+    ids: list[int],
+    limit: int = 200,
+    *,
+    people: PeopleView | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """People merged from several identities, and people flagged as bots, with commit counts."""
+    """People merged from several identities, and people flagged as bots, with commit counts.
+
+    Names and identity keys as ``people`` allows (never an email: keys become ``git:#12``);
+    in publish mode only allowed people are listed among the merged.
+    """
+    view = people or PeopleView(con)
     merged = con.execute(
         """WITH used AS (SELECT DISTINCT i.person_id FROM commits c
                          JOIN identities i ON i.identity_id = c.author_identity
                          WHERE list_contains($ids, c.repo_id))
         SELECT p.person_id, coalesce(p.display_name, p.github_login) AS name, p.is_bot,
-               count(*) AS identities, list(i.identity_key ORDER BY i.identity_key) AS keys,
+               count(*) AS identities, list(i.identity_key ORDER BY i.identity_id) AS keys,
+               list(i.identity_id ORDER BY i.identity_id) AS key_ids,
+               list(i.source ORDER BY i.identity_id) AS key_sources,
                list(DISTINCT i.source) AS sources
         FROM people p JOIN identities i USING (person_id) JOIN used USING (person_id)
         GROUP BY ALL HAVING count(*) > 1 ORDER BY identities DESC, person_id LIMIT $limit""",
@@ -133,14 +146,40 @@ def identity_overview(
     bots = con.execute(
         """SELECT p.person_id, coalesce(p.display_name, p.github_login) AS name,
                   count(*) AS commits, list(DISTINCT r.full_name) AS repos,
-                  any_value(i.identity_key) AS identity_key
+                  any_value(i.identity_key) AS identity_key, any_value(i.identity_id) AS key_id,
+                  any_value(i.source) AS key_source
         FROM commits c JOIN identities i ON i.identity_id = c.author_identity
         JOIN people p USING (person_id) JOIN repos r USING (repo_id)
         WHERE p.is_bot AND list_contains($ids, c.repo_id)
         GROUP BY ALL ORDER BY commits DESC LIMIT $limit""",
         {"ids": ids, "limit": limit},
     ).df()
-    return {"merged": merged, "bots": bots}
+    return {"merged": _shown_merged(merged, view), "bots": _shown_bots(bots, view)}
+
+
+def _shown_merged(df: pd.DataFrame, view: PeopleView) -> pd.DataFrame:
+    if df.empty:
+        return df.drop(columns=["keys", "key_ids", "key_sources"], errors="ignore")
+    df = df[[view.allowed(int(p)) for p in df["person_id"]]].copy()
+    df["name"] = [view.label(int(p)) for p in df["person_id"]]
+    df["keys"] = [
+        [view.identity_label(int(i), s, k) for i, s, k in zip(ii, ss, kk, strict=True)]
+        for ii, ss, kk in zip(df["key_ids"], df["key_sources"], df["keys"], strict=True)
+    ]
+    df["split_id"] = [int(list(ii)[-1]) for ii in df["key_ids"]]
+    return df.drop(columns=["key_ids", "key_sources"]).reset_index(drop=True)
+
+
+def _shown_bots(df: pd.DataFrame, view: PeopleView) -> pd.DataFrame:
+    if df.empty:
+        return df.drop(columns=["key_id", "key_source"], errors="ignore")
+    df = df.copy()
+    df["name"] = [view.label(int(p)) for p in df["person_id"]]
+    df["identity_key"] = [
+        view.identity_label(int(i), s, k)
+        for i, s, k in zip(df["key_id"], df["key_source"], df["identity_key"], strict=True)
+    ]
+    return df.drop(columns=["key_id", "key_source"])
 
 
 def now_utc() -> datetime:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ossmetrics.collect.corpus import load_corpus
+from ossmetrics.privacy import PrivacyOptions
 from ossmetrics.report.site import build_site
 from ossmetrics.report.stages import optional_attr
 from ossmetrics.resources import package_data
@@ -79,7 +80,9 @@ def run_demo(out_dir: str | os.PathLike[str], db_path: str | os.PathLike[str]) -
 
 
 def run_demo_detailed(
-    out_dir: str | os.PathLike[str], db_path: str | os.PathLike[str]
+    out_dir: str | os.PathLike[str],
+    db_path: str | os.PathLike[str],
+    privacy: PrivacyOptions | None = None,
 ) -> DemoResult:
     repos = sample_repos()
     con = connect(db_path)
@@ -98,7 +101,7 @@ def run_demo_detailed(
         )
         t = time.perf_counter()
         # one what-if (the riskiest project) keeps the demo well under a minute
-        result.index = build_site(con, out_dir, repos=repos, what_if=1)
+        result.index = build_site(con, out_dir, repos=repos, what_if=1, privacy=privacy)
         result.stages["report"] = f"ok ({time.perf_counter() - t:.1f} s)"
         return result
     finally:

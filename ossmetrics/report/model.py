@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from ossmetrics.privacy import PeopleView, PrivacyOptions
 from ossmetrics.report import data, data_github, data_health, data_people, stages
 
 __all__ = ["FRAGILE", "IMPORTANT", "SiteData", "parse_drivers"]
@@ -84,13 +85,21 @@ class SiteData:
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)
     identities: dict[str, pd.DataFrame] = field(default_factory=dict)
     summary: stages.StageCall = field(default_factory=stages.StageCall)
+    people: PeopleView | None = None
 
     @classmethod
-    def load(cls, con: duckdb.DuckDBPyConnection, repos: list[str] | None) -> SiteData:
+    def load(
+        cls,
+        con: duckdb.DuckDBPyConnection,
+        repos: list[str] | None,
+        privacy: PrivacyOptions | None = None,
+    ) -> SiteData:
+        """``privacy``: how people may appear (default: names, never emails)."""
         infos = data.select_repos(con, repos)
         ids = [r.repo_id for r in infos]
         ref = data.reference_date(con, ids)
         sd = cls(repos=infos, ref=ref, now=pd.Timestamp.now(tz="UTC").to_pydatetime())
+        sd.people = PeopleView(con, privacy)
         if not ids:
             return sd
         data.materialize_commits(con, ids)
@@ -121,7 +130,7 @@ class SiteData:
         sd.net_nodes = _by_repo(nodes)
         sd.net_edges = _by_repo(edges)
         in_net = nodes["person_id"].astype(int).tolist() if len(nodes) else []
-        sd.names = data_people.person_names(con, people + in_net)
+        sd.names = sd.people.labels(people + in_net)
         for _, r in data_people.risk_latest(con, ids).iterrows():
             sd.risk[int(r["repo_id"])] = r.to_dict()
         sd.history = _by_repo(data_people.metric_history(con, ids))
@@ -130,7 +139,7 @@ class SiteData:
         sd.counts = counts
         sd.syncs = _by_repo(data_health.sync_rows(con, ids))
         sd.runs = data_health.last_runs(con, ids)
-        sd.identities = data_health.identity_overview(con, ids)
+        sd.identities = data_health.identity_overview(con, ids, people=sd.people)
         sd.summary = stages.health_summary(con, ref)
         return sd
 

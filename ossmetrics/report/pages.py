@@ -45,6 +45,7 @@ def _common(sd: SiteData, depth: int) -> dict[str, Any]:
         "root": "../" * depth,
         "generated": sd.now.strftime("%Y-%m-%d %H:%M UTC"),
         "ref": sd.ref.strftime("%Y-%m-%d"),
+        "publish": bool(sd.people and sd.people.publish),
     }
 
 
@@ -148,8 +149,12 @@ def _zero_fill(monthly: pd.DataFrame) -> pd.DataFrame:
     return m.set_index("month").reindex(full, fill_value=0).rename_axis("month").reset_index()
 
 
-def _explanation(value: Any) -> dict[str, Any]:
-    """A risk Explanation as display fields (tolerant of a dict or a partial object)."""
+def _explanation(value: Any, sd: SiteData | None = None) -> dict[str, Any]:
+    """A risk Explanation as display fields (tolerant of a dict or a partial object).
+
+    With ``sd``, people are named as its ``PeopleView`` allows; in publish mode a person who is
+    not allowed is left out of the table (``hidden_people`` counts them).
+    """
 
     def get(name: str) -> Any:
         return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
@@ -161,15 +166,27 @@ def _explanation(value: Any) -> dict[str, Any]:
     }
     out["without"] = get("without")
     out["drivers"] = [str(getattr(d, "text", d)) for d in (get("drivers") or [])]
-    out["people"] = [
-        {
-            "name": str(getattr(p, "name", p)),
-            "share_12m": getattr(p, "share_12m", None),
-            "other_projects": getattr(p, "other_projects", None),
-            "delta_p_dormant": getattr(p, "delta_p_dormant", None),
-        }
-        for p in (get("people") or [])
-    ]
+    view = sd.people if sd is not None else None
+    people = []
+    hidden = 0
+    for p in get("people") or []:
+        pid = getattr(p, "person_id", None)
+        name = str(getattr(p, "name", p))
+        if view is not None and isinstance(pid, int):
+            if not view.allowed(pid):
+                hidden += 1
+                continue
+            name = f"{view.label(pid)} (id {pid})"
+        people.append(
+            {
+                "name": name,
+                "share_12m": getattr(p, "share_12m", None),
+                "other_projects": getattr(p, "other_projects", None),
+                "delta_p_dormant": getattr(p, "delta_p_dormant", None),
+            }
+        )
+    out["people"] = people
+    out["hidden_people"] = hidden
     return out
 
 
@@ -210,9 +227,12 @@ def project_page(
         out_charts["history"] = charts.metric_history_chart(hist)
 
     keys = []
-    float(monthly["commits"].sum()) if not monthly.empty else 0.0
     graph_rows = sd.graph.get(rid)
-    for pid in sd.key_people.get(rid, []):
+    view = sd.people
+    all_keys = sd.key_people.get(rid, [])
+    for pid in all_keys:
+        if view is not None and not view.allowed(pid):
+            continue  # publish mode: a person-level row only for people in allow_names
         ews = sd.elsewhere(rid, pid)
         keys.append(
             {
@@ -233,12 +253,17 @@ def project_page(
         )
     risk = sd.risk.get(rid)
     whatif: dict[str, Any] | None = None
-    if risk is not None and keys and row["repo"] in what_if_for:
-        first = keys[0]
-        call = stages.explain_without(con, info.full_name, str(first["person_id"]))
-        whatif = {"person": first["name"], "ok": call.ok, "reason": call.reason}
+    if risk is not None and all_keys and row["repo"] in what_if_for:
+        first_id = all_keys[0]
+        if view is not None and not view.allowed(first_id):
+            first_name = view.ordinal(1)  # publish: "the main author", never a name
+        else:
+            first_name = sd.names.get(first_id, f"person {first_id}")
+        call = stages.explain_without(con, info.full_name, str(first_id))
+        whatif = {"person": first_name, "ok": call.ok, "reason": call.reason}
         if call.ok:
-            whatif.update(_explanation(call.value))
+            whatif.update(_explanation(call.value, sd))
+            whatif["without"] = first_name
 
     series: dict[str, list[list[Any]]] = {}
     if not monthly.empty:
@@ -309,6 +334,7 @@ def project_page(
         else {},
         graph_as_of=graph_rows["as_of"].iloc[0] if graph_rows is not None else None,
         key_people=keys,
+        hidden_key_people=len(all_keys) - len(keys),
         n_net=0 if net is None else len(net[0]),
         risk=risk,
         drivers=parse_drivers(risk.get("drivers")) if risk else [],

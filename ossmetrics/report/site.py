@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from ossmetrics.errors import ReportError
+from ossmetrics.privacy import PrivacyOptions, scrub_tree
 from ossmetrics.report import assets, pages
 from ossmetrics.report.model import SiteData
 from ossmetrics.report.render import render
@@ -74,18 +75,23 @@ def build_site(
     *,
     repos: Sequence[str] | None = None,
     what_if: int = 3,
+    privacy: PrivacyOptions | None = None,
 ) -> Path:
     """Write the report for ``repos`` (all in the store if None) to ``out_dir``; return index.html.
 
     ``what_if``: for how many projects (highest model risk first) to run the risk model's
     "if this key person left" re-scoring — several seconds each, so it is bounded.
 
+    ``privacy``: how people appear (``PrivacyOptions``; default names without emails,
+    ``publish=True`` pseudonyms). Whatever it says, no email address reaches a written file:
+    every page and download is scrubbed before the site is moved into place.
+
     Raises ``ReportError`` when ``out_dir`` cannot be used, and ``UsageError`` for a repository
     that is not in the store.
     """
     out = Path(out_dir).expanduser().absolute()
     _check_target(out)
-    sd = SiteData.load(con, list(repos) if repos else None)
+    sd = SiteData.load(con, list(repos) if repos else None, privacy)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     except OSError as exc:
@@ -96,6 +102,7 @@ def build_site(
         (tmp / MARKER).write_text("written by ossmetrics report; safe to replace\n")
         assets.copy_assets(tmp)
         _write_pages(con, sd, tmp, what_if)
+        scrub_tree(tmp)  # the last guard: an email that reached a page by any road is hidden
         os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a report is meant to be shared
         _swap_into_place(tmp, out)
     except BaseException:
@@ -111,6 +118,7 @@ def _write_pages(
         "root": "",
         "generated": sd.now.strftime("%Y-%m-%d %H:%M UTC"),
         "ref": sd.ref.strftime("%Y-%m-%d"),
+        "publish": bool(sd.people and sd.people.publish),
     }
     if not sd.repos:
         render("empty.html", site / "index.html", **common)

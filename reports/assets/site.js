@@ -4,6 +4,7 @@
   "use strict";
   var EMBED = { actions: { export: true, source: false, compiled: false, editor: false }, renderer: "svg" };
   window.ossmetricsCharts = { pending: 0, done: 0, failed: 0 };
+  window.ossmetricsChartViews = [];  /* drawn Vega views: what the PNG/SVG export writes */
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -24,7 +25,8 @@
       var body = fig.querySelector(".chart-body");
       if (!spec || !body || typeof vegaEmbed !== "function") { return; }
       window.ossmetricsCharts.pending += 1;
-      vegaEmbed(body, spec, EMBED).then(function () {
+      vegaEmbed(body, spec, EMBED).then(function (res) {
+        window.ossmetricsChartViews.push(res.view);
         window.ossmetricsCharts.done += 1;
       }).catch(function (err) {
         window.ossmetricsCharts.failed += 1;

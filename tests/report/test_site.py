@@ -86,7 +86,8 @@ def test_honest_gaps(site: Path) -> None:
     health = (site / "health.html").read_text()
     assert "HTTP 502 &lt;b&gt;boom&lt;/b&gt;" in health  # the failed GitHub sync, escaped
     assert "stale" in health
-    assert "ossmetrics identities split github:bob" in health  # Bob's merged identity
+    assert "ossmetrics identities split 6" in health  # Bob's merged identity (github:bob, id 6)
+    assert "github:#6" in health  # identity keys by id: a git key would hold an email
     assert "dependabot[bot]" in health
 
 

@@ -1,0 +1,266 @@
+"""Rights of the people in the store: ``forget`` (erasure) and ``export`` (access).
+
+``forget_person`` removes a person's identities, names, emails and logins from every table that
+holds them, and keeps their contributions attributed to an anonymous identity, so every
+metric, graph and score computes the same numbers as before:
+
+- each identity keeps its ``identity_id`` (commits, issues and comments point at it) and
+  becomes ``forgotten:<id>`` with no name, email or login; only the email's organisation
+  domain is kept (the elephant factor counts organisations), and not for free-mail domains;
+- the person's identities are pinned together and kept out of automatic merging
+  (``identity_overrides`` split + merge), so they remain exactly one person;
+- ``.mailmap`` rows, issue/comment/release logins, assignees and stargazers naming them go;
+- ``forgotten_identities`` keeps SHA-256 hashes of their identity keys, emails and logins, so
+  the collectors (``collect git``, ``collect github``) recognise the same author next time and
+  attach the new work to the anonymous identity instead of re-creating the named one
+  (``is_forgotten_sql``, ``forgotten_hashes``).
+
+``export_person`` gathers what the store holds about one person, for an access request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from ossmetrics.errors import BadParameter
+from ossmetrics.store import transaction
+
+__all__ = ["export_person", "forget_person", "forgotten_hashes", "key_hash", "resolve_person"]
+
+
+def key_hash(text: str) -> str:
+    """Hex SHA-256 of ``text`` (UTF-8), the same as DuckDB's ``sha256(text)``."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def forgotten_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every hash in ``forgotten_identities`` (small: a few per forgotten person)."""
+    return {str(r[0]) for r in con.execute("SELECT key_hash FROM forgotten_identities").fetchall()}
+
+
+def resolve_person(con: duckdb.DuckDBPyConnection, ref: str) -> int:
+    """A person by person id, identity key, email, GitHub login or name; one line if not one."""
+    w = ref.strip()
+    if not w:
+        raise BadParameter("no person given", "give a person id, email, GitHub login or name")
+    rows = con.execute(
+        """SELECT DISTINCT p.person_id FROM people p LEFT JOIN identities i USING (person_id)
+           WHERE p.person_id::VARCHAR = $w OR i.identity_key = $w
+              OR lower(p.github_login) = lower($w) OR lower(p.display_name) = lower($w)
+              OR lower(i.login) = lower($w) OR lower(i.email) = lower($w)
+              OR lower(i.name) = lower($w)
+           ORDER BY 1""",
+        {"w": w},
+    ).fetchall()
+    if not rows:
+        raise BadParameter(
+            f"no person '{ref}' in the store",
+            "give a person id, email, GitHub login or name as `ossmetrics identities list` shows",
+        )
+    if len(rows) > 1:
+        ids = ", ".join(str(r[0]) for r in rows[:10])
+        raise BadParameter(
+            f"'{ref}' matches {len(rows)} people ({ids})", "give one person id instead"
+        )
+    return int(rows[0][0])
+
+
+def _domain(email: str | None) -> str | None:
+    from ossmetrics.collect.identities import _domain as org_domain
+
+    return org_domain(email)
+
+
+def forget_person(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
+    """Erase person ``ref`` as described above; → a summary (person id, counts)."""
+    from ossmetrics.collect.identities import _mergeable_email, noreply_login, recompute_people
+
+    pid = resolve_person(con, ref)
+    ids = con.execute(
+        """SELECT identity_id, identity_key, source, login, name, email FROM identities
+           WHERE person_id = ? ORDER BY identity_id""",
+        [pid],
+    ).fetchall()
+    keys = [str(r[1]) for r in ids if r[2] != "forgotten"]
+    if not keys:
+        raise BadParameter(f"person {pid} is already forgotten", "nothing left to remove")
+    emails = sorted({str(r[5]).strip().lower() for r in ids if r[5]})
+    logins = {str(r[3]).strip().lower() for r in ids if r[3]}
+    logins |= {lg for e in emails if (lg := noreply_login(e))}
+    logins |= {k.split(":", 1)[1] for k in keys if k.startswith("github:")}
+    hashes: dict[str, int] = {}
+    for iid, key, *_ in ids:
+        hashes.setdefault(key_hash(str(key)), int(iid))
+    for e in emails:  # an address shared by strangers (root@localhost) identifies nobody
+        if _mergeable_email(e):
+            hashes.setdefault(key_hash("email:" + e), pid)
+    for lg in sorted(logins):
+        hashes.setdefault(key_hash("github:" + lg), pid)
+    anchor = f"forgotten:{pid}"
+    with transaction(con):
+        for h, iid in hashes.items():
+            con.execute(
+                "INSERT INTO forgotten_identities (key_hash, identity_id) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [h, iid],
+            )
+        con.execute(
+            """DELETE FROM identity_overrides
+               WHERE list_contains($k, identity_key) OR list_contains($k, target_identity_key)""",
+            {"k": keys},
+        )
+        for iid, _key, _src, _login, _name, email in ids:
+            dom = _domain(email)
+            con.execute(
+                """UPDATE identities SET identity_key = 'forgotten:' || identity_id,
+                          source = 'forgotten', login = NULL, name = NULL, email = ?
+                   WHERE identity_id = ?""",
+                [f"@{dom}" if dom else None, iid],
+            )
+            new_key = f"forgotten:{iid}"
+            con.execute(
+                "INSERT INTO identity_overrides (identity_key, action) VALUES (?, 'split')",
+                [new_key],
+            )
+            if new_key != anchor:
+                con.execute(
+                    "INSERT INTO identity_overrides (identity_key, action, target_identity_key) "
+                    "VALUES (?, 'merge', ?)",
+                    [new_key, anchor],
+                )
+        _scrub_tables(con, emails, sorted(logins))
+        recompute_people(con)
+    return {"person_id": pid, "identities": len(ids), "emails": len(emails), "logins": len(logins)}
+
+
+def _scrub_tables(con: duckdb.DuckDBPyConnection, emails: list[str], logins: list[str]) -> None:
+    """Names, emails and logins of the forgotten person outside ``identities``."""
+    con.execute(
+        """DELETE FROM git_mailmap WHERE list_contains($e, lower(commit_email))
+                                      OR list_contains($e, lower(proper_email))""",
+        {"e": emails},
+    )
+    if not logins:
+        return
+    p = {"l": logins}
+    con.execute(
+        "UPDATE issues SET author_login = NULL WHERE list_contains($l, lower(author_login))", p
+    )
+    con.execute(
+        "UPDATE issues SET merged_by_login = NULL WHERE list_contains($l, lower(merged_by_login))",
+        p,
+    )
+    con.execute(
+        """UPDATE issues SET assignees = list_filter(assignees, lambda a: NOT list_contains($l, lower(a)))
+           WHERE len(list_filter(assignees, lambda a: list_contains($l, lower(a)))) > 0""",
+        p,
+    )
+    con.execute(
+        "UPDATE comments SET author_login = NULL WHERE list_contains($l, lower(author_login))", p
+    )
+    con.execute(
+        "UPDATE releases SET author_login = NULL WHERE list_contains($l, lower(author_login))", p
+    )
+    con.execute("DELETE FROM stargazers WHERE list_contains($l, lower(login))", p)
+
+
+def honour_forgotten(con: duckdb.DuckDBPyConnection) -> None:
+    """After a GitHub collection: drop logins of forgotten people that the payloads brought back.
+
+    Keyed by hash, so the store never needs the login in clear to recognise it.
+    """
+    hashes = sorted(forgotten_hashes(con))
+    if not hashes:
+        return
+    p = {"h": hashes}
+    gone = "list_contains($h, sha256('github:' || lower({0})))"
+    for table, col in (
+        ("issues", "author_login"),
+        ("issues", "merged_by_login"),
+        ("comments", "author_login"),
+        ("releases", "author_login"),
+    ):
+        con.execute(f"UPDATE {table} SET {col} = NULL WHERE {gone.format(col)}", p)
+    con.execute(
+        f"""UPDATE issues SET assignees = list_filter(assignees, lambda a: NOT {gone.format("a")})
+            WHERE len(list_filter(assignees, lambda a: {gone.format("a")})) > 0""",
+        p,
+    )
+    con.execute(f"DELETE FROM stargazers WHERE {gone.format('login')}", p)
+
+
+def export_person(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
+    """Everything the store holds about one person, as plain JSON-able data."""
+    pid = resolve_person(con, ref)
+
+    def rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        cur = con.execute(sql, params)
+        cols = [d[0] for d in cur.description or []]
+        return [
+            {
+                c: (v.isoformat() if isinstance(v, datetime) else v)
+                for c, v in zip(cols, r, strict=True)
+            }
+            for r in cur.fetchall()
+        ]
+
+    person = rows("SELECT * FROM people WHERE person_id = ?", [pid])
+    idents = rows(
+        """SELECT identity_id, identity_key, source, login, name, email, is_bot, first_seen_at
+           FROM identities WHERE person_id = ? ORDER BY identity_id""",
+        [pid],
+    )
+    ids = [int(i["identity_id"]) for i in idents]
+    logins = sorted({str(i["login"]).lower() for i in idents if i["login"]})
+    emails = sorted({str(i["email"]).lower() for i in idents if i["email"]})
+    keys = [str(i["identity_key"]) for i in idents]
+    return {
+        "person": person[0] if person else {"person_id": pid},
+        "identities": idents,
+        "commits": rows(
+            """SELECT r.full_name AS repo, count(*) AS commits, min(c.committed_at) AS first,
+                      max(c.committed_at) AS last
+               FROM commits c JOIN repos r USING (repo_id)
+               WHERE list_contains(?, c.author_identity) GROUP BY 1 ORDER BY 1""",
+            [ids],
+        ),
+        "issues_and_pull_requests": rows(
+            """SELECT r.full_name AS repo, count(*) FILTER (WHERE NOT is_pull) AS issues,
+                      count(*) FILTER (WHERE is_pull) AS pull_requests
+               FROM issues i JOIN repos r USING (repo_id)
+               WHERE list_contains(?, i.author_identity) GROUP BY 1 ORDER BY 1""",
+            [ids],
+        ),
+        "comments": rows(
+            """SELECT r.full_name AS repo, kind, count(*) AS n FROM comments c
+               JOIN repos r USING (repo_id) WHERE list_contains(?, c.author_identity)
+               GROUP BY ALL ORDER BY ALL""",
+            [ids],
+        ),
+        "stars": rows(
+            """SELECT r.full_name AS repo, s.starred_at FROM stargazers s JOIN repos r USING (repo_id)
+               WHERE list_contains(?, lower(s.login)) ORDER BY 1""",
+            [logins],
+        ),
+        "mailmap_lines": rows(
+            """SELECT r.full_name AS repo, proper_name, proper_email, commit_name, commit_email
+               FROM git_mailmap m JOIN repos r USING (repo_id)
+               WHERE list_contains(?, lower(commit_email)) OR list_contains(?, lower(proper_email))""",
+            [emails, emails],
+        ),
+        "identity_corrections": rows(
+            """SELECT identity_key, action, target_identity_key, created_at FROM identity_overrides
+               WHERE list_contains(?, identity_key) OR list_contains(?, target_identity_key)""",
+            [keys, keys],
+        ),
+        "graph_measures": rows(
+            """SELECT coalesce(r.full_name, '(portfolio)') AS repo, g.as_of, count(*) AS measures
+               FROM graph_person_measures g LEFT JOIN repos r USING (repo_id)
+               WHERE g.person_id = ? GROUP BY ALL ORDER BY ALL""",
+            [pid],
+        ),
+    }
