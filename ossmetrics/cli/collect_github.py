@@ -105,6 +105,7 @@ def collect_github_cmd(
                 max_wait=wait,
                 stars=stars,
                 progress=_rich_hook(live),
+                extra_bots=st.setting("bots"),
             )
     finally:
         con.close()

@@ -38,6 +38,7 @@ import duckdb
 
 from ossmetrics.collect import github_save as save
 from ossmetrics.collect.github_client import GitHubClient, Response, RetryPolicy
+from ossmetrics.collect.identities import merge_identities
 from ossmetrics.config import redact
 from ossmetrics.errors import GitHubError
 from ossmetrics.store import ensure_repo, transaction
@@ -143,6 +144,7 @@ def collect_github(
     commits: bool = True,
     policy: RetryPolicy | None = None,
     overlap_s: float = 60.0,
+    extra_bots: Sequence[str] = (),
 ) -> GitHubCollectResult:
     """Collect (or bring up to date) ``repo`` from the GitHub API at ``api_url``.
 
@@ -157,6 +159,8 @@ def collect_github(
         policy: retry and wait settings (tests make them tiny).
         overlap_s: how far before a cursor each ``since`` request starts (``since`` is not
             documented as inclusive, and clocks differ).
+        extra_bots: bot names/emails on top of the built-in rules for the identity re-merge
+            (callers pass the ``bots`` setting).
     """
     started = time.monotonic()
     if not token:
@@ -198,11 +202,11 @@ def collect_github(
         except Exception:
             # the pages written so far stay; their people must exist even if this run stops
             try:
-                finish_identities(con)
+                finish_identities(con, extra_bots)
             except Exception:  # never hide the error that stopped the run
                 log.exception("identity merge after a failed GitHub run failed too")
             raise
-        finish_identities(con)
+        finish_identities(con, extra_bots)
     finally:
         client.close()
         result.requests = client.requests
@@ -215,32 +219,9 @@ def collect_github(
 # -- identities ------------------------------------------------------------------------------
 
 
-def finish_identities(con: duckdb.DuckDBPyConnection) -> None:
-    """Give every identity a person: the git engineer's merge when present, else one each."""
-    merge: Callable[[duckdb.DuckDBPyConnection], int] | None
-    try:
-        from ossmetrics.collect.identities import merge_identities as merge
-    except ImportError:  # the identities module is not there: one person per identity
-        merge = None
-    if merge is not None:
-        merge(con)  # its own transaction
-        return
-    with transaction(con):
-        _own_people(con)
-
-
-def _own_people(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        "UPDATE identities SET person_id = identity_id WHERE person_id IS NULL AND source = 'github'"
-    )
-    con.execute(
-        """
-        INSERT INTO people (person_id, display_name, github_login, is_bot)
-        SELECT i.identity_id, i.login, i.login, i.is_bot FROM identities i
-        ANTI JOIN people p ON p.person_id = i.person_id
-        WHERE i.source = 'github' AND i.person_id = i.identity_id
-        """
-    )
+def finish_identities(con: duckdb.DuckDBPyConnection, extra_bots: Sequence[str] = ()) -> None:
+    """Give every identity a person: the identity merge, with the user's bot names."""
+    merge_identities(con, extra_bots=extra_bots)  # its own transaction
 
 
 # -- sync state ------------------------------------------------------------------------------

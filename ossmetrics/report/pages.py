@@ -10,11 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
-from ossmetrics.report import charts, data_health, stages
+from ossmetrics.report import charts, data_health
 from ossmetrics.report.model import SiteData, parse_drivers
 from ossmetrics.report.render import render, to_jsonable, write_table
 
@@ -148,40 +147,21 @@ def _zero_fill(monthly: pd.DataFrame) -> pd.DataFrame:
     return m.set_index("month").reindex(full, fill_value=0).rename_axis("month").reset_index()
 
 
-def _explanation(value: Any) -> dict[str, Any]:
-    """A risk Explanation as display fields (tolerant of a dict or a partial object)."""
-
-    def get(name: str) -> Any:
-        return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
-
-    out: dict[str, Any] = {
-        k: float(v)
-        for k in ("risk", "without_risk", "without_p_dormant", "without_p_core_loss")
-        if isinstance(v := get(k), int | float)
-    }
-    out["without"] = get("without")
-    out["drivers"] = [str(getattr(d, "text", d)) for d in (get("drivers") or [])]
-    out["people"] = [
-        {
-            "name": str(getattr(p, "name", p)),
-            "share_12m": getattr(p, "share_12m", None),
-            "other_projects": getattr(p, "other_projects", None),
-            "delta_p_dormant": getattr(p, "delta_p_dormant", None),
-        }
-        for p in (get("people") or [])
-    ]
+def _what_if(stored: dict[str, Any], person: str) -> dict[str, Any]:
+    """The risk step's stored what-if (a ``risk_what_if`` row) as display fields."""
+    out: dict[str, Any] = {"person": person, "ok": True, "reason": None}
+    for k in ("risk", "without_risk", "without_p_dormant", "without_p_core_loss"):
+        v = stored.get(k)
+        if isinstance(v, int | float) and not pd.isna(v):
+            out[k] = float(v)
+    out["without"] = stored.get("person")
+    out["drivers"] = json.loads(stored["drivers"]) if stored.get("drivers") else []
+    out["people"] = json.loads(stored["people"]) if stored.get("people") else []
     return out
 
 
-def project_page(
-    con: duckdb.DuckDBPyConnection,
-    sd: SiteData,
-    site: Path,
-    row: dict[str, Any],
-    slugs: set[str],
-    what_if_for: frozenset[str] = frozenset(),
-) -> None:
-    """One dashboard; the risk model's what-if (seconds per project) only for ``what_if_for``."""
+def project_page(sd: SiteData, site: Path, row: dict[str, Any], slugs: set[str]) -> None:
+    """One dashboard, from ``sd`` only (the what-if too: the risk step stored it)."""
     info = next(r for r in sd.repos if r.repo_id == row["repo_id"])
     rid = info.repo_id
     out_charts: dict[str, Any] = {}
@@ -233,12 +213,10 @@ def project_page(
         )
     risk = sd.risk.get(rid)
     whatif: dict[str, Any] | None = None
-    if risk is not None and keys and row["repo"] in what_if_for:
-        first = keys[0]
-        call = stages.explain_without(con, info.full_name, str(first["person_id"]))
-        whatif = {"person": first["name"], "ok": call.ok, "reason": call.reason}
-        if call.ok:
-            whatif.update(_explanation(call.value))
+    stored = sd.what_if.get(rid)
+    if risk is not None and stored is not None:
+        pid = int(stored["person_id"])
+        whatif = _what_if(stored, sd.names.get(pid, f"person {pid}"))
 
     series: dict[str, list[list[Any]]] = {}
     if not monthly.empty:
@@ -315,7 +293,6 @@ def project_page(
         whatif=whatif,
         history=not hist.empty,
         summary={k: v for k, v in sd.summary_row(rid).items() if k != "as_of"},
-        summary_reason=sd.summary.reason,
         series=series,
         monthly_csv=not monthly.empty,
     )
@@ -353,10 +330,13 @@ def health_page(sd: SiteData, site: Path) -> None:
     write_table(sd.counts, site / "data" / "health-counts")
     merged = sd.identities.get("merged", pd.DataFrame())
     bots = sd.identities.get("bots", pd.DataFrame())
-    summary = sd.summary
-    if summary.ok:
-        write_table(summary.value, site / "data" / "health_summary")
+    write_table(sd.summary, site / "data" / "health_summary")
     whole_runs = gh_runs[gh_runs["repo_id"].isna()] if not gh_runs.empty else gh_runs
+    failed = (
+        records(gh_runs[(gh_runs["status"] == "failed") & (gh_runs["stage"] != "run")])
+        if not gh_runs.empty
+        else []
+    )
     render(
         "health.html",
         site / "health.html",
@@ -365,7 +345,6 @@ def health_page(sd: SiteData, site: Path) -> None:
         merged=records(merged),
         bots=records(bots),
         whole_runs=records(whole_runs) if not whole_runs.empty else [],
-        summary_ok=summary.ok,
-        summary_reason=summary.reason,
+        failed_steps=failed,
         stale_days=data_health.STALE_DAYS,
     )
