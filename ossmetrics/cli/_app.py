@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from ossmetrics import config
+from ossmetrics.config import Settings
 from ossmetrics.store import connect
 
 if TYPE_CHECKING:
@@ -70,9 +71,9 @@ class State:
     config: Path
     debug: bool = False
     toml: dict[str, Any] = field(default_factory=dict)
-    base: config.Settings = field(default_factory=config.Settings)
+    base: Settings = field(default_factory=Settings)
 
-    def settings(self, **flags: Any) -> config.Settings:
+    def settings(self, **flags: Any) -> Settings:
         """Every setting under flag > environment > ``ossmetrics.toml`` > default."""
         return self.base.with_flags(**flags)
 
