@@ -28,7 +28,7 @@ from ossmetrics.collect.git import git_jobs
 from ossmetrics.errors import UsageError
 from ossmetrics.nightly.collect import RepoOutcome, TrackedCollection
 from ossmetrics.nightly.lock import NightlyLock, lock_path_for
-from ossmetrics.pipeline import NIGHTLY, Context, RunLog, StageRecord
+from ossmetrics.pipeline import NIGHTLY, Context, Pipeline, RunLog, StageRecord
 from ossmetrics.store import connect
 from ossmetrics.tracking import load_tracked
 
@@ -70,11 +70,12 @@ def run_nightly(
     skip: Sequence[str] = (),
     today: date | None = None,
     settings: config.Settings | None = None,
+    pipeline: Pipeline = NIGHTLY,
 ) -> NightlyResult:
     """Run the whole pipeline for the repositories tracked in ``config_path``.
 
     ``settings``: the resolved settings (default: those of ``config_path`` and the
-    environment). Raises ``ConfigError`` for a malformed config, ``UsageError`` when nothing
+    environment); ``pipeline``: the steps after collection (default ``NIGHTLY``). Raises ``ConfigError`` for a malformed config, ``UsageError`` when nothing
     is tracked, ``AlreadyRunning`` when another run holds the lock, ``StoreError`` when the
     store cannot be opened or written. Every other failure is recorded per repository and
     step in the result (and in ``runs``, with its traceback); ``NightlyResult.exit_code``
@@ -122,7 +123,7 @@ def run_nightly(
                 extra_bots=extra,
                 options={"run_id": log.run_id},
             )
-            portfolio = NIGHTLY.run(ctx, log, skip=frozenset(skip))
+            portfolio = pipeline.run(ctx, log, skip=frozenset(skip))
             report = ctx.options.get("index")
             index = out / "index.html"
             rec = ctx.records.get("report")
