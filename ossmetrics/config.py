@@ -107,7 +107,11 @@ class Settings:
 
     def with_flags(self, **flags: Any) -> Settings:
         """These settings with the command-line flags that were given (None: not given)."""
-        given = {k: _check(SETTINGS[k], v, f"--{k.replace('_', '-')}") for k, v in flags.items() if v is not None}
+        given = {
+            k: _check(SETTINGS[k], v, f"--{k.replace('_', '-')}")
+            for k, v in flags.items()
+            if v is not None
+        }
         return dataclasses.replace(self, **given)
 
 
@@ -151,13 +155,23 @@ def _check(setting: Setting, value: Any, where: str, line: int | None = None) ->
         return str(value)
     if not isinstance(value, str):
         raise bad(f"must be text, not {_kind(value)}")
-    if setting.name == "device" and value.lower() not in DEVICES and not value.lower().startswith("cuda:"):
+    if (
+        setting.name == "device"
+        and value.lower() not in DEVICES
+        and not value.lower().startswith("cuda:")
+    ):
         raise bad(f"is '{value}', not one of {', '.join(DEVICES)}")
     return value
 
 
 def _kind(value: Any) -> str:
-    names = {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "a table"}
+    names = {
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+    }
     return names.get(type(value), type(value).__name__)
 
 

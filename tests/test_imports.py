@@ -147,3 +147,19 @@ def test_the_dynamic_import_check_itself(tmp_path: Path, source: str, found: lis
     f = tmp_path / "m.py"
     f.write_text(source)
     assert _dynamic(f) == found
+
+
+def test_report_runs_no_model() -> None:
+    """The report reads the risk step's results from the store; it imports no model code."""
+    bad = [
+        f"{p.relative_to(PACKAGE)}:{line} imports {mod}"
+        for p in sorted((PACKAGE / "report").rglob("*.py"))
+        for line, mod in _imports(p)
+        if _stage(mod) == "risk"
+    ]
+    torch = [
+        str(p.relative_to(PACKAGE))
+        for p in sorted((PACKAGE / "report").rglob("*.py"))
+        if "import torch" in p.read_text(encoding="utf-8")
+    ]
+    assert bad == [] and torch == []

@@ -12,8 +12,8 @@ import torch
 from ossmetrics.config import Settings, settings_from
 from ossmetrics.errors import ConfigError
 from ossmetrics.store import connect
-from tests.github_server import FakeGitHub
 from tests.gitfactory import GitFactory, Person
+from tests.github_server import FakeGitHub
 from tests.risk.tiny import standard_store
 
 NO_ENV = {

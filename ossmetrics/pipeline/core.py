@@ -168,7 +168,9 @@ class Pipeline:
                 rec.items = step.run(ctx, todo)
                 if digests and rec.status == "running":
                     after = step.digest(ctx) if step.digest_after and step.digest else digests
-                    fp.record(ctx.con, step.name, {s: after[s] for s in todo if s in after}, log.run_id)
+                    fp.record(
+                        ctx.con, step.name, {s: after[s] for s in todo if s in after}, log.run_id
+                    )
         return out
 
     @staticmethod

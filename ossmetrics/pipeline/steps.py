@@ -12,7 +12,7 @@ what it reads, if a no-change night may skip it) and add one ``Step`` line to ``
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ossmetrics.collect.identities import merge_identities
 from ossmetrics.graph import DEFAULT_EXCLUDE, GraphSummary, compute_graphs
+from ossmetrics.graph.build import DEFAULT_WINDOW_DAYS
 from ossmetrics.metrics import install, run_metric
 from ossmetrics.pipeline import fingerprint as fp
 from ossmetrics.pipeline.core import Context, Pipeline, Step
@@ -62,10 +63,35 @@ def _graphs_digest(ctx: Context) -> dict[str, str]:
     return {f"repo:{rid}": d for rid, d in ctx.repo_digests().items()}
 
 
-def compute_graph_step(ctx: Context, repo_ids: list[int]) -> list[GraphSummary]:
-    """Graphs of ``repo_ids``; a repository's configured exclusions extend the defaults."""
-    exclude = {rid: [*DEFAULT_EXCLUDE, *p] for rid, p in ctx.exclude.items() if rid in repo_ids}
-    return compute_graphs(ctx.con, repo_ids, exclude=exclude or None)
+def compute_graph_step(
+    ctx: Context,
+    repo_ids: list[int] | None,
+    *,
+    as_of: date | datetime | None = None,
+    exclude: list[str] | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    seed: int = 42,
+    progress: bool = False,
+) -> list[GraphSummary]:
+    """Graphs of ``repo_ids`` (all if None) — the step, and ``ossmetrics graph``.
+
+    ``exclude`` applies to every repository; without it, a repository's configured exclusions
+    (``ctx.exclude``, from its tracked entry) extend the defaults.
+    """
+    per_repo = {
+        rid: [*DEFAULT_EXCLUDE, *p]
+        for rid, p in ctx.exclude.items()
+        if repo_ids is None or rid in repo_ids
+    }
+    return compute_graphs(
+        ctx.con,
+        repo_ids,
+        as_of,
+        progress,
+        exclude=exclude if exclude is not None else (per_repo or None),
+        window_days=window_days,
+        seed=seed,
+    )
 
 
 def run_graphs(ctx: Context, todo: list[str]) -> int:

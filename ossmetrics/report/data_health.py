@@ -148,7 +148,8 @@ def identity_overview(
 
 
 def now_utc() -> datetime:
-    return pd.Timestamp.now(tz="UTC").to_pydatetime()
+    now: datetime = pd.Timestamp.now(tz="UTC").to_pydatetime()
+    return now
 
 
 def since(ts: datetime, days: int) -> datetime:
