@@ -197,3 +197,27 @@ def test_nothing_in_the_library_reads_settings_from_the_environment() -> None:
     # collect/corpus.py's OSSMETRICS_CORPUS (a path for benchmarks, not a setting) is being
     # reworked with the corpus path's default (issue 16, the other half)
     assert readers == ["cli/__init__.py", "collect/corpus.py", "config.py"], readers
+
+
+def test_bots_and_device_settings_in_nightly(cli, tmp_path: Path) -> None:
+    """``nightly`` merges with the ``bots`` setting (not only the tracked entries' bots) and
+    scores on the ``device`` setting (``cuda`` without a GPU: the risk step fails, exit 1)."""
+    from tests.nightly.conftest import ALICE, BOB, make_repo
+
+    repo = make_repo(tmp_path / "src" / "one", [ALICE, BOB], 4)
+    device = "cpu" if torch.cuda.is_available() else "cuda"
+    _toml(
+        tmp_path,
+        f'[settings]\ncache_dir = "{tmp_path / "cache"}"\nout = "{tmp_path / "out"}"\n'
+        f'bots = "bob@example.org"\ndevice = "{device}"\n\n'
+        f'[[repos]]\nname = "acme/one"\ngit = "{repo}"\ngithub = false\n',
+    )
+    db = tmp_path / "s.duckdb"
+    r = cli("--db", str(db), "nightly", cwd=tmp_path, env={**NO_ENV, "GITHUB_TOKEN": ""})
+    assert _is_bot(db, "display_name", "Bob Brown")
+    assert not _is_bot(db, "display_name", "Alice Adams")
+    if device == "cuda":
+        assert r.returncode == 1, r.stderr
+        assert "(all) risk: " in r.stdout and "no CUDA GPU" in r.stdout
+    else:
+        assert r.returncode == 0, r.stdout + r.stderr
