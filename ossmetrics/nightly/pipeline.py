@@ -121,20 +121,20 @@ def run_nightly(
                 today=today or datetime.now(UTC).date(),
                 exclude={rid: r.exclude for rid, r in ids.items() if r.exclude},
                 extra_bots=extra,
-                options={"run_id": log.run_id},
+                run_id=log.run_id,
             )
             portfolio = pipeline.run(ctx, log, skip=frozenset(skip))
-            report = ctx.options.get("index")
+            report = ctx.index
             index = out / "index.html"
             rec = ctx.records.get("report")
-            if report is None and rec is not None and rec.status == "skipped" and index.exists():
-                report = index if rec.error == "unchanged since the last run" else None
+            if report is None and rec is not None and rec.error == "unchanged since the last run":
+                report = index if index.exists() else None
             result = NightlyResult(
                 run_id=log.run_id,
                 repos=source.outcomes,
                 portfolio=portfolio,
                 warnings=source.warnings,
-                report=Path(report) if report is not None else None,
+                report=report,
             )
             result.seconds = time.perf_counter() - t0
             log.finish(result.status, result.seconds)

@@ -50,7 +50,10 @@ class Context:
     extra_bots: tuple[str, ...] = ()
     # how many of the riskiest projects the risk step rescores without their key person
     what_if: int = 3
-    # extra values a step reads (one line to add an option for a new step)
+    # the run's id in ``runs`` (0 outside a recorded run), and the site the report step wrote
+    run_id: int = 0
+    index: Path | None = None
+    # extra values a new step reads (one line to add an option for it)
     options: dict[str, Any] = field(default_factory=dict)
     records: dict[str, StageRecord] = field(default_factory=dict)
     _repo_digests: dict[int, str] | None = None

@@ -97,11 +97,11 @@ def run_demo(
             Path(out_dir),
             repo_ids=ids,
             what_if=DEMO_WHAT_IF,
-            options={"run_id": log.run_id},
+            run_id=log.run_id,
         )
         result.records += pipeline.run(ctx, log, skip_unchanged=False)
-        if "index" in ctx.options:
-            result.index = Path(ctx.options["index"])
+        if ctx.index is not None:
+            result.index = ctx.index
         log.finish("failed" if result.exit_code else "ok", sum(r.seconds for r in result.records))
         return result
     finally:

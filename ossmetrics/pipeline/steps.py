@@ -107,7 +107,7 @@ def run_snapshots(ctx: Context, todo: list[str]) -> int:
     Written in one transaction (all repositories or none), after deleting any rows of this
     run, so the step is idempotent within a run.
     """
-    run_id = int(ctx.options["run_id"])
+    run_id = ctx.run_id
     df = run_metric(ctx.con, "health_summary")
     df = df[df["repo_id"].isin(ctx.repo_ids)]
     skip = {"repo_id", "owner", "name", "run_id"}
@@ -184,7 +184,7 @@ def build_report(ctx: Context, repos: list[str] | None = None) -> Path:
 
 
 def run_report(ctx: Context, todo: list[str]) -> int:
-    ctx.options["index"] = build_report(ctx)
+    ctx.index = build_report(ctx)
     return 1
 
 
