@@ -19,7 +19,7 @@ call the same run functions. A new stage is one ``Step`` line in ``steps.STEPS``
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -124,22 +124,8 @@ class Pipeline:
         keep = [s for s in self.steps if s.name not in names]
         kept = {s.name for s in keep}
         return Pipeline(
-            tuple(
-                Step(
-                    s.name,
-                    s.run,
-                    s.digest,
-                    tuple(n for n in s.needs if n in kept),
-                    s.digest_after,
-                    s.needs_data,
-                    s.skip_when,
-                )
-                for s in keep
-            )
+            tuple(replace(s, needs=tuple(n for n in s.needs if n in kept)) for s in keep)
         )
-
-    def step(self, name: str) -> Step:
-        return next(s for s in self.steps if s.name == name)
 
     def run(
         self,
