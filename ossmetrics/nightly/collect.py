@@ -18,7 +18,6 @@ from pathlib import Path
 import duckdb
 
 from ossmetrics.collect.git import collect_git
-from ossmetrics.collect.github import collect_github
 from ossmetrics.config import Settings, github_token
 from ossmetrics.errors import RateLimited
 from ossmetrics.nightly.clones import CloneResult, clone_dir_for, clone_or_fetch
@@ -173,6 +172,9 @@ class TrackedCollection:
             rec.error = "not started: the GitHub rate limit is spent; the next run resumes"
         else:
             assert repo.name is not None
+            # imported here: PyGithub takes a second, and most nights need no GitHub
+            from ossmetrics.collect.github import collect_github
+
             try:
                 res = collect_github(
                     self.con,

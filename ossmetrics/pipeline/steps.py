@@ -5,6 +5,10 @@
 ``metric_snapshots`` row per numeric ``health_summary`` cell) → ``risk`` (scores, then the
 what-if of the riskiest projects) → ``report`` (the site, from the store only).
 
+The graph, risk and report stages are imported inside the functions that call them (static
+imports all the same: grep, mypy and tests/test_imports.py see them), so a night on which
+nothing changed does not spend seconds loading NetworkX, PyTorch and Altair to skip them.
+
 To add a stage: write ``def run_x(ctx: Context, todo: list[str]) -> int`` (and a digest of
 what it reads, if a no-change night may skip it) and add one ``Step`` line to ``STEPS``.
 ``NIGHTLY`` and ``DEMO`` are this pipeline less the steps each leaves out.
@@ -14,20 +18,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 
 from ossmetrics.collect.identities import merge_identities
-from ossmetrics.graph import DEFAULT_EXCLUDE, GraphSummary, compute_graphs
-from ossmetrics.graph.build import DEFAULT_WINDOW_DAYS
 from ossmetrics.metrics import install, run_metric
 from ossmetrics.pipeline import fingerprint as fp
 from ossmetrics.pipeline.core import Context, Pipeline, Step
-from ossmetrics.report import build_site
-from ossmetrics.risk.score import score_projects
-from ossmetrics.risk.what_if import store_what_if
 from ossmetrics.store import transaction
+
+if TYPE_CHECKING:
+    from ossmetrics.graph import GraphSummary
 
 __all__ = [
     "DEMO",
@@ -69,15 +72,19 @@ def compute_graph_step(
     *,
     as_of: date | datetime | None = None,
     exclude: list[str] | None = None,
-    window_days: int = DEFAULT_WINDOW_DAYS,
+    window_days: int | None = None,
     seed: int = 42,
     progress: bool = False,
 ) -> list[GraphSummary]:
     """Graphs of ``repo_ids`` (all if None) — the step, and ``ossmetrics graph``.
 
     ``exclude`` applies to every repository; without it, a repository's configured exclusions
-    (``ctx.exclude``, from its tracked entry) extend the defaults.
+    (``ctx.exclude``, from its tracked entry) extend the defaults. ``window_days``: the
+    co-edit window (default: the graph stage's).
     """
+    from ossmetrics.graph import DEFAULT_EXCLUDE, compute_graphs
+
+    options: dict[str, Any] = {} if window_days is None else {"window_days": window_days}
     per_repo = {
         rid: [*DEFAULT_EXCLUDE, *p]
         for rid, p in ctx.exclude.items()
@@ -89,8 +96,8 @@ def compute_graph_step(
         as_of,
         progress,
         exclude=exclude if exclude is not None else (per_repo or None),
-        window_days=window_days,
         seed=seed,
+        **options,
     )
 
 
@@ -147,6 +154,9 @@ def score_risk(
     ctx: Context, *, as_of: date | None = None, model_path: str | None = None
 ) -> pd.DataFrame:
     """Score every project on the ``device`` setting, then store the what-if of the riskiest."""
+    from ossmetrics.risk.score import score_projects
+    from ossmetrics.risk.what_if import store_what_if
+
     df = score_projects(ctx.con, as_of=as_of, device=ctx.settings.device, model_path=model_path)
     if ctx.what_if > 0 and len(df):
         df.attrs["what_if"] = store_what_if(
@@ -174,6 +184,8 @@ def _report_digest(ctx: Context) -> dict[str, str]:
 
 def build_report(ctx: Context, repos: list[str] | None = None) -> Path:
     """The site for ``repos`` (default: the repositories in scope; all if none are)."""
+    from ossmetrics.report import build_site
+
     if repos is None and ctx.repo_ids:
         rows = ctx.con.execute(
             "SELECT full_name FROM repos WHERE list_contains(?, repo_id) ORDER BY full_name",
