@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import typer
 from rich.console import Console
 
 from ossmetrics import config
+from ossmetrics.config import Settings
 from ossmetrics.store import connect
+
+if TYPE_CHECKING:
+    from ossmetrics.pipeline.core import Context
+    from ossmetrics.privacy import PrivacyOptions
 
 __all__ = [
     "State",
@@ -73,10 +78,30 @@ class State:
     config: Path
     debug: bool = False
     toml: dict[str, Any] = field(default_factory=dict)
+    base: Settings = field(default_factory=Settings)
+
+    def settings(self, **flags: Any) -> Settings:
+        """Every setting under flag > environment > ``ossmetrics.toml`` > default."""
+        return self.base.with_flags(**flags)
 
     def setting(self, name: str, flag: Any = None) -> Any:
-        """A setting under flag > environment > ``ossmetrics.toml`` > default, parsed once."""
-        return config.resolve(name, flag, self.toml)
+        """One setting under flag > environment > ``ossmetrics.toml`` > default."""
+        return getattr(self.settings(**{name: flag}), name)
+
+    def context(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        out: Path | None = None,
+        privacy: PrivacyOptions | None = None,
+        **flags: Any,
+    ) -> Context:
+        """The pipeline context a stage command runs its step with."""
+        from ossmetrics.pipeline.core import Context
+        from ossmetrics.privacy import PrivacyOptions
+
+        st = self.settings(out=str(out) if out is not None else None, **flags)
+        return Context(con, st, Path(st.out), privacy=privacy or PrivacyOptions())
 
 
 _state = State(
@@ -108,7 +133,8 @@ def _root(
     toml = config.load_toml(cfg_path)
     _state.config = cfg_path
     _state.toml = toml
-    _state.db = Path(config.resolve("db", db, toml))
+    _state.base = config.settings_from(toml, path=cfg_path)
+    _state.db = Path(_state.setting("db", str(db) if db is not None else None))
     _state.debug = debug
 
 

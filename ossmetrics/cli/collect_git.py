@@ -13,9 +13,7 @@ __all__ = ["collect_git_command"]
 
 def bot_setting() -> tuple[str, ...]:
     """The ``bots`` setting under the usual precedence (environment, then ossmetrics.toml)."""
-    from ossmetrics.collect.bots import parse_bot_list
-
-    return parse_bot_list(state().setting("bots"))
+    return tuple(state().settings().bots)
 
 
 @collect_app.command("git")

@@ -48,16 +48,6 @@ def _rich_hook(live: Live) -> Any:
     return RichHook()
 
 
-def graphql_enabled(value: object) -> bool:
-    """The ``graphql`` setting as a switch: on/off, true/false, yes/no, 1/0."""
-    text = str(value).strip().lower()
-    if text in ("on", "true", "yes", "1"):
-        return True
-    if text in ("off", "false", "no", "0"):
-        return False
-    raise BadParameter(f"graphql setting '{value}' is not on or off", 'set graphql = "on" or "off"')
-
-
 def _parse_since(value: str | None) -> date | datetime | None:
     if value is None:
         return None
@@ -102,7 +92,7 @@ def collect_github_cmd(
 ) -> None:
     """Collect a GitHub repository's metadata, issues, PRs, reviews, comments and releases."""
     # imported here: PyGithub takes a second to import, and other commands do not need it
-    from ossmetrics.collect.github import ANONYMOUS_WARNING, collect_github
+    from ossmetrics.collect.github import ANONYMOUS_WARNING, collect_github, graphql_enabled
 
     if tracked == (repo is not None):
         raise BadParameter(
@@ -142,6 +132,7 @@ def collect_github_cmd(
                 progress=_rich_hook(live),
                 graphql=use_graphql,
                 graphql_reviews_above=reviews_above,
+                extra_bots=st.setting("bots"),
             )
     finally:
         con.close()
@@ -163,7 +154,7 @@ def collect_github_cmd(
 
 def _collect_tracked(token: str | None, url: str, options: dict[str, Any]) -> None:
     """``--tracked``: one process per token, increments first, a line per repository, a summary."""
-    from ossmetrics.collect.github import collect_github
+    from ossmetrics.collect.github import collect_github, graphql_enabled
     from ossmetrics.collect.github_graphql import GraphQLClient
     from ossmetrics.collect.github_schedule import (
         Outcome,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from ossmetrics.cli._app import app, console, err_console, open_store
+from ossmetrics.cli._app import app, console, err_console, open_store, state
 from ossmetrics.errors import BadParameter
 
 __all__ = ["graph_app", "graph_command", "graph_export_command", "parse_at"]
@@ -83,12 +83,12 @@ def graph_command(
     con = open_store()
     try:
         ids = [get_repo_id(con, r) for r in repo] if repo else None
-        from ossmetrics.graph import compute_graphs
+        from ossmetrics.pipeline.steps import compute_graph_step
 
-        results = compute_graphs(
-            con,
+        results = compute_graph_step(
+            state().context(con),
             ids,
-            as_of,
+            as_of=as_of,
             progress=err_console.is_terminal,
             exclude=_patterns(exclude, no_default_excludes),
             window_days=window_days,

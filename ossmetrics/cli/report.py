@@ -47,26 +47,20 @@ def report(
         help="Only this repository (OWNER/REPO); repeat for several. Default: all in the store.",
         show_default=False,
     ),
-    what_if: int = typer.Option(
-        3,
-        "--what-if",
-        min=0,
-        help="Run the risk model's 'if this key person left' re-scoring for the N riskiest projects (seconds each; 0 for none).",
-    ),
     publish: bool = publish_option(),
 ) -> None:
     """Write the HTML dashboards: portfolio, one page per project, compare, data health.
 
     Names but never emails by default (for local use); --publish for a site others will read.
     """
+    from ossmetrics.pipeline.steps import build_report
     from ossmetrics.privacy import PeopleView
-    from ossmetrics.report import build_site
 
     privacy = privacy_options(publish)
     con = open_store()
     try:
         _warn(PeopleView(con, privacy).warnings)
-        index = build_site(con, _out(out), repos=repo or None, what_if=what_if, privacy=privacy)
+        index = build_report(state().context(con, out=out, privacy=privacy), repos=repo or None)
     finally:
         con.close()
     console.print(str(index), markup=False)
@@ -77,10 +71,18 @@ def demo(
     out: Path | None = out_option("the demo site"),
     publish: bool = publish_option(),
 ) -> None:
-    """Run the whole pipeline offline on the bundled sample data and print the path of index.html."""
-    from ossmetrics.report.demo import run_demo_detailed
+    """Run the whole pipeline offline on the bundled sample data and print the path of index.html.
 
-    result = run_demo_detailed(_out(out), state().db, privacy_options(publish))
-    for name, status in result.stages.items():
-        err_console.print(f"{name}: {status}", markup=False)
+    Exit status 1 when a step failed (each step's line on stderr names it with its error; the
+    steps that do not depend on it still ran, and the site's data-health page shows it).
+    Names but never emails by default; --publish for a site others will read.
+    """
+    from ossmetrics.pipeline.demo import run_demo
+
+    st = state()
+    result = run_demo(_out(out), st.db, st.settings(), privacy=privacy_options(publish))
+    for line in result.lines():
+        err_console.print(line, markup=False)
     console.print(str(result.index), markup=False)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)

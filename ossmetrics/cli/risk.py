@@ -7,10 +7,13 @@ from pathlib import Path
 
 import typer
 
-from ossmetrics.cli._app import app, console, err_console, open_store, risk_app
+from ossmetrics.cli._app import app, console, err_console, open_store, risk_app, state
 from ossmetrics.errors import BadParameter
 
-DEVICE_HELP = "auto (CUDA when present, else CPU), cpu, or cuda (an error without a GPU)."
+DEVICE_HELP = (
+    "auto (CUDA when present, else CPU), cpu, or cuda (an error without a GPU). "
+    "Default: the `device` setting ($OSSMETRICS_DEVICE, ossmetrics.toml), else auto."
+)
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -22,16 +25,18 @@ def _date(value: str | None, option: str) -> date | None:
         raise BadParameter(f"{option} '{value}' is not a date", "give it as YYYY-MM-DD") from None
 
 
-def _check_device(device: str) -> str:
+def _device(flag: str | None) -> str:
+    """The device under flag > environment > ossmetrics.toml > auto, checked before any work."""
     from ossmetrics.risk.train import resolve_device
 
+    device = str(state().setting("device", flag))
     resolve_device(device)
     return device
 
 
 @app.command("train")
 def train_cmd(
-    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP, show_default=False),
     output: Path = typer.Option(
         Path("risk_model.pt"), "--output", help="Where to write the trained model file."
     ),
@@ -40,10 +45,10 @@ def train_cmd(
     """Train the risk model on the store's own history (snapshots, labels, graph)."""
     from ossmetrics.risk import train_from_store
 
-    _check_device(device)
+    dev = _device(device)
     con = open_store(read_only=True)
     try:
-        s = train_from_store(con, output=output, device=device, seed=seed)
+        s = train_from_store(con, output=output, device=dev, seed=seed)
     finally:
         con.close()
     graph = (
@@ -65,21 +70,28 @@ def score_cmd(
     at: str | None = typer.Option(
         None, "--at", help="Score as of this date (YYYY-MM-DD; default: the store's data end)."
     ),
-    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP, show_default=False),
     model: Path | None = typer.Option(
         None, "--model", help="Model file from `ossmetrics train` (default: the shipped model)."
     ),
+    what_if: int = typer.Option(
+        3,
+        "--what-if",
+        min=0,
+        help="Also store the what-if 'if the key person left' of the N riskiest projects "
+        "(seconds each; the report shows them; 0 for none).",
+    ),
 ) -> None:
-    """Score every project in the store and write risk_scores."""
-    from ossmetrics.risk import score_projects
+    """Score every project in the store, write risk_scores and the what-ifs the report shows."""
+    from ossmetrics.pipeline.steps import score_risk
 
     as_of = _date(at, "--at")
-    _check_device(device)
+    dev = _device(device)
     con = open_store()
     try:
-        df = score_projects(
-            con, as_of=as_of, device=device, model_path=str(model) if model else None
-        )
+        ctx = state().context(con, device=dev)
+        ctx.what_if = what_if
+        df = score_risk(ctx, as_of=as_of, model_path=str(model) if model else None)
     finally:
         con.close()
     df = df.sort_values("risk", ascending=False)
@@ -95,7 +107,7 @@ def score_cmd(
 @risk_app.command("evaluate")
 def evaluate_cmd(
     folds: int = typer.Option(5, "--folds", min=2, help="Repository-disjoint folds."),
-    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP, show_default=False),
     card: Path = typer.Option(
         Path("docs/model-card.md"), "--card", help="Where to write the model card."
     ),
@@ -104,13 +116,13 @@ def evaluate_cmd(
     """Backtest the GNN and the baselines; print the table, write the model card."""
     from ossmetrics.risk import evaluate_store
 
-    _check_device(device)
+    dev = _device(device)
     con = open_store(read_only=True)
     try:
         rep = evaluate_store(
             con,
             folds=folds,
-            device=device,
+            device=dev,
             card_path=card,
             n_boot=bootstrap,
             progress=lambda m: err_console.print(m, markup=False),

@@ -44,6 +44,7 @@ from typing import Any
 
 import duckdb
 
+from ossmetrics.collect.bots import parse_bot_list
 from ossmetrics.collect.gitlog import Commit, GitRepo, iter_commits, open_repository
 from ossmetrics.collect.sync_state import get_state, set_state
 from ossmetrics.errors import GitError, UsageError
@@ -109,18 +110,16 @@ def collect_git(
     *,
     all_refs: bool = False,
     progress: bool = False,
-    extra_bots: Sequence[str] | None = None,
-    jobs: int | str | None = None,
+    extra_bots: Sequence[str] = (),
+    jobs: int | str = "auto",
 ) -> GitCollectResult:
     """Bring the store's copy of the history at ``path`` up to date (see the module docstring).
 
     ``repo`` names it (OWNER/REPO); by default the github.com ``origin`` remote or
-    ``local/<folder>``. ``extra_bots`` adds bot names/emails to the built-in rules (default:
+    ``local/<folder>``. ``extra_bots`` adds bot names/emails to the built-in rules (callers pass
     the ``bots`` setting). ``jobs`` is how many ``git log`` processes share the work (a number
-    or ``auto``; default: the ``git_jobs`` setting).
+    or ``auto``; callers pass the ``git_jobs`` setting).
     """
-    from ossmetrics import config
-
     t0 = time.perf_counter()
     g = open_repository(path)
     tips, branch = g.tips(all_refs)
@@ -154,8 +153,8 @@ def collect_git(
             gone = g.rev_list([*old_tips, *("^" + t for t in tips)])
         except GitError:
             full, old_tips, gone = True, [], []  # an old tip was garbage-collected: start over
-    bots = extra_bots if extra_bots is not None else _bots_setting(config)
-    n_jobs = git_jobs(jobs if jobs is not None else config.resolve("git_jobs"))
+    bots = parse_bot_list(extra_bots)
+    n_jobs = git_jobs(jobs)
     mailmap = g.read_blob("HEAD:.mailmap")
 
     with transaction(con):
@@ -223,12 +222,6 @@ def _warm_up_arrow() -> None:
         pa.array([0])
 
     threading.Thread(target=load, daemon=True, name="ossmetrics-arrow-import").start()
-
-
-def _bots_setting(config: Any) -> tuple[str, ...]:
-    from ossmetrics.collect.bots import parse_bot_list
-
-    return parse_bot_list(config.resolve("bots"))
 
 
 def _delete_commits(con: duckdb.DuckDBPyConnection, repo_id: int, shas: list[str]) -> None:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -47,7 +47,8 @@ from ossmetrics.collect import github_gql_sync as gsync
 from ossmetrics.collect.github_client import GitHubClient, RetryPolicy
 from ossmetrics.collect.github_graphql import GraphQLClient
 from ossmetrics.collect.github_paging import as_utc
-from ossmetrics.errors import GraphQLUnavailable
+from ossmetrics.collect.identities import merge_identities
+from ossmetrics.errors import BadParameter, GraphQLUnavailable
 from ossmetrics.store import transaction
 from ossmetrics.store.repos import validate_repo_name
 
@@ -58,6 +59,7 @@ __all__ = [
     "RetryPolicy",
     "collect_github",
     "finish_identities",
+    "graphql_enabled",
 ]
 
 log = logging.getLogger(__name__)
@@ -140,6 +142,7 @@ def collect_github(
     overlap_s: float = 60.0,
     graphql: bool = True,
     graphql_reviews_above: int = GRAPHQL_REVIEWS_ABOVE,
+    extra_bots: Sequence[str] = (),
 ) -> GitHubCollectResult:
     """Collect (or bring up to date) ``repo`` from the GitHub API at ``api_url``.
 
@@ -157,6 +160,8 @@ def collect_github(
         graphql: use GitHub's GraphQL API for a first sync of issues and PRs and for reviews
             of many changed PRs (needs a token; falls back to REST with a warning).
         graphql_reviews_above: reviews of more changed PRs than this go through GraphQL.
+        extra_bots: bot names/emails on top of the built-in rules for the identity re-merge
+            (callers pass the ``bots`` setting).
     """
     started = time.monotonic()
     if not token:
@@ -217,11 +222,11 @@ def collect_github(
         except Exception:
             # the pages written so far stay; their people must exist even if this run stops
             try:
-                finish_identities(con)
+                finish_identities(con, extra_bots)
             except Exception:  # never hide the error that stopped the run
                 log.exception("identity merge after a failed GitHub run failed too")
             raise
-        finish_identities(con)
+        finish_identities(con, extra_bots)
     finally:
         client.close()
         if gql is not None:
@@ -276,8 +281,18 @@ class _GraphQLSwitch:
 # -- identities ------------------------------------------------------------------------------
 
 
-def finish_identities(con: duckdb.DuckDBPyConnection) -> None:
-    """Give every identity a person: the git engineer's merge when present, else one each.
+def graphql_enabled(value: object) -> bool:
+    """The ``graphql`` setting as a switch: on/off, true/false, yes/no, 1/0."""
+    text = str(value).strip().lower()
+    if text in ("on", "true", "yes", "1"):
+        return True
+    if text in ("off", "false", "no", "0"):
+        return False
+    raise BadParameter(f"graphql setting '{value}' is not on or off", 'set graphql = "on" or "off"')
+
+
+def finish_identities(con: duckdb.DuckDBPyConnection, extra_bots: Sequence[str] = ()) -> None:
+    """Give every identity a person: the identity merge, with the user's bot names.
 
     First drops the logins of forgotten people the payloads brought back (`people forget`).
     """
@@ -285,27 +300,4 @@ def finish_identities(con: duckdb.DuckDBPyConnection) -> None:
 
     with transaction(con):
         honour_forgotten(con)
-    merge: Callable[[duckdb.DuckDBPyConnection], int] | None
-    try:
-        from ossmetrics.collect.identities import merge_identities as merge
-    except ImportError:  # the identities module is not there: one person per identity
-        merge = None
-    if merge is not None:
-        merge(con)  # its own transaction
-        return
-    with transaction(con):
-        _own_people(con)
-
-
-def _own_people(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        "UPDATE identities SET person_id = identity_id WHERE person_id IS NULL AND source = 'github'"
-    )
-    con.execute(
-        """
-        INSERT INTO people (person_id, display_name, github_login, is_bot)
-        SELECT i.identity_id, i.login, i.login, i.is_bot FROM identities i
-        ANTI JOIN people p ON p.person_id = i.person_id
-        WHERE i.source = 'github' AND i.person_id = i.identity_id
-        """
-    )
+    merge_identities(con, extra_bots=extra_bots)  # its own transaction

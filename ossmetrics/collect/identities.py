@@ -257,29 +257,20 @@ class _UnionFind:
                 self.parent[ra] = rb
 
 
-def merge_identities(
-    con: duckdb.DuckDBPyConnection, *, extra_bots: Sequence[str] | None = None
-) -> int:
+def merge_identities(con: duckdb.DuckDBPyConnection, *, extra_bots: Sequence[str] = ()) -> int:
     """Recompute ``person_id`` of every identity and the ``people`` table; return #people.
 
-    ``extra_bots`` defaults to the ``bots`` setting (``$OSSMETRICS_BOTS``), so a collector that
-    calls this without it does not unflag bots the user named.
+    ``extra_bots``: bot names/emails on top of the built-in rules — the caller passes the
+    ``bots`` setting (every collector that re-merges must, or it unflags the bots the user
+    named).
     """
     with transaction(con):
         return recompute_people(con, extra_bots=extra_bots)
 
 
-def recompute_people(
-    con: duckdb.DuckDBPyConnection, *, extra_bots: Sequence[str] | None = None
-) -> int:
+def recompute_people(con: duckdb.DuckDBPyConnection, *, extra_bots: Sequence[str] = ()) -> int:
     """``merge_identities`` without its own transaction (collectors call it inside theirs)."""
     import pyarrow as pa
-
-    if extra_bots is None:
-        from ossmetrics import config
-        from ossmetrics.collect.bots import parse_bot_list
-
-        extra_bots = parse_bot_list(config.resolve("bots"))
 
     rows = con.execute(
         """SELECT identity_id, identity_key, source, login, name, email, is_bot, person_id

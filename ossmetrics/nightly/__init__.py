@@ -1,9 +1,9 @@
 """Nightly runs over the tracked repositories: one call, incremental, isolated failures.
 
-``run_nightly(db, config)`` takes the lock (``lock.py``), records every step in ``runs``
-(``runs.py``), collects each repository and runs the portfolio stages (``pipeline.py``),
-skipping those whose inputs did not change (``fingerprint.py``); ``summary_table`` renders the
-result.
+``run_nightly(db, config)`` takes the lock (``lock.py``), collects each tracked repository
+(``collect.py``) and runs the one pipeline's steps over them (``ossmetrics.pipeline``: every
+step a row of ``runs``, those whose inputs did not change skipped); ``summary_table`` renders
+the result.
 """
 
 from ossmetrics.nightly.lock import NightlyLock, lock_path_for

@@ -75,6 +75,11 @@ class PrivacyOptions:
                 "fix the identity_keys setting",
             )
 
+    def site_key(self) -> str:
+        """What of these options changes a written site (the salt only through a keyed hash)."""
+        salt = self.pseudonym("site") if self.publish else ""
+        return f"|{self.publish}|{sorted(self.allow_names)}|{self.identity_keys}|{salt}"
+
     @classmethod
     def resolve(
         cls,

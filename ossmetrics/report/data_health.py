@@ -58,10 +58,14 @@ def row_counts(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
 
 
 def last_runs(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
-    """The latest run of each stage per repo (and whole-run stages, repo_id NULL)."""
+    """The latest finished run of each step per repo (and whole-run steps, repo_id NULL).
+
+    Rows still ``running`` are left out: the run writing this report is one of them.
+    """
     return con.execute(
         """SELECT repo_id, stage, status, started_at, finished_at, items, seconds, error
-           FROM runs WHERE repo_id IS NULL OR list_contains($ids, repo_id)
+           FROM runs WHERE (repo_id IS NULL OR list_contains($ids, repo_id))
+             AND status <> 'running'
            QUALIFY row_number() OVER (PARTITION BY repo_id, stage ORDER BY started_at DESC) = 1
            ORDER BY repo_id NULLS FIRST, stage""",
         {"ids": ids},
@@ -183,7 +187,8 @@ def _shown_bots(df: pd.DataFrame, view: PeopleView) -> pd.DataFrame:
 
 
 def now_utc() -> datetime:
-    return pd.Timestamp.now(tz="UTC").to_pydatetime()
+    now: datetime = pd.Timestamp.now(tz="UTC").to_pydatetime()
+    return now
 
 
 def since(ts: datetime, days: int) -> datetime:

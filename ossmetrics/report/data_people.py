@@ -184,6 +184,21 @@ def risk_latest(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
     ).df()
 
 
+def what_if_latest(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
+    """The risk step's stored what-if for each repo's newest risk score (same date and model)."""
+    return con.execute(
+        """WITH latest AS (
+               SELECT repo_id, as_of, model_version FROM risk_scores
+               WHERE list_contains($ids, repo_id)
+               QUALIFY row_number() OVER (PARTITION BY repo_id ORDER BY as_of DESC, scored_at DESC) = 1)
+           SELECT w.repo_id, w.person_id, w.person, w.risk, w.without_p_dormant,
+                  w.without_p_core_loss, w.without_risk, w.drivers, w.people
+           FROM risk_what_if w JOIN latest USING (repo_id, as_of, model_version)
+           ORDER BY w.repo_id""",
+        {"ids": ids},
+    ).df()
+
+
 def metric_history(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
     """Headline metrics recorded by nightly runs: repo_id, metric, computed_at, value."""
     return con.execute(

@@ -15,8 +15,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from ossmetrics.metrics import run_metric
 from ossmetrics.privacy import PeopleView, PrivacyOptions
-from ossmetrics.report import data, data_github, data_health, data_people, stages
+from ossmetrics.report import data, data_github, data_health, data_people
 
 __all__ = ["FRAGILE", "IMPORTANT", "SiteData", "parse_drivers"]
 
@@ -84,7 +85,8 @@ class SiteData:
     syncs: dict[int, pd.DataFrame] = field(default_factory=dict)
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)
     identities: dict[str, pd.DataFrame] = field(default_factory=dict)
-    summary: stages.StageCall = field(default_factory=stages.StageCall)
+    what_if: dict[int, dict[str, Any]] = field(default_factory=dict)
+    summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     people: PeopleView | None = None
 
     @classmethod
@@ -133,6 +135,8 @@ class SiteData:
         sd.names = sd.people.labels(people + in_net)
         for _, r in data_people.risk_latest(con, ids).iterrows():
             sd.risk[int(r["repo_id"])] = r.to_dict()
+        for _, r in data_people.what_if_latest(con, ids).iterrows():
+            sd.what_if[int(r["repo_id"])] = r.to_dict()
         sd.history = _by_repo(data_people.metric_history(con, ids))
         counts = data_health.row_counts(con, ids)
         counts["full_name"] = counts["repo_id"].map({r.repo_id: r.full_name for r in infos})
@@ -140,14 +144,15 @@ class SiteData:
         sd.syncs = _by_repo(data_health.sync_rows(con, ids))
         sd.runs = data_health.last_runs(con, ids)
         sd.identities = data_health.identity_overview(con, ids, people=sd.people)
-        sd.summary = stages.health_summary(con, ref)
+        # the metric library's row, at the report's reference date so both read the same year
+        sd.summary = run_metric(con, "health_summary", params={"as_of": ref})
         return sd
 
     def summary_row(self, repo_id: int) -> dict[str, Any]:
-        """This repository's row of the metric library's health_summary ({} if unavailable)."""
-        if not self.summary.ok or "repo_id" not in self.summary.value.columns:
+        """This repository's row of the metric library's health_summary ({} if it has none)."""
+        df = self.summary
+        if df.empty:
             return {}
-        df = self.summary.value
         hit = df[df["repo_id"] == repo_id]
         if hit.empty:
             return {}

@@ -10,11 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
-from ossmetrics.report import charts, data_health, stages
+from ossmetrics.report import charts, data_health
 from ossmetrics.report.model import SiteData, parse_drivers
 from ossmetrics.report.render import render, to_jsonable, write_table
 
@@ -37,7 +36,8 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """
     if df.empty:
         return []
-    return json.loads(df.to_json(orient="records", date_format="iso"))
+    rows: list[dict[str, Any]] = json.loads(df.to_json(orient="records", date_format="iso"))
+    return rows
 
 
 def _common(sd: SiteData, depth: int) -> dict[str, Any]:
@@ -149,56 +149,40 @@ def _zero_fill(monthly: pd.DataFrame) -> pd.DataFrame:
     return m.set_index("month").reindex(full, fill_value=0).rename_axis("month").reset_index()
 
 
-def _explanation(value: Any, sd: SiteData | None = None) -> dict[str, Any]:
-    """A risk Explanation as display fields (tolerant of a dict or a partial object).
+def _what_if(stored: dict[str, Any], person: str, sd: SiteData | None = None) -> dict[str, Any]:
+    """The risk step's stored what-if (a ``risk_what_if`` row) as display fields.
 
     With ``sd``, people are named as its ``PeopleView`` allows; in publish mode a person who is
     not allowed is left out of the table (``hidden_people`` counts them).
     """
-
-    def get(name: str) -> Any:
-        return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
-
-    out: dict[str, Any] = {
-        k: float(v)
-        for k in ("risk", "without_risk", "without_p_dormant", "without_p_core_loss")
-        if isinstance(v := get(k), int | float)
-    }
-    out["without"] = get("without")
-    out["drivers"] = [str(getattr(d, "text", d)) for d in (get("drivers") or [])]
+    out: dict[str, Any] = {"person": person, "ok": True, "reason": None}
+    for k in ("risk", "without_risk", "without_p_dormant", "without_p_core_loss"):
+        v = stored.get(k)
+        if isinstance(v, int | float) and not pd.isna(v):
+            out[k] = float(v)
+    out["without"] = person
+    out["drivers"] = json.loads(stored["drivers"]) if stored.get("drivers") else []
     view = sd.people if sd is not None else None
     people = []
     hidden = 0
-    for p in get("people") or []:
-        pid = getattr(p, "person_id", None)
-        name = str(getattr(p, "name", p))
+    for p in json.loads(stored["people"]) if stored.get("people") else []:
+        pid = p.get("person_id")
         if view is not None and isinstance(pid, int):
             if not view.allowed(pid):
                 hidden += 1
                 continue
-            name = f"{view.label(pid)} (id {pid})"
-        people.append(
-            {
-                "name": name,
-                "share_12m": getattr(p, "share_12m", None),
-                "other_projects": getattr(p, "other_projects", None),
-                "delta_p_dormant": getattr(p, "delta_p_dormant", None),
-            }
-        )
+            p = {**p, "name": f"{view.label(pid)} (id {pid})"}
+        elif view is not None and view.publish:
+            hidden += 1  # no id to check against allow_names: never a name in publish mode
+            continue
+        people.append(p)
     out["people"] = people
     out["hidden_people"] = hidden
     return out
 
 
-def project_page(
-    con: duckdb.DuckDBPyConnection,
-    sd: SiteData,
-    site: Path,
-    row: dict[str, Any],
-    slugs: set[str],
-    what_if_for: frozenset[str] = frozenset(),
-) -> None:
-    """One dashboard; the risk model's what-if (seconds per project) only for ``what_if_for``."""
+def project_page(sd: SiteData, site: Path, row: dict[str, Any], slugs: set[str]) -> None:
+    """One dashboard, from ``sd`` only (the what-if too: the risk step stored it)."""
     info = next(r for r in sd.repos if r.repo_id == row["repo_id"])
     rid = info.repo_id
     out_charts: dict[str, Any] = {}
@@ -253,17 +237,14 @@ def project_page(
         )
     risk = sd.risk.get(rid)
     whatif: dict[str, Any] | None = None
-    if risk is not None and all_keys and row["repo"] in what_if_for:
-        first_id = all_keys[0]
-        if view is not None and not view.allowed(first_id):
+    stored = sd.what_if.get(rid)
+    if risk is not None and stored is not None:
+        pid = int(stored["person_id"])
+        if view is not None and not view.allowed(pid):
             first_name = view.ordinal(1)  # publish: "the main author", never a name
         else:
-            first_name = sd.names.get(first_id, f"person {first_id}")
-        call = stages.explain_without(con, info.full_name, str(first_id))
-        whatif = {"person": first_name, "ok": call.ok, "reason": call.reason}
-        if call.ok:
-            whatif.update(_explanation(call.value, sd))
-            whatif["without"] = first_name
+            first_name = sd.names.get(pid, f"person {pid}")
+        whatif = _what_if(stored, first_name, sd)
 
     series: dict[str, list[list[Any]]] = {}
     if not monthly.empty:
@@ -341,7 +322,6 @@ def project_page(
         whatif=whatif,
         history=not hist.empty,
         summary={k: v for k, v in sd.summary_row(rid).items() if k != "as_of"},
-        summary_reason=sd.summary.reason,
         series=series,
         monthly_csv=not monthly.empty,
     )
@@ -379,10 +359,13 @@ def health_page(sd: SiteData, site: Path) -> None:
     write_table(sd.counts, site / "data" / "health-counts")
     merged = sd.identities.get("merged", pd.DataFrame())
     bots = sd.identities.get("bots", pd.DataFrame())
-    summary = sd.summary
-    if summary.ok:
-        write_table(summary.value, site / "data" / "health_summary")
+    write_table(sd.summary, site / "data" / "health_summary")
     whole_runs = gh_runs[gh_runs["repo_id"].isna()] if not gh_runs.empty else gh_runs
+    failed = (
+        records(gh_runs[(gh_runs["status"] == "failed") & (gh_runs["stage"] != "run")])
+        if not gh_runs.empty
+        else []
+    )
     render(
         "health.html",
         site / "health.html",
@@ -391,7 +374,6 @@ def health_page(sd: SiteData, site: Path) -> None:
         merged=records(merged),
         bots=records(bots),
         whole_runs=records(whole_runs) if not whole_runs.empty else [],
-        summary_ok=summary.ok,
-        summary_reason=summary.reason,
+        failed_steps=failed,
         stale_days=data_health.STALE_DAYS,
     )

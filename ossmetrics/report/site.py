@@ -74,13 +74,12 @@ def build_site(
     out_dir: str | os.PathLike[str],
     *,
     repos: Sequence[str] | None = None,
-    what_if: int = 3,
     privacy: PrivacyOptions | None = None,
 ) -> Path:
     """Write the report for ``repos`` (all in the store if None) to ``out_dir``; return index.html.
 
-    ``what_if``: for how many projects (highest model risk first) to run the risk model's
-    "if this key person left" re-scoring — several seconds each, so it is bounded.
+    Reads only the store: the risk model's "if this key person left" results are those the
+    risk step stored (``risk_what_if``), never computed here.
 
     ``privacy``: how people appear (``PrivacyOptions``; default names without emails,
     ``publish=True`` pseudonyms). Whatever it says, no email address reaches a written file:
@@ -101,7 +100,7 @@ def build_site(
     try:
         (tmp / MARKER).write_text("written by ossmetrics report; safe to replace\n")
         assets.copy_assets(tmp)
-        _write_pages(con, sd, tmp, what_if)
+        _write_pages(sd, tmp)
         scrub_tree(tmp)  # the last guard: an email that reached a page by any road is hidden
         os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a report is meant to be shared
         _swap_into_place(tmp, out)
@@ -111,9 +110,7 @@ def build_site(
     return out / "index.html"
 
 
-def _write_pages(
-    con: duckdb.DuckDBPyConnection, sd: SiteData, site: Path, what_if: int = 0
-) -> None:
+def _write_pages(sd: SiteData, site: Path) -> None:
     common = {
         "root": "",
         "generated": sd.now.strftime("%Y-%m-%d %H:%M UTC"),
@@ -128,7 +125,5 @@ def _write_pages(
     pages.portfolio_page(sd, site, rows)
     pages.compare_page(sd, site, rows)
     pages.health_page(sd, site)
-    scored = rows[rows["risk_kind"] == "model"].sort_values("risk", ascending=False)
-    what_if_for = frozenset(scored["repo"].head(max(what_if, 0)))
     for row in pages.records(rows):
-        pages.project_page(con, sd, site, row, slugs, what_if_for)
+        pages.project_page(sd, site, row, slugs)

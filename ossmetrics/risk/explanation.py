@@ -115,7 +115,7 @@ def _person_names(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, s
     if not ids:
         return {}
     rows = con.execute(
-        "SELECT person_id, coalesce(github_login, display_name, primary_email, person_id::VARCHAR) FROM people WHERE list_contains(?, person_id)",
+        "SELECT person_id, coalesce(github_login, display_name, 'person ' || person_id::VARCHAR) FROM people WHERE list_contains(?, person_id)",
         [ids],
     ).fetchall()
     return {int(a): str(b) for a, b in rows}

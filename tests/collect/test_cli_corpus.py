@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from ossmetrics.report.demo import sample_dir
+from ossmetrics.pipeline.demo import sample_dir
 from tests.collect.test_cli_git import one_error_line
 
 

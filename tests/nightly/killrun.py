@@ -16,7 +16,7 @@ PRELOAD = [
     "pyarrow",
     "duckdb",
     "ossmetrics.nightly",
-    "ossmetrics.nightly.stages",
+    "ossmetrics.pipeline",
     "ossmetrics.collect.git",
     "ossmetrics.collect.github",
     "ossmetrics.collect.identities",

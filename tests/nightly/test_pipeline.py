@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from ossmetrics.nightly import run_nightly, summary_table
-from ossmetrics.nightly import stages as nightly_stages
 from ossmetrics.nightly.clones import clone_dir_for
 from ossmetrics.store import connect
 from tests.nightly.conftest import DAN, commit, write_config
@@ -41,14 +40,8 @@ def _stage_rows(db: Path, run_id: int) -> list[tuple]:
 
 
 def _portfolio_status(stage: str) -> str:
-    """What a portfolio stage must report on a first run: ok, or skipped if not installed."""
-    if stage == "snapshots":
-        fn = nightly_stages.available("metrics")
-        from ossmetrics.metrics import list_metrics
-
-        there = fn is not None and any(m.name == "health_summary" for m in list_metrics())
-        return "ok" if there else "skipped"
-    return "ok" if nightly_stages.available(stage) is not None else "skipped"
+    """What a portfolio stage must report on a first run: every stage is part of the pipeline."""
+    return "ok"
 
 
 def _check_snapshots(db: Path, run_id: int) -> None:
@@ -134,8 +127,7 @@ def test_first_run_then_no_change_then_one_change(tmp_path: Path, repos: dict[st
     assert [(r.status, r.items) for r in second.repos] == [("ok", 0)] * 3
     assert all(r.seconds < 1.0 for r in second.repos)
     graphs = next(s for s in second.portfolio if s.stage == "graphs")
-    if nightly_stages.available("graphs") is not None:
-        assert (graphs.status, graphs.error) == ("skipped", "unchanged since the last run")
+    assert (graphs.status, graphs.error) == ("skipped", "unchanged since the last run")
     assert second.exit_code == 0
     if _portfolio_status("snapshots") == "ok":
         _check_snapshots(db, second.run_id)  # every run adds its own full set
@@ -157,8 +149,7 @@ def test_first_run_then_no_change_then_one_change(tmp_path: Path, repos: dict[st
     ]
     assert (clone / "kept-marker").exists()
     graphs = next(s for s in third.portfolio if s.stage == "graphs")
-    if nightly_stages.available("graphs") is not None:
-        assert (graphs.status, graphs.items) == ("ok", 1)
+    assert (graphs.status, graphs.items) == ("ok", 1)
 
 
 def test_one_broken_repository_does_not_stop_the_others(
@@ -223,8 +214,6 @@ def test_rows_left_running_by_a_crash_are_marked_interrupted(
 
 
 def test_extra_bots_from_the_config_are_applied(tmp_path: Path, repos: dict[str, Path]) -> None:
-    if nightly_stages.available("identities") is None:
-        pytest.skip("identity merging not installed yet")
     extra = _settings(tmp_path)
     cfg = tmp_path / "ossmetrics.toml"
     cfg.write_text(
@@ -263,8 +252,6 @@ def test_summary_renders_every_repository(tmp_path: Path, repos: dict[str, Path]
 def test_risk_scores_and_report_then_skipped_when_nothing_changed(
     tmp_path: Path, repos: dict[str, Path]
 ) -> None:
-    if nightly_stages.available("risk") is None or nightly_stages.available("report") is None:
-        pytest.skip("risk or report stage not installed yet")
     from ossmetrics.risk.modelfile import shipped_model_path
 
     if not shipped_model_path().exists():

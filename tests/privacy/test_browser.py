@@ -54,7 +54,7 @@ def test_published_site_in_browser_names_only_allowed(
     con = connect(collected.copy_store(tmp_path / "store"))
     try:
         opts = PrivacyOptions(publish=True, salt=SALT, allow_names=(ALLOWED,))
-        build_site(con, tmp_path / "site", what_if=0, privacy=opts)
+        build_site(con, tmp_path / "site", privacy=opts)
     finally:
         con.close()
     site = tmp_path / "site"

@@ -49,7 +49,7 @@ def test_report_and_graph_exports_hold_no_email(collected: Collected, tmp_path: 
     db = collected.copy_store(tmp_path)
     con = connect(db)
     try:
-        build_site(con, tmp_path / "site", what_if=0)
+        build_site(con, tmp_path / "site")
         rid = get_repo_id(con, "acme/widget")
         exports = tmp_path / "exports"
         exports.mkdir()

@@ -27,7 +27,7 @@ def _publish(collected: Collected, tmp: Path, salt: str, allow: tuple[str, ...])
     con = connect(db)
     try:
         opts = PrivacyOptions(publish=True, salt=salt, allow_names=allow)
-        build_site(con, tmp / "site", what_if=0, privacy=opts)
+        build_site(con, tmp / "site", privacy=opts)
     finally:
         con.close()
     return tmp / "site"

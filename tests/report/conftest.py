@@ -183,7 +183,7 @@ def site(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report-site") / "site"
     con = connect(store_path)
     try:
-        build_site(con, out, what_if=0)  # the what-if runs the real model: the demo test covers it
+        build_site(con, out)
     finally:
         con.close()
     return out

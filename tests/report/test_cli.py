@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from ossmetrics.report.demo import sample_repos
+from ossmetrics.pipeline.demo import sample_repos
 
 
 def test_report_main_path(cli, store_path: Path, tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
     shutil.copy(store_path, db)
     out = tmp_path / "site"
-    r = cli("--db", str(db), "report", "--out", str(out), "--repo", "beta/quiet", "--what-if", "0")
+    r = cli("--db", str(db), "report", "--out", str(out), "--repo", "beta/quiet")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == str(out / "index.html")
     assert [p.name for p in (out / "projects").iterdir()] == ["beta__quiet.html"]
@@ -57,7 +57,7 @@ def test_demo_prints_index_and_runs_every_stage(demo_site: tuple[Path, str, str]
 
 
 def test_sample_is_small_and_documented() -> None:
-    from ossmetrics.report.demo import sample_dir
+    from ossmetrics.pipeline.demo import sample_dir
 
     d = sample_dir()
     total = sum(p.stat().st_size for p in d.glob("*.parquet"))

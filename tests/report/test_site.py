@@ -134,7 +134,7 @@ def test_failed_build_keeps_the_previous_site(
     out = tmp_path / "site"
     con = connect(store_path, read_only=True)
     try:
-        build_site(con, out, repos=["beta/quiet"], what_if=0)
+        build_site(con, out, repos=["beta/quiet"])
         before = (out / "index.html").read_text()
 
         def boom(*args: object, **kwargs: object) -> None:
@@ -142,11 +142,11 @@ def test_failed_build_keeps_the_previous_site(
 
         monkeypatch.setattr(pages, "project_page", boom)
         with pytest.raises(RuntimeError, match="disk full"):
-            build_site(con, out, what_if=0)
+            build_site(con, out)
         assert (out / "index.html").read_text() == before
         assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no temp folder left
         monkeypatch.undo()
-        build_site(con, out, what_if=0)  # a site we wrote is replaced
+        build_site(con, out)  # a site we wrote is replaced
         assert "acme/rocket" in (out / "index.html").read_text()
         assert (out / "projects" / "beta__quiet.html").read_text() != ""
     finally:

@@ -5,7 +5,7 @@ ALTER TABLE runs ADD COLUMN repo VARCHAR;
 
 -- What the last successful portfolio stages were computed from, so a no-change run can skip
 -- them. scope: 'repo:<repo_id>' for per-repository stages, 'portfolio' for whole-store ones;
--- fingerprint: a digest of the data the stage read (see ossmetrics/nightly/fingerprint.py).
+-- fingerprint: a digest of the data the stage read (see ossmetrics/pipeline/fingerprint.py).
 CREATE TABLE nightly_state (
     scope       VARCHAR NOT NULL,
     stage       VARCHAR NOT NULL,

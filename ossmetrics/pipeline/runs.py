@@ -1,14 +1,17 @@
-"""The ``runs`` table: one row per (run, repository, stage), written so a crash is visible.
+"""The ``runs`` table: one row per (run, repository, step), written so a crash is visible.
 
 A stage's row is inserted as ``running`` (committed at once) before the stage starts and updated
 when it ends. A process killed in between leaves ``running`` rows; the next run, which holds the
 nightly lock and so knows no other run is alive, marks them ``interrupted``. Statuses:
-``running``, ``ok``, ``failed``, ``skipped``, ``rate_limited``, ``interrupted``.
+``running``, ``ok``, ``failed``, ``skipped``, ``rate_limited``, ``interrupted``. A failed step
+keeps its one-line error in ``error`` and the full traceback (secrets redacted) in
+``traceback``.
 """
 
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -50,6 +53,7 @@ class StageRecord:
     seconds: float = 0.0
     error: str | None = None
     started_at: datetime | None = None
+    traceback: str | None = None
 
     def skip(self, reason: str) -> None:
         self.status = "skipped"
@@ -124,7 +128,7 @@ class RunLog:
     def stage(
         self, repo: str | None, stage: str, repo_id: int | None = None
     ) -> Iterator[StageRecord]:
-        """Record one stage. Expected failures are caught and recorded, never raised.
+        """Record one step. Failures are caught and recorded (with their traceback), never raised.
 
         ``OssmetricsError`` → ``failed`` (``RateLimited`` → ``rate_limited``); any other
         exception → ``failed`` as an internal error, so one repository's bug cannot stop the
@@ -143,15 +147,18 @@ class RunLog:
             rec.status, rec.error = "rate_limited", redact(exc.one_line())
         except OssmetricsError as exc:
             rec.status, rec.error = "failed", redact(exc.one_line())
+            rec.traceback = redact(traceback.format_exc())
         except (KeyboardInterrupt, SystemExit):
             rec.status, rec.error = "interrupted", "interrupted"
             self._close(rec, t0)
             raise
         except (duckdb.Error, OSError) as exc:
             rec.status, rec.error = "failed", redact(describe_store_failure(exc))
+            rec.traceback = redact(traceback.format_exc())
         except Exception as exc:
             msg = f"{type(exc).__name__}: {exc}".splitlines()[0]
             rec.status, rec.error = "failed", redact(f"internal error ({msg})")
+            rec.traceback = redact(traceback.format_exc())
         self._close(rec, t0)
 
     def _close(self, rec: StageRecord, t0: float) -> None:
@@ -162,7 +169,7 @@ class RunLog:
                 self.con.execute("ROLLBACK")
         self._write(
             "UPDATE runs SET started_at = ?, status = ?, finished_at = now(), items = ?, requests = ?, seconds = ?,"
-            " error = ?, repo_id = coalesce(?, repo_id)"
+            " error = ?, traceback = ?, repo_id = coalesce(?, repo_id)"
             " WHERE run_id = ? AND stage = ? AND repo IS NOT DISTINCT FROM ?",
             [
                 rec.started_at,
@@ -171,6 +178,7 @@ class RunLog:
                 rec.requests,
                 round(rec.seconds, 3),
                 rec.error,
+                rec.traceback,
                 rec.repo_id,
                 self.run_id,
                 rec.stage,
