@@ -9,6 +9,7 @@ releases), the items per second, and what a second sync of the unchanged reposit
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing as mp
 import sys
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ossmetrics.collect.github import collect_github  # noqa: E402
+from ossmetrics.errors import GitHubUnavailable  # noqa: E402
 from ossmetrics.store import connect  # noqa: E402
 from tests.github_server import FakeGitHub, fast_policy  # noqa: E402
 
@@ -43,6 +45,21 @@ def serve(n: int, queue: Any, stop: Any) -> None:
     with gh:
         queue.put((gh.url, counts))
         stop.wait()
+
+
+def unreachable_seconds() -> float:
+    """Seconds until ``collect_github`` gives up on a closed port with the tests' retry policy
+    (millisecond backoffs): a refused connection must be reported at once, not waited out."""
+    with tempfile.TemporaryDirectory() as tmp:
+        con = connect(Path(tmp) / "unreachable.duckdb")
+        t = time.monotonic()
+        with contextlib.suppress(GitHubUnavailable):
+            collect_github(
+                con, "bench/big", token=None, api_url="http://127.0.0.1:9", policy=fast_policy()
+            )
+        seconds = time.monotonic() - t
+        con.close()
+    return seconds
 
 
 def main() -> None:
@@ -84,9 +101,12 @@ def main() -> None:
           f"{items} items in {first.seconds:.1f} s = {items_per_s:.0f} items/s; rows issues={rows[0]} comments={rows[1]}")  # fmt: skip
     print(f"second sync (unchanged): {second.requests} requests, {second.not_modified} answered 304, "
           f"{second.seconds:.2f} s")  # fmt: skip
+    unreachable = unreachable_seconds()
+    print(f"unreachable API (closed port): failed after {unreachable:.2f} s (target < 5)")
     print(
         f"requests={first.requests} minimum={minimum} second_sync_requests={second.requests} "
-        f"not_modified={second.not_modified} items_per_s={items_per_s:.0f}"
+        f"not_modified={second.not_modified} items_per_s={items_per_s:.0f} "
+        f"unreachable_seconds={unreachable:.2f}"
     )
 
 

@@ -97,7 +97,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         base = min(self.backoff_max, self.backoff_base * (2**attempt))
-        return base * (1.0 + self.jitter * random.random())
+        return float(base * (1.0 + self.jitter * random.random()))
 
 
 @dataclass
@@ -389,7 +389,7 @@ class GitHubClient:
             wait = float(retry_after) if retry_after is not None else self.policy.secondary_wait
         except ValueError:
             wait = self.policy.secondary_wait
-        wait *= 2**attempt
+        wait *= float(2**attempt)
         if remaining == "0" and self._reset is not None:
             wait = max(wait, self._reset - time.time() + self.policy.reset_margin)
         if wait > self.policy.max_wait:

@@ -100,7 +100,7 @@ def _brandes_batch(adj: sp.csr_matrix, sources: np.ndarray) -> np.ndarray:
             prev = dist == d - 1
             delta += np.where(prev, sigma * contrib, 0.0)
     delta[sources, cols] = 0.0
-    return delta.sum(axis=1)
+    return np.asarray(delta.sum(axis=1), dtype=float)
 
 
 def betweenness(

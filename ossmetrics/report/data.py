@@ -99,7 +99,8 @@ def reference_date(con: duckdb.DuckDBPyConnection, ids: list[int]) -> datetime:
         "SELECT max(committed_at) FROM commits WHERE list_contains($ids, repo_id)", {"ids": ids}
     ).fetchone()
     ts = row[0] if row and row[0] is not None else datetime.now().astimezone()
-    return pd.Timestamp(ts).tz_convert("UTC").normalize().to_pydatetime()
+    day: datetime = pd.Timestamp(ts).tz_convert("UTC").normalize().to_pydatetime()
+    return day
 
 
 def materialize_commits(con: duckdb.DuckDBPyConnection, ids: list[int]) -> None:

@@ -8,7 +8,7 @@ command that fills it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -144,7 +144,7 @@ def identity_overview(
 
 
 def now_utc() -> datetime:
-    return pd.Timestamp.now(tz="UTC").to_pydatetime()
+    return datetime.now(UTC)
 
 
 def since(ts: datetime, days: int) -> datetime:

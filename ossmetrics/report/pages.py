@@ -37,7 +37,8 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """
     if df.empty:
         return []
-    return json.loads(df.to_json(orient="records", date_format="iso"))
+    rows: list[dict[str, Any]] = json.loads(df.to_json(orient="records", date_format="iso"))
+    return rows
 
 
 def _common(sd: SiteData, depth: int) -> dict[str, Any]:

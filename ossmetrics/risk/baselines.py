@@ -43,7 +43,7 @@ __all__ = ["SCORE_BASELINES", "compass_activity", "criticality_score", "lfx_depe
 
 def _norm(s: np.ndarray, threshold: float, smaller_is_better: bool = False) -> np.ndarray:
     s = np.clip(np.nan_to_num(s.astype(float)), 0, None)
-    v = np.log1p(s) / np.log1p(np.maximum(s, threshold))
+    v: np.ndarray = np.log1p(s) / np.log1p(np.maximum(s, threshold))
     return 1 - v if smaller_is_better else v
 
 
@@ -99,7 +99,7 @@ def lfx_dependency(r: pd.DataFrame) -> np.ndarray:
     contrib = np.maximum(r["dependency_51_12m"].to_numpy(float), 1)
     orgs = r["orgs_12m"].to_numpy(float)
     org_dep = np.where(orgs > 0, np.maximum(orgs, 1), contrib)
-    return 0.5 * (1 / contrib + 1 / org_dep)
+    return np.asarray(0.5 * (1 / contrib + 1 / org_dep), dtype=float)
 
 
 SCORE_BASELINES: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {

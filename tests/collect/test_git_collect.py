@@ -234,7 +234,7 @@ def test_collecting_twice_is_identical(history, tmp_path: Path) -> None:
     collect_git(con, history["path"])
     first = _tables(con)
     again = collect_git(con, history["path"])
-    assert again.unchanged and again.seconds < 0.5
+    assert again.unchanged and again.commits_added == 0  # its speed: bench_git's rerun_seconds
     assert _tables(con) == first
     con.execute("DELETE FROM sync_state")  # forget the cursor: a full re-collection
     full = collect_git(con, history["path"])
@@ -485,7 +485,9 @@ def test_parallel_git_log_on_a_long_history_and_a_partial_clone(
 
 
 def test_closing_parallel_log_early_stops_every_git(tmp_path: Path) -> None:
-    import psutil
+    psutil = pytest.importorskip(
+        "psutil", reason="psutil comes with the dev extra (pip install '.[dev]')"
+    )
 
     big = GitFactory.bulk(tmp_path / "big.git", 3000)
     repo = open_repository(big.path)
