@@ -111,15 +111,14 @@ rel AS (
       AND NOT coalesce(rl.draft, false) AND NOT coalesce(rl.prerelease, false)
     GROUP BY rl.repo_id
 ),
-it_all AS (  -- the one scan of issues: every issue and pull request, bot authors flagged
+it_all AS (  -- every issue and pull request, those not in human_issues flagged by_bot
     SELECT i.repo_id, i.number, i.is_pull, i.created_at, i.closed_at, i.merged_at, i.state,
            ai.person_id AS author_person, lower(i.author_login) AS author_login,
-           coalesce(ap.is_bot OR ai.is_bot, false)
-               OR coalesce(ends_with(lower(i.author_login), '[bot]'), false) AS by_bot
+           h.number IS NULL AS by_bot
     FROM issues i
     JOIN r ON r.repo_id = i.repo_id
     LEFT JOIN identities ai ON ai.identity_id = i.author_identity
-    LEFT JOIN people ap ON ap.person_id = ai.person_id
+    LEFT JOIN human_issues h ON h.repo_id = i.repo_id AND h.number = i.number
 ),
 it AS (  -- issues and pull requests not opened by bots
     SELECT * FROM it_all WHERE NOT by_bot
