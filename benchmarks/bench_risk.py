@@ -160,7 +160,7 @@ def _portfolio_store(path: Path, n_repos: int) -> None:
     con.execute(
         """INSERT INTO graph_repo_measures (repo_id, as_of, measure, value, detail)
            SELECT repo_id, ?, 'truck_factor', 1,
-                  '{"key_people": [' || arg_max(i.person_id, n) || '], "bus_factor_chaoss": 1}'
+                  '{"key_people": [' || arg_max(i.person_id, n) || '], "bus_factor_all_history": 1}'
            FROM (SELECT c.repo_id, c.author_identity, count(*) n FROM commits c GROUP BY ALL) x
            JOIN identities i ON i.identity_id = x.author_identity GROUP BY repo_id""",
         [end],

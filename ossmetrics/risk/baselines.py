@@ -6,7 +6,7 @@ training folds only (ranking metrics are unchanged by it; the Brier score needs 
 
 * **Activity trend**: the fall in commits, last 12 months against the 12 before.
 * **CHAOSS bus factor** (https://chaoss.community/kb/metric-bus-factor/): fewest people making
-  50% of the commits up to T (the graph stage's ``bus_factor_chaoss``); fewer = riskier.
+  50% of the commits up to T (the graph stage's ``bus_factor_all_history``); fewer = riskier.
 * **OpenSSF criticality_score** (github.com/ossf/criticality_score, README and
   ``config/scorer/original_pike.yml``, Rob Pike's algorithm): weighted arithmetic mean of
   ``log(1 + S_i) / log(1 + max(S_i, T_i))`` with the published weights α_i and thresholds T_i;
@@ -105,7 +105,7 @@ def lfx_dependency(r: pd.DataFrame) -> np.ndarray:
 SCORE_BASELINES: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
     "Activity trend (12 m vs prior 12 m)": lambda r: -r["commit_trend"].to_numpy(float),
     "CHAOSS bus factor": lambda r: (
-        -r["bus_factor_chaoss"].fillna(r["bus_factor_12m"]).to_numpy(float)
+        -r["bus_factor_all_history"].fillna(r["bus_factor_12m"]).to_numpy(float)
     ),
     "OpenSSF criticality_score": lambda r: 1 - criticality_score(r),
     "LFX Insights-style dependency": lfx_dependency,

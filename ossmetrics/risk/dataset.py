@@ -137,7 +137,7 @@ def _stored_truck_factors(
             try:
                 info = json.loads(best[2])
                 people = [int(p) for p in info.get("key_people", [])]
-                bf = info.get("bus_factor_chaoss")
+                bf = info.get("bus_factor_all_history")
             except (ValueError, TypeError, AttributeError):
                 continue
             tf = float(best[1]) if best[1] is not None else np.nan
@@ -179,14 +179,14 @@ def key_people(
                 r = results[i]
                 people = list(r.key_people)
                 tf = float(r.truck_factor) if r.truck_factor is not None else np.nan
-                bf = float(r.bus_factor_chaoss) if r.bus_factor_chaoss is not None else np.nan
+                bf = float(r.bus_factor_all_history) if r.bus_factor_all_history is not None else np.nan
             else:
                 people = _fallback_keys(con, repo_id, d)
                 tf, bf = float(len(people)), np.nan
             rows.extend((repo_id, d, p) for p in people)
             bus.append((repo_id, d, tf, bf))
     keys = pd.DataFrame(rows, columns=["repo_id", "as_of", "person_id"])
-    factors = pd.DataFrame(bus, columns=["repo_id", "as_of", "tf_value", "bus_factor_chaoss"])
+    factors = pd.DataFrame(bus, columns=["repo_id", "as_of", "tf_value", "bus_factor_all_history"])
     return keys, factors, source
 
 

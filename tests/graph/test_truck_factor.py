@@ -48,7 +48,7 @@ def test_team_greedy_removal_order(con):
     assert r.truck_factor == 2
     assert r.key_people == [alice, bob]
     # CHAOSS: commits alice 1, bob 2, carol 1 -> bob alone has 2/4 = 50%
-    assert r.bus_factor_chaoss == 1
+    assert r.bus_factor_all_history == 1
 
 
 def test_renames_carry_history_through_a_chain(con):
@@ -182,7 +182,7 @@ def test_merged_aliases_count_as_one_person(con):
     # unmerged, the two alice identities would make the truck factor 2
     assert r.authors == {alice: 2, bob: 1}
     assert r.truck_factor == 1 and r.key_people == [alice]
-    assert r.bus_factor_chaoss == 1  # alice 2 of 3 commits
+    assert r.bus_factor_all_history == 1  # alice 2 of 3 commits
 
 
 def test_bots_give_no_authorship_and_no_acceptances(con):
@@ -199,7 +199,7 @@ def test_bots_give_no_authorship_and_no_acceptances(con):
     assert r.n_files == 2 and r.n_authorless == 1
     assert r.authors == {alice: 1}
     assert r.truck_factor == 1
-    assert r.bus_factor_chaoss == 1  # the bot's 11 commits do not count
+    assert r.bus_factor_all_history == 1  # the bot's 11 commits do not count
 
 
 def test_creator_exempt_rule(con):
@@ -223,7 +223,7 @@ def test_edge_cases_are_stated_not_crashes(con):
     h = History(con)
     empty = h.save()
     r = truck_factor(con, empty)
-    assert r.truck_factor is None and r.n_files == 0 and r.bus_factor_chaoss is None
+    assert r.truck_factor is None and r.n_files == 0 and r.bus_factor_all_history is None
     assert r.reason
 
     h2 = History(con, "acme/bots")
@@ -231,23 +231,23 @@ def test_edge_cases_are_stated_not_crashes(con):
     h2.commit(bot, [("a.py", 3, 0)])
     rid = h2.save()
     r = truck_factor(con, rid)
-    assert r.truck_factor is None and r.n_files == 1 and r.bus_factor_chaoss is None
+    assert r.truck_factor is None and r.n_files == 1 and r.bus_factor_all_history is None
 
     h3 = History(con, "acme/one")
     alice, (a,) = h3.person("alice")
     h3.commit(a, [("only.py", 3, 0)], day=10)
     rid = h3.save()
     r = truck_factor(con, rid)
-    assert (r.truck_factor, r.key_people, r.n_files, r.bus_factor_chaoss) == (1, [alice], 1, 1)
+    assert (r.truck_factor, r.key_people, r.n_files, r.bus_factor_all_history) == (1, [alice], 1, 1)
     early = truck_factor(con, rid, h3.date(5))  # before the first commit
-    assert early.truck_factor is None and early.n_files == 0 and early.bus_factor_chaoss is None
+    assert early.truck_factor is None and early.n_files == 0 and early.bus_factor_all_history is None
 
     h4 = History(con, "acme/docsonly")
     _p, (d,) = h4.person("dora")
     h4.commit(d, [("README.md", 3, 0)])
     rid = h4.save()
     r = truck_factor(con, rid)
-    assert r.truck_factor is None and r.n_files == 0 and r.bus_factor_chaoss == 1
+    assert r.truck_factor is None and r.n_files == 0 and r.bus_factor_all_history == 1
 
 
 def test_merges_are_ignored_and_cut_date_includes_the_day(con):
@@ -263,7 +263,7 @@ def test_merges_are_ignored_and_cut_date_includes_the_day(con):
     d = h.date(2).date()
     assert truck_factor(con, rid, d).authors == {alice: 1, bob: 1}
     assert cut_timestamp(date(2020, 1, 3)).isoformat() == "2020-01-03T23:59:59.999999+00:00"
-    assert truck_factor(con, rid).bus_factor_chaoss == 1  # 1 vs 1 non-merge commits: 50%
+    assert truck_factor(con, rid).bus_factor_all_history == 1  # 1 vs 1 non-merge commits: 50%
 
 
 def test_series_equals_single_calls_and_is_deterministic(con):
@@ -277,9 +277,9 @@ def test_series_equals_single_calls_and_is_deterministic(con):
     series = truck_factor_series(con, rid, dates)
     singles = [truck_factor(con, rid, d) for d in dates]
     assert [
-        (s.truck_factor, s.key_people, s.authors, s.n_files, s.bus_factor_chaoss) for s in series
+        (s.truck_factor, s.key_people, s.authors, s.n_files, s.bus_factor_all_history) for s in series
     ] == [
-        (s.truck_factor, s.key_people, s.authors, s.n_files, s.bus_factor_chaoss) for s in singles
+        (s.truck_factor, s.key_people, s.authors, s.n_files, s.bus_factor_all_history) for s in singles
     ]
     assert series[0].truck_factor is None
     assert series[2].truck_factor == 1  # p0 created and edited everything up to day 8

@@ -157,7 +157,7 @@ def test_stored_truck_factors_are_reused_when_they_describe_t(con) -> None:
     con.execute(
         "INSERT INTO graph_repo_measures VALUES (?, DATE '2026-01-01', 'truck_factor', 1, ?), "
         "(?, DATE '2020-12-01', 'truck_factor', 2, ?)",
-        [rid, '{"key_people": [1], "bus_factor_chaoss": 1}', rid, '{"key_people": [1, 2]}'],
+        [rid, '{"key_people": [1], "bus_factor_all_history": 1}', rid, '{"key_people": [1, 2]}'],
     )
     got = _stored_truck_factors(
         con, {rid: [date(2022, 12, 15), date(2020, 12, 15), date(2020, 6, 15)]}

@@ -245,3 +245,28 @@ def test_human_issues_view_leaves_out_items_opened_by_bots(con) -> None:
         (4, False, None, "stranger", False),
         (5, True, carol, "carol", True),
     ]
+
+
+def test_migration_renames_the_all_history_bus_factor(tmp_path: Path) -> None:
+    """A store written before 0320 keeps its graph rows under the name with the window."""
+    from ossmetrics.store.migrations import available
+
+    path = tmp_path / "old.duckdb"
+    con = connect(path)
+    con.execute("DELETE FROM schema_migrations WHERE version = 320")
+    con.execute(
+        "INSERT INTO graph_repo_measures (repo_id, as_of, measure, value, detail) VALUES "
+        "(1, '2024-01-01', 'bus_factor_chaoss', 2, NULL), "
+        """(1, '2024-01-01', 'truck_factor', 1, '{"key_people": [3], "bus_factor_chaoss": 2}')"""
+    )
+    con.close()
+    assert 320 in {n for n, _, _ in available()}
+    con = connect(path)  # applies the missing migration
+    rows = con.execute(
+        "SELECT measure, value, detail FROM graph_repo_measures ORDER BY measure"
+    ).fetchall()
+    con.close()
+    assert rows == [
+        ("bus_factor_all_history", 2.0, None),
+        ("truck_factor", 1.0, '{"key_people": [3], "bus_factor_all_history": 2}'),
+    ]
