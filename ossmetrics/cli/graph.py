@@ -107,7 +107,9 @@ def graph_command(
             " …" if len(tf.key_people) > 8 else ""
         )
         tf_text = "undefined" if tf.truck_factor is None else str(tf.truck_factor)
-        bf_text = "undefined" if tf.bus_factor_all_history is None else str(tf.bus_factor_all_history)
+        bf_text = (
+            "undefined" if tf.bus_factor_all_history is None else str(tf.bus_factor_all_history)
+        )
         console.print(
             f"{r.repo} as of {r.as_of.isoformat()}: truck factor (Avelino) {tf_text}"
             + (f" [key people {key}]" if key else "")

@@ -179,7 +179,11 @@ def key_people(
                 r = results[i]
                 people = list(r.key_people)
                 tf = float(r.truck_factor) if r.truck_factor is not None else np.nan
-                bf = float(r.bus_factor_all_history) if r.bus_factor_all_history is not None else np.nan
+                bf = (
+                    float(r.bus_factor_all_history)
+                    if r.bus_factor_all_history is not None
+                    else np.nan
+                )
             else:
                 people = _fallback_keys(con, repo_id, d)
                 tf, bf = float(len(people)), np.nan

@@ -240,7 +240,9 @@ def test_edge_cases_are_stated_not_crashes(con):
     r = truck_factor(con, rid)
     assert (r.truck_factor, r.key_people, r.n_files, r.bus_factor_all_history) == (1, [alice], 1, 1)
     early = truck_factor(con, rid, h3.date(5))  # before the first commit
-    assert early.truck_factor is None and early.n_files == 0 and early.bus_factor_all_history is None
+    assert (
+        early.truck_factor is None and early.n_files == 0 and early.bus_factor_all_history is None
+    )
 
     h4 = History(con, "acme/docsonly")
     _p, (d,) = h4.person("dora")
@@ -277,9 +279,11 @@ def test_series_equals_single_calls_and_is_deterministic(con):
     series = truck_factor_series(con, rid, dates)
     singles = [truck_factor(con, rid, d) for d in dates]
     assert [
-        (s.truck_factor, s.key_people, s.authors, s.n_files, s.bus_factor_all_history) for s in series
+        (s.truck_factor, s.key_people, s.authors, s.n_files, s.bus_factor_all_history)
+        for s in series
     ] == [
-        (s.truck_factor, s.key_people, s.authors, s.n_files, s.bus_factor_all_history) for s in singles
+        (s.truck_factor, s.key_people, s.authors, s.n_files, s.bus_factor_all_history)
+        for s in singles
     ]
     assert series[0].truck_factor is None
     assert series[2].truck_factor == 1  # p0 created and edited everything up to day 8

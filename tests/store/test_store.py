@@ -231,7 +231,9 @@ def test_human_issues_view_leaves_out_items_opened_by_bots(con) -> None:
     h.issue(w, 4, "x", "2024-01-04T00:00:00Z", login="Stranger")  # no identity: kept
     h.issue(w, 5, "carol", "2024-01-05T00:00:00Z", pull=True, merged="2024-01-06T00:00:00Z")
     h.issue(w, 6, "carol", "2024-01-06T00:00:00Z")
-    con.execute("UPDATE issues SET author_identity = ? WHERE number = 6", [carol_ci])  # bot identity
+    con.execute(
+        "UPDATE issues SET author_identity = ? WHERE number = 6", [carol_ci]
+    )  # bot identity
     kind = con.execute(
         "SELECT table_type FROM information_schema.tables WHERE table_name = 'human_issues'"
     ).fetchone()
