@@ -297,3 +297,42 @@ def test_interface_path_resolves():
     # the risk stage calls ossmetrics.graph.truck_factor.truck_factor(...)
     assert ossmetrics.graph.truck_factor.truck_factor is truck_factor
     assert ossmetrics.graph.truck_factor_series is truck_factor_series
+
+
+def test_stored_series_is_the_single_calls_and_leaves_other_measures(con):
+    """``store_truck_factors`` writes, per date, the truck factor and all-history bus factor
+    that ``truck_factor`` gives at that date; rerunning replaces rather than duplicates, and a
+    measure of another kind stored at the same date stays."""
+    import json
+
+    from ossmetrics.graph.series import store_truck_factors
+
+    h = History(con)
+    people = [h.person(f"p{k}") for k in range(3)]
+    for day in range(1, 20):
+        _pid, (ident,) = people[day % 3 if day > 6 else 0]
+        h.commit(ident, [(f"m{day % 5}.py", 3, 0)], day=day)
+    rid = h.save()
+    dates = [h.date(d).date() for d in (6, 19)]
+    con.execute(
+        "INSERT INTO graph_repo_measures VALUES (?, ?, 'core_size', 2, NULL)", [rid, dates[0]]
+    )
+    assert store_truck_factors(con, {rid: dates}) == 4
+    assert store_truck_factors(con, {rid: dates}) == 4  # idempotent
+    rows = con.execute(
+        "SELECT as_of, measure, value, detail FROM graph_repo_measures ORDER BY as_of, measure"
+    ).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [
+        (dates[0], "bus_factor_all_history"),
+        (dates[0], "core_size"),
+        (dates[0], "truck_factor"),
+        (dates[1], "bus_factor_all_history"),
+        (dates[1], "truck_factor"),
+    ]
+    for d in dates:
+        single = truck_factor(con, rid, d)
+        tf = next(r for r in rows if r[0] == d and r[1] == "truck_factor")
+        bus = next(r for r in rows if r[0] == d and r[1] == "bus_factor_all_history")
+        assert tf[2] == single.truck_factor and bus[2] == single.bus_factor_all_history
+        assert json.loads(tf[3])["key_people"] == single.key_people
+    assert rows[2][2] == 1.0  # p0 made every file up to day 6
