@@ -220,7 +220,7 @@ def retention_chart(cohorts: pd.DataFrame) -> Spec:
 
 
 def responsiveness_chart(resp: pd.DataFrame) -> Spec:
-    """Median hours to first response and to merge, and the open backlog, per month."""
+    """Median hours to first response and to merge, and the open-issue backlog, per month."""
 
     def build() -> alt.TopLevelMixin:
         data = alt.NamedData(name=DATA)
@@ -229,7 +229,7 @@ def responsiveness_chart(resp: pd.DataFrame) -> Spec:
             alt.Tooltip("month:T", title="Month", format="%b %Y"),
             alt.Tooltip("first_response_h:Q", title="First response (median h)", format=".1f"),
             alt.Tooltip("merge_h:Q", title="Time to merge (median h)", format=".1f"),
-            alt.Tooltip("backlog:Q", title="Open issues + PRs"),
+            alt.Tooltip("backlog:Q", title="Open issues (month end)"),
         ]
         first = (
             alt.Chart(data)
@@ -248,7 +248,7 @@ def responsiveness_chart(resp: pd.DataFrame) -> Spec:
             alt.Chart(data)
             .mark_area(color=PINK, opacity=0.6, line=True)
             .encode(x, alt.Y("backlog:Q", title="Open items"), tooltip=tip)
-            .properties(width=WIDTH, height=110, title="Backlog: open issues and pull requests")
+            .properties(width=WIDTH, height=110, title="Backlog: open issues at month end")
         )
         return alt.vconcat(first, merge, backlog)
 

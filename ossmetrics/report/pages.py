@@ -256,7 +256,7 @@ def project_page(
         for col, label in (
             ("first_response_h", "Median hours to first response"),
             ("merge_h", "Median hours to merge"),
-            ("backlog", "Open issues and pull requests"),
+            ("backlog", "Open issues at month end"),
         ):
             s = resp[["month", col]].dropna()
             series[label] = [
