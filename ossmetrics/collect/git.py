@@ -1,6 +1,7 @@
 """Collect a git history into the store: commits, per-file line counts, identities, people.
 
-Why ``git log`` and not pygit2 (measured here, notes/performance.md §2): every metric needs
+Why ``git log`` and not pygit2 (measured while writing it; ``benchmarks/bench_git.py`` repeats
+the comparison with git itself and, on request, PyDriller): every metric needs
 per-file added/deleted lines, and libgit2 only gives those by generating each patch. One
 ``git log --numstat -z -M`` process, stream-parsed while git works and loaded as Arrow
 batches, costs 1.19x (numpy, 42k commits) to 1.35x (rails, 99k) the time of ``git log`` alone

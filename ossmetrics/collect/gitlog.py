@@ -1,7 +1,8 @@
 """Talk to ``git``: open a repository, read its tips, and stream ``git log`` as parsed commits.
 
 ``git log --numstat -z -M`` is the fastest way to get per-file line counts out of a history
-(notes/performance.md §2: parsed and loaded within 1.2-1.35x of git itself, where pygit2 is
+(measured while writing it, ``benchmarks/bench_git.py`` repeats it: parsed and loaded within
+1.2-1.35x of git itself, where pygit2 is
 2.3-5.2x and PyDriller 25-32x); ``log_commits`` runs several of them on contiguous slices of the
 history to go past one process's speed. The format is machine-readable and unambiguous:
 
@@ -495,7 +496,7 @@ def log_commits(
     with it), so the only way past its speed is more than one of it. The list is cut into
     ``jobs`` contiguous slices, not dealt out commit by commit: neighbouring commits share
     trees and blobs, and a process that walks a contiguous slice keeps reading what its delta
-    cache already holds (dealt alternately, notes/performance.md measured rails *slower* on two
+    cache already holds (dealt alternately, rails was measured *slower* on two
     processes). Slices of equal length are not equal work (a slice of big generated files
     takes longer), so a worker that finishes **steals** the second half of what is left of the
     busiest slice: it starts its own ``git log`` there, and the owner stops when it reaches
