@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ossmetrics.collect import git as gitmod
-from ossmetrics.collect import gitlog, gitslices
+from ossmetrics.collect import git_stage, gitlog, gitslices
 from ossmetrics.collect.git import collect_git, repo_name_for
 from ossmetrics.collect.gitlog import open_repository
 from ossmetrics.errors import GitError, NotAGitRepository, UsageError
@@ -329,7 +329,7 @@ def test_bad_paths(tmp_path: Path, con) -> None:
 def _interrupt_at_commit(monkeypatch, n: int):
     """Ctrl-C as the collector stages its ``n``-th commit; returns the real method."""
     calls = {"n": 0}
-    real = gitmod._Stager.add
+    real = git_stage.Stager.add
 
     def add(self, c):
         calls["n"] += 1
@@ -337,7 +337,7 @@ def _interrupt_at_commit(monkeypatch, n: int):
             raise KeyboardInterrupt
         real(self, c)
 
-    monkeypatch.setattr(gitmod._Stager, "add", add)
+    monkeypatch.setattr(git_stage.Stager, "add", add)
     return real
 
 
@@ -350,21 +350,21 @@ def test_interrupt_rolls_back_and_next_run_completes(tmp_path: Path, con, monkey
         collect_git(con, r.path)
     assert con.execute("SELECT count(*) FROM commits").fetchone() == (0,)
     assert con.execute("SELECT count(*) FROM sync_state").fetchone() == (0,)
-    monkeypatch.setattr(gitmod._Stager, "add", real)
+    monkeypatch.setattr(git_stage.Stager, "add", real)
     assert collect_git(con, r.path).commits_total == 5
 
 
 CHILD = textwrap.dedent("""
     import sys, time
-    from ossmetrics.collect import git as g
+    from ossmetrics.collect import git as g, git_stage as st
     from ossmetrics.store import connect
-    g.FILE_BATCH = g.COMMIT_BATCH = 300
-    real = g._Stager._flush_files
+    st.FILE_BATCH = st.COMMIT_BATCH = 300
+    real = st.Stager._flush_files
     def flush(self):
         real(self)
         print("flushed", flush=True)
         time.sleep(0.05)
-    g._Stager._flush_files = flush
+    st.Stager._flush_files = flush
     con = connect(sys.argv[1])
     g.collect_git(con, sys.argv[2])
     print("done", flush=True)
@@ -509,7 +509,7 @@ def test_interrupt_during_parallel_log_rolls_back(tmp_path: Path, con, monkeypat
     with pytest.raises(KeyboardInterrupt):
         collect_git(con, big.path, jobs=2)
     assert con.execute("SELECT count(*) FROM commits").fetchone() == (0,)
-    monkeypatch.setattr(gitmod._Stager, "add", real)
+    monkeypatch.setattr(git_stage.Stager, "add", real)
     assert collect_git(con, big.path, jobs=2).commits_total == 1200
 
 
