@@ -31,6 +31,7 @@ __all__ = [
     "materialize_commits",
     "metric",
     "monthly_activity",
+    "newcomer_cohorts",
     "reference_date",
     "select_repos",
 ]
@@ -121,12 +122,11 @@ def materialize_commits(con: duckdb.DuckDBPyConnection, ids: list[int]) -> None:
 
 
 def activity_frames(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[str, pd.DataFrame]:
-    """The charts' quarterly shapes, all repos: new-vs-returning people and newcomer cohorts.
+    """The new-vs-returning chart's shape, all repos: ``quarterly`` (repo_id, quarter, new,
+    returning: people active in the quarter, by whether it holds their first commit).
 
-    Returns frames keyed ``quarterly`` (repo_id, quarter, new, returning) and ``cohorts``
-    (repo_id, quarter, newcomers, retained, complete; retained as in the ``newcomer_retention``
-    metric: back 30-365 days after the first commit). Needs ``materialize_commits`` first.
-    Monthly figures come from the metrics (``monthly_activity``).
+    Needs ``materialize_commits`` first. The monthly figures and the newcomer cohorts come from
+    the metrics (``monthly_activity``, ``newcomer_cohorts``).
     """
     quarterly = con.execute(
         """WITH q AS (SELECT DISTINCT repo_id, person_id, date_trunc('quarter', ts)::DATE AS quarter,
@@ -135,18 +135,7 @@ def activity_frames(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[str,
                count(*) FILTER (WHERE quarter > fq) AS returning
         FROM q GROUP BY ALL ORDER BY 1, 2"""
     ).df()
-    cohorts = con.execute(
-        """WITH kept AS (SELECT repo_id, person_id, min(first_ts) AS first_ts,
-                            bool_or(ts >= first_ts + INTERVAL 30 DAY
-                                    AND ts <= first_ts + INTERVAL 365 DAY) AS retained
-                     FROM _report_commits GROUP BY ALL),
-            lim AS (SELECT max(ts) AS last_ts FROM _report_commits)
-        SELECT repo_id, date_trunc('quarter', first_ts)::DATE AS quarter,
-               count(*) AS newcomers, count(*) FILTER (WHERE retained) AS retained,
-               max(first_ts) + INTERVAL 365 DAY <= any_value(lim.last_ts) AS complete
-        FROM kept, lim GROUP BY ALL ORDER BY 1, 2"""
-    ).df()
-    return {"quarterly": quarterly, "cohorts": cohorts}
+    return {"quarterly": quarterly}
 
 
 def metric(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
@@ -217,6 +206,18 @@ def headline_figures(
         }
     )
     return df[cols].sort_values("repo_id", ignore_index=True)
+
+
+def newcomer_cohorts(
+    con: duckdb.DuckDBPyConnection, infos: list[RepoInfo], ref: datetime
+) -> pd.DataFrame:
+    """The retention chart's cohorts: ``newcomer_retention_by_quarter`` as of the end of
+    ``ref``'s day (repo_id, quarter, newcomers, retained, complete)."""
+    df = by_repo_id(
+        metric(con, "newcomer_retention_by_quarter", as_of=ref + timedelta(days=1)), infos
+    )
+    df["quarter"] = pd.to_datetime(df["quarter"]).dt.date
+    return df
 
 
 def monthly_activity(con: duckdb.DuckDBPyConnection, infos: list[RepoInfo]) -> pd.DataFrame:
