@@ -33,5 +33,7 @@ lint: install
 
 check: lint test
 
+# the benchmarks compare against PyTorch Geometric's SAGEConv: the `bench` extra
 bench: install
+	$(VENV)/bin/pip install -q -e '.[bench]'
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done

@@ -54,15 +54,15 @@ NEWEST = textwrap.dedent("""
     import json, sys, time
     t0 = time.perf_counter()
     from ossmetrics.store import connect, transaction, ensure_repo
-    from ossmetrics.collect import git as g
+    from ossmetrics.collect import git as g, git_stage
     from ossmetrics.collect.gitlog import log_commits, open_repository
     repo = open_repository(sys.argv[2])
-    g._warm_up_arrow()  # as collect_git does: the pyarrow import overlaps git's work
+    git_stage.warm_up_arrow()  # as collect_git does: the pyarrow import overlaps git's work
     shas = repo.rev_list(["HEAD"], "--max-count=" + sys.argv[3])
     con = connect(sys.argv[1])
     with transaction(con):
         rid = ensure_repo(con, "bench/newest")
-        st = g._Stager(con, rid, shas)
+        st = git_stage.Stager(con, rid, shas)
         for c in log_commits(repo, shas, jobs=g.git_jobs(sys.argv[4])):
             st.add(c)
         st.finish()

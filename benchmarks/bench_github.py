@@ -14,6 +14,7 @@ an hour), by GraphQL and by REST only.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing as mp
 import sys
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from ossmetrics.collect.github import collect_github  # noqa: E402
 from ossmetrics.collect.github_schedule import Job, plan  # noqa: E402
+from ossmetrics.errors import GitHubUnavailable  # noqa: E402
 from ossmetrics.store import connect  # noqa: E402
 from tests.collect.test_github_graphql import snapshot  # noqa: E402
 from tests.github_server import FakeGitHub, fast_policy  # noqa: E402
@@ -61,6 +63,21 @@ def serve(n: int, queue: Any, stop: Any, touch: Any) -> None:
             for k in numbers:
                 gh.touch_issue(k)
             queue.put("touched")
+
+
+def unreachable_seconds() -> float:
+    """Seconds until ``collect_github`` gives up on a closed port with the tests' retry policy
+    (millisecond backoffs): a refused connection must be reported at once, not waited out."""
+    with tempfile.TemporaryDirectory() as tmp:
+        con = connect(Path(tmp) / "unreachable.duckdb")
+        t = time.monotonic()
+        with contextlib.suppress(GitHubUnavailable):
+            collect_github(
+                con, "bench/big", token=None, api_url="http://127.0.0.1:9", policy=fast_policy()
+            )
+        seconds = time.monotonic() - t
+        con.close()
+    return seconds
 
 
 def main() -> None:
@@ -132,6 +149,8 @@ def main() -> None:
           f"rows issues={rows[0]} comments={rows[1]}; every table identical to REST: {same}")  # fmt: skip
     print(f"second sync (unchanged): {second.requests} requests, {second.not_modified} answered 304, "
           f"{second.graphql_requests} GraphQL queries, {second.seconds:.2f} s")  # fmt: skip
+    unreachable = unreachable_seconds()
+    print(f"unreachable API (closed port): failed after {unreachable:.2f} s (target < 5)")
     print("reviews of k changed PRs, cost of the run (requests not answered 304 + points)")
     for k, c_rest, c_gql, q in switch:
         print(f"  k={k:>3}: REST {c_rest:>4}  GraphQL {c_gql:>4} ({q} review queries)")
@@ -147,7 +166,8 @@ def main() -> None:
         f"graphql_to_rest_ratio={ratio:.3f} same_rows={int(same)} "
         f"second_sync_requests={second.requests} not_modified={second.not_modified} "
         f"second_sync_graphql={second.graphql_requests} portfolio_hours={hours:.1f} "
-        f"portfolio_rest_hours={rest_hours:.1f} minimum={minimum} items_per_s={items_per_s:.0f}"
+        f"portfolio_rest_hours={rest_hours:.1f} minimum={minimum} items_per_s={items_per_s:.0f} "
+        f"unreachable_seconds={unreachable:.2f}"
     )
 
 

@@ -1,6 +1,6 @@
 """Time every metric of the SQL library over the whole shared corpus.
 
-Loads the corpus (``../shared/corpus``, 130 repositories, ~700k commits) into a temporary store,
+Loads the corpus (``$OSSMETRICS_CORPUS``, 130 repositories, ~700k commits) into a temporary store,
 installs the macros, then runs each metric once for all repositories at once (``repo=None``) —
 the way the report and nightly stages call them — and once more to report the warm time.
 Prints per-metric seconds, the EXPLAIN ANALYZE of the slowest, and as the last line

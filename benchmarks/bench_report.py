@@ -27,8 +27,10 @@ from ossmetrics.store import connect
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repos", type=int, default=100)
-    ap.add_argument("--corpus", type=Path, default=default_corpus_dir())
+    ap.add_argument("--corpus", type=Path, default=None, help="default: $OSSMETRICS_CORPUS")
     args = ap.parse_args()
+    if args.corpus is None:
+        args.corpus = default_corpus_dir()  # $OSSMETRICS_CORPUS, else a one-line error
     names = [
         r[0]
         for r in duckdb.execute(

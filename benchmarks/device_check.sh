@@ -7,7 +7,7 @@
 # everything the checks need is prepared here, once, into the ignored folder .devdata/:
 #
 #   bash benchmarks/device_check.sh prep STORE   # STORE: a store loaded with
-#                                                # `ossmetrics --db STORE collect corpus ../shared/corpus`
+#                                                # `ossmetrics --db STORE collect corpus CORPUS_DIR`
 #
 # then run there in one call (about 3-5 minutes after the machine's start):
 #

@@ -10,7 +10,7 @@ prints, by that person's share of the last 12 months' commits, the share of what
 *lower* p_dormant and the median ratio p_without / p.
 
 Usage: ``.venv/bin/python benchmarks/whatif_direction.py STORE [--model PATH] [--n 120]``
-(STORE: e.g. a store loaded with ``ossmetrics collect corpus ../shared/corpus``; ~2 s per
+(STORE: e.g. a store loaded with ``ossmetrics collect corpus CORPUS_DIR``; ~2 s per
 snapshot on one CPU thread). The last line is ``key=value`` figures.
 """
 

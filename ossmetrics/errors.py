@@ -32,7 +32,8 @@ branch on the class or its fields instead of parsing messages::
     ├── RiskError                        the risk model cannot train or score
     │   ├── DeviceUnavailable            --device cuda without a GPU
     │   ├── ModelVersionMismatch         .file_version, .code_version
-    │   └── InsufficientHistory          too little labelled history to train
+    │   ├── InsufficientHistory          too little labelled history to train
+    │   └── GraphsMissing                .missing: truck factors the graph stage has not stored
     ├── ReportError                      the report site cannot be written
     └── NightlyError                     the nightly pipeline cannot start
         └── AlreadyRunning               .pid: another nightly run holds the lock
@@ -59,6 +60,7 @@ __all__ = [
     "GraphError",
     "GraphQLError",
     "GraphQLUnavailable",
+    "GraphsMissing",
     "InsufficientHistory",
     "InvalidRepoName",
     "MetricDefinitionError",
@@ -272,6 +274,20 @@ class ModelVersionMismatch(RiskError):
 
 class InsufficientHistory(RiskError):
     pass
+
+
+class GraphsMissing(RiskError):
+    """The risk model needs the graph stage's truck factors at dates the store lacks.
+
+    ``missing`` holds (repo_id, date) pairs; the message names how many and the command that
+    stores them.
+    """
+
+    def __init__(
+        self, message: str, suggestion: str | None = None, *, missing: list[tuple[int, object]]
+    ) -> None:
+        super().__init__(message, suggestion)
+        self.missing = missing
 
 
 class ReportError(OssmetricsError):

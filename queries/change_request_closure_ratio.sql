@@ -15,13 +15,9 @@ WITH r AS (
 ),
 it AS (
     SELECT i.repo_id, i.created_at, i.closed_at
-    FROM issues i
+    FROM human_issues i
     JOIN r ON r.repo_id = i.repo_id
-    LEFT JOIN identities ai ON ai.identity_id = i.author_identity
-    LEFT JOIN people ap ON ap.person_id = ai.person_id
     WHERE i.is_pull
-      AND NOT coalesce(ap.is_bot OR ai.is_bot, false)
-      AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
 ),
 ev AS (
     SELECT repo_id, CAST(date_trunc('month', make_timestamp(epoch_us(created_at))) AS DATE) AS month, 1 AS o, 0 AS c

@@ -5,7 +5,7 @@
 --   commits_12m, active_contributors_12m [bus_factor: commits, contributors];
 --   new_contributors_12m: persons whose first commit falls in the window [new_contributors];
 --   retention_3m: retained_3m / newcomers summed over the 12 most recent cohorts whose
---   3-month window has ended [contributor_retention]; bus_factor [bus_factor];
+--   3-month window has ended [contributor_retention]; bus_factor_12m [bus_factor, 12 months];
 --   elephant_factor [elephant_factor]; top_share [top_contributor_share]; gini [commit_gini];
 --   inactive_contributors: how many rows inactive_contributors gives with its defaults;
 --   days_since_last_commit, days_since_last_release, days_since_last_maintainer_response
@@ -18,7 +18,7 @@
 --   window [pr_acceptance_ratio]; review_coverage over pull requests merged in the window
 --   [review_coverage]; open_issues and open_prs at as_of [open_issue_age].
 -- params: $repo VARCHAR, $as_of TIMESTAMPTZ = current_timestamp
--- returns: repo, repo_id, as_of, commits_12m, active_contributors_12m, new_contributors_12m, retention_3m, bus_factor, elephant_factor, top_share, gini, inactive_contributors, days_since_last_commit, days_since_last_release, releases_12m, has_github_data, median_first_response_hours, median_close_hours, median_merge_hours, pr_acceptance_ratio, review_coverage, open_issues, open_prs, days_since_last_maintainer_response
+-- returns: repo, repo_id, as_of, commits_12m, active_contributors_12m, new_contributors_12m, retention_3m, bus_factor_12m, elephant_factor, top_share, gini, inactive_contributors, days_since_last_commit, days_since_last_release, releases_12m, has_github_data, median_first_response_hours, median_close_hours, median_merge_hours, pr_acceptance_ratio, review_coverage, open_issues, open_prs, days_since_last_maintainer_response
 -- grain: repo
 -- reference: https://chaoss.community/kb-metrics-and-metrics-models/ (a summary of the metrics above)
 
@@ -111,15 +111,14 @@ rel AS (
       AND NOT coalesce(rl.draft, false) AND NOT coalesce(rl.prerelease, false)
     GROUP BY rl.repo_id
 ),
-it_all AS (  -- the one scan of issues: every issue and pull request, bot authors flagged
+it_all AS (  -- every issue and pull request, those not in human_issues flagged by_bot
     SELECT i.repo_id, i.number, i.is_pull, i.created_at, i.closed_at, i.merged_at, i.state,
            ai.person_id AS author_person, lower(i.author_login) AS author_login,
-           coalesce(ap.is_bot OR ai.is_bot, false)
-               OR coalesce(ends_with(lower(i.author_login), '[bot]'), false) AS by_bot
+           h.number IS NULL AS by_bot
     FROM issues i
     JOIN r ON r.repo_id = i.repo_id
     LEFT JOIN identities ai ON ai.identity_id = i.author_identity
-    LEFT JOIN people ap ON ap.person_id = ai.person_id
+    LEFT JOIN human_issues h ON h.repo_id = i.repo_id AND h.number = i.number
 ),
 it AS (  -- issues and pull requests not opened by bots
     SELECT * FROM it_all WHERE NOT by_bot
@@ -185,7 +184,7 @@ SELECT r.full_name AS repo, r.repo_id, a.tz AS as_of,
        coalesce(conc.contributors, 0) AS active_contributors_12m,
        coalesce(pa.new_contributors, 0) AS new_contributors_12m,
        ret.retained / nullif(ret.newcomers, 0) AS retention_3m,
-       conc.bus_factor,
+       conc.bus_factor AS bus_factor_12m,
        eleph.elephant_factor,
        conc.top_share,
        conc.gini,

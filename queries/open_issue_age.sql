@@ -25,14 +25,10 @@ types(item_type) AS (VALUES ('issue'), ('pull_request')),
 it AS (
     SELECT i.repo_id, CASE WHEN i.is_pull THEN 'pull_request' ELSE 'issue' END AS item_type,
            (epoch($as_of) - epoch(i.created_at)) / 86400.0 AS age_days
-    FROM issues i
+    FROM human_issues i
     JOIN r ON r.repo_id = i.repo_id
-    LEFT JOIN identities ai ON ai.identity_id = i.author_identity
-    LEFT JOIN people ap ON ap.person_id = ai.person_id
     WHERE i.created_at <= $as_of
       AND (i.closed_at > $as_of OR (i.closed_at IS NULL AND coalesce(i.state, 'open') <> 'closed'))
-      AND NOT coalesce(ap.is_bot OR ai.is_bot, false)
-      AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
 ),
 counted AS (
     SELECT it.repo_id, it.item_type, b.age_bucket, count(*) AS n,

@@ -15,13 +15,9 @@ WITH r AS (
 it AS (
     SELECT i.repo_id, i.merged_at IS NOT NULL AS merged,
            CAST(date_trunc('month', make_timestamp(epoch_us(coalesce(i.merged_at, i.closed_at)))) AS DATE) AS month
-    FROM issues i
+    FROM human_issues i
     JOIN r ON r.repo_id = i.repo_id
-    LEFT JOIN identities ai ON ai.identity_id = i.author_identity
-    LEFT JOIN people ap ON ap.person_id = ai.person_id
     WHERE i.is_pull AND (i.merged_at IS NOT NULL OR i.closed_at IS NOT NULL)
-      AND NOT coalesce(ap.is_bot OR ai.is_bot, false)
-      AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
 )
 SELECT r.full_name AS repo, it.month,
        count(*) FILTER (WHERE it.merged) AS merged,

@@ -16,14 +16,10 @@ WITH r AS (
 ),
 pr AS (
     SELECT i.repo_id, i.number, i.merged_at,
-           ai.person_id AS author_person, lower(i.author_login) AS author_login
-    FROM issues i
+           i.author_person, i.author_login_lc AS author_login
+    FROM human_issues i
     JOIN r ON r.repo_id = i.repo_id
-    LEFT JOIN identities ai ON ai.identity_id = i.author_identity
-    LEFT JOIN people ap ON ap.person_id = ai.person_id
     WHERE i.is_pull AND i.merged_at IS NOT NULL
-      AND NOT coalesce(ap.is_bot OR ai.is_bot, false)
-      AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
 ),
 rev AS (
     SELECT DISTINCT pr.repo_id, pr.number

@@ -16,13 +16,9 @@ WITH r AS (
 it AS (
     SELECT i.repo_id, CAST(date_trunc('month', make_timestamp(epoch_us(i.closed_at))) AS DATE) AS month,
            (epoch(i.closed_at) - epoch(i.created_at)) / 3600.0 AS hours
-    FROM issues i
+    FROM human_issues i
     JOIN r ON r.repo_id = i.repo_id
-    LEFT JOIN identities ai ON ai.identity_id = i.author_identity
-    LEFT JOIN people ap ON ap.person_id = ai.person_id
     WHERE NOT i.is_pull AND i.closed_at IS NOT NULL AND i.created_at IS NOT NULL
-      AND NOT coalesce(ap.is_bot OR ai.is_bot, false)
-      AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
 ),
 agg AS (
     SELECT repo_id, month, count(*) AS closed,

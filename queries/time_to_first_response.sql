@@ -5,8 +5,9 @@
 --   (compared as merged persons, else by GitHub login) who is not a bot. Items opened by bots
 --   are left out. median_hours and p90_hours (continuous quantiles) are over the items that got
 --   a response; items counts all opened, responded those with a response so far. $since keeps
---   months on or after the month of that date.
--- params: $repo VARCHAR, $since DATE = NULL
+--   months on or after the month of that date. With $by_type false, issues and pull requests
+--   are taken together, as one item_type 'all' (the report's monthly chart).
+-- params: $repo VARCHAR, $since DATE = NULL, $by_type BOOLEAN = true
 -- returns: repo, item_type, month, items, responded, median_hours, p90_hours
 -- grain: repo, item_type, month
 -- reference: https://chaoss.community/kb/metric-time-to-first-response/
@@ -17,14 +18,10 @@ WITH r AS (
 ),
 it AS (
     SELECT i.repo_id, i.number, i.is_pull, i.created_at,
-           ai.person_id AS author_person, lower(i.author_login) AS author_login
-    FROM issues i
+           i.author_person, i.author_login_lc AS author_login
+    FROM human_issues i
     JOIN r ON r.repo_id = i.repo_id
-    LEFT JOIN identities ai ON ai.identity_id = i.author_identity
-    LEFT JOIN people ap ON ap.person_id = ai.person_id
     WHERE i.created_at IS NOT NULL
-      AND NOT coalesce(ap.is_bot OR ai.is_bot, false)
-      AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
       AND ($since IS NULL OR make_timestamp(epoch_us(i.created_at)) >= date_trunc('month', $since))
 ),
 resp AS (
@@ -41,7 +38,8 @@ resp AS (
     GROUP BY it.repo_id, it.number
 ),
 h AS (
-    SELECT it.repo_id, CASE WHEN it.is_pull THEN 'pull_request' ELSE 'issue' END AS item_type,
+    SELECT it.repo_id,
+           CASE WHEN NOT $by_type THEN 'all' WHEN it.is_pull THEN 'pull_request' ELSE 'issue' END AS item_type,
            CAST(date_trunc('month', make_timestamp(epoch_us(it.created_at))) AS DATE) AS month,
            (epoch(resp.first_at) - epoch(it.created_at)) / 3600.0 AS hours
     FROM it LEFT JOIN resp ON resp.repo_id = it.repo_id AND resp.number = it.number

@@ -15,13 +15,9 @@ WITH r AS (
 it AS (
     SELECT i.repo_id, CAST(date_trunc('month', make_timestamp(epoch_us(i.merged_at))) AS DATE) AS month,
            (epoch(i.merged_at) - epoch(i.created_at)) / 3600.0 AS hours
-    FROM issues i
+    FROM human_issues i
     JOIN r ON r.repo_id = i.repo_id
-    LEFT JOIN identities ai ON ai.identity_id = i.author_identity
-    LEFT JOIN people ap ON ap.person_id = ai.person_id
     WHERE i.is_pull AND i.merged_at IS NOT NULL AND i.created_at IS NOT NULL
-      AND NOT coalesce(ap.is_bot OR ai.is_bot, false)
-      AND NOT coalesce(ends_with(lower(i.author_login), '[bot]'), false)
 ),
 agg AS (
     SELECT repo_id, month, count(*) AS merged,

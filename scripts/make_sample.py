@@ -69,7 +69,7 @@ def make_sample(corpus: Path, out: Path) -> dict[str, int]:
 def main() -> None:
     root = Path(__file__).resolve().parents[1]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=root.parent / "shared" / "corpus")
+    ap.add_argument("--corpus", type=Path, required=True, help="the corpus folder (Parquet files)")
     ap.add_argument("--out", type=Path, default=root / "ossmetrics" / "data" / "sample")
     args = ap.parse_args()
     print(make_sample(args.corpus, args.out))

@@ -1,4 +1,4 @@
-"""Shared fixtures: real DuckDB files in tmp_path, the shared corpus location, CLI runner."""
+"""Shared fixtures: real DuckDB files in tmp_path, the CLI runner."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared"
 
 # requests honours proxy variables even for 127.0.0.1; the local test servers must be reached directly.
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"

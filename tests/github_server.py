@@ -1,9 +1,9 @@
 """A local GitHub REST API on 127.0.0.1 for tests and benchmarks (no mock of PyGithub).
 
 ``FakeGitHub`` generates a repository of issues, pull requests, comments, reviews, review
-comments, releases, commits and stargazers from the official example payloads in
-``../shared/fixtures/github-api`` (each item is a copy of the example with its ids, numbers,
-dates and users varied), and serves them the way api.github.com does:
+comments, releases, commits and stargazers from example payloads in the documented shapes,
+written for this repository in ``tests/fixtures/github-api`` (each item is a copy of the
+example with its ids, numbers, dates and users varied), and serves them the way api.github.com does:
 
 * ``Link`` pagination (``per_page`` ≤ 100, ``page``) pointing at ``/repositories/{id}/…``,
   which it also answers; ``since``/``sort``/``direction``/``state`` filters;
@@ -58,51 +58,12 @@ from typing import Any
 
 __all__ = ["FakeGitHub", "FakeRepo", "Recorded", "fast_policy"]
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "github-api"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "github-api"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-_USER = {
-    "login": "octocat",
-    "id": 1,
-    "url": "https://api.github.com/users/octocat",
-    "html_url": "https://github.com/octocat",
-    "type": "User",
-    "site_admin": False,
-}
-# Minimal stand-ins, used only when the shared fixtures are not next to the checkout.
-_FALLBACK: dict[str, Any] = {
-    "repos-get.json": {
-        "id": 1296269,
-        "full_name": "octocat/Hello-World",
-        "owner": _USER,
-        "topics": [],
-    },
-    "issues-list-for-repo.json": [
-        {"id": 1, "number": 1347, "user": _USER, "labels": [], "assignees": []}
-    ],
-    "issues-list-comments-for-repo.json": [{"id": 1, "user": _USER, "body": "Me too"}],
-    "pulls-list-reviews.json": [{"id": 80, "user": _USER, "body": "ok", "state": "APPROVED"}],
-    "pulls-list-review-comments-for-repo.json": [{"id": 10, "user": _USER, "body": "Great stuff!"}],
-    "repos-list-releases.json": [{"id": 1, "tag_name": "v1.0.0", "author": _USER}],
-    "repos-list-commits.json": [
-        {"sha": "x", "commit": {"author": {}, "committer": {}}, "author": _USER}
-    ],
-    "repos-get-community-profile-metrics.json": {
-        "health_percentage": 100,
-        "files": {
-            "code_of_conduct": {"key": "contributor_covenant"},
-            "code_of_conduct_file": {"url": "CODE_OF_CONDUCT.md"},
-            "contributing": {"url": "CONTRIBUTING"},
-            "readme": {"url": "README.md"},
-            "license": {"key": "mit"},
-        },
-    },
-    "activity-list-stargazers-for-repo.star+json.json": [{"starred_at": "", "user": _USER}],
-}
 
 
 def _template(name: str) -> Any:
-    path = FIXTURES / name
-    data = json.loads(path.read_text()) if path.exists() else copy.deepcopy(_FALLBACK[name])
+    data = json.loads((FIXTURES / name).read_text())
     return data[0] if isinstance(data, list) else data
 
 

@@ -16,7 +16,7 @@ def collect_corpus_command(
     path: Path | None = typer.Argument(
         None,
         help="Folder with repos/commits/commit_files.parquet "
-        "(default: $OSSMETRICS_CORPUS, else ../shared/corpus).",
+        "(default: $OSSMETRICS_CORPUS; required without it).",
     ),
     repo: list[str] | None = typer.Option(
         None, "--repo", help="Only this corpus repository (OWNER/REPO; repeat for more)."

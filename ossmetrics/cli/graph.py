@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import typer
 
 from ossmetrics.cli._app import app, console, err_console, open_store, state
@@ -43,6 +44,25 @@ def parse_at(value: str | None) -> date | datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def _risk_snapshots(con: duckdb.DuckDBPyConnection, ids: list[int] | None) -> None:
+    """The risk model's snapshot dates (``risk.dataset.snapshot_dates``), stored by the graph
+    stage (``graph.series.store_truck_factors``): the CLI, above both stages, joins them."""
+    import time
+
+    from ossmetrics.graph.series import store_truck_factors
+    from ossmetrics.risk.dataset import snapshot_dates
+
+    t0 = time.perf_counter()
+    wanted = {r: ds for r, ds in snapshot_dates(con).items() if ids is None or r in ids}
+    rows = store_truck_factors(con, wanted)
+    n_dates = sum(len(ds) for ds in wanted.values())
+    console.print(
+        f"truck factors at {n_dates:,} risk snapshot dates of {len(wanted):,} repositories "
+        f"stored ({rows:,} rows, {time.perf_counter() - t0:.1f} s)",
+        markup=False,
+    )
+
+
 def _patterns(exclude: list[str] | None, no_defaults: bool) -> list[str] | None:
     from ossmetrics.graph import DEFAULT_EXCLUDE
 
@@ -73,6 +93,11 @@ def graph_command(
         False, "--no-default-excludes", help="Count docs, vendored and generated files too."
     ),
     seed: int = typer.Option(42, "--seed", help="Seed of Louvain and sampled betweenness."),
+    risk_snapshots: bool = typer.Option(
+        False,
+        "--risk-snapshots",
+        help="Instead: store the truck factor at every snapshot date the risk model trains on.",
+    ),
 ) -> None:
     """Compute contributor graphs and measures for repositories and store them."""
     if ctx.invoked_subcommand is not None:
@@ -83,6 +108,9 @@ def graph_command(
     con = open_store()
     try:
         ids = [get_repo_id(con, r) for r in repo] if repo else None
+        if risk_snapshots:
+            _risk_snapshots(con, ids)
+            return
         from ossmetrics.pipeline.steps import compute_graph_step
 
         results = compute_graph_step(
@@ -107,11 +135,13 @@ def graph_command(
             " …" if len(tf.key_people) > 8 else ""
         )
         tf_text = "undefined" if tf.truck_factor is None else str(tf.truck_factor)
-        bf_text = "undefined" if tf.bus_factor_chaoss is None else str(tf.bus_factor_chaoss)
+        bf_text = (
+            "undefined" if tf.bus_factor_all_history is None else str(tf.bus_factor_all_history)
+        )
         console.print(
             f"{r.repo} as of {r.as_of.isoformat()}: truck factor (Avelino) {tf_text}"
             + (f" [key people {key}]" if key else "")
-            + f" over {tf.n_files:,} files; bus factor (CHAOSS) {bf_text}; "
+            + f" over {tf.n_files:,} files; bus factor (CHAOSS, all history) {bf_text}; "
             f"{r.people:,} people, core {r.core_size}, {r.communities} communities, "
             f"key-people cross-load {r.key_people_cross_load} ({r.seconds:.1f} s)",
             markup=False,

@@ -2,8 +2,9 @@
 
 Bots inflate every people-based metric (active contributors, truck factor, response times), so
 they are flagged once, here, and every later stage filters on ``people.is_bot``. The rules are
-the shared corpus's (``../shared/corpus/README.md``, "Bot rules"), so a repository collected
-from git and the same repository loaded from the corpus agree, plus a user list:
+the corpus's (its README's "Bot rules"; the corpus's ``is_bot_like`` flag follows them), so a
+repository collected from git and the same repository loaded from the corpus agree, plus a user
+list:
 
 - name, email or login contains ``[bot]``, ``dependabot``, ``renovate``, ``github-actions``,
   ``greenkeeper``, ``snyk-bot``, ``pyup-bot``, ``pyup.io``, ``pre-commit-ci``, ``imgbot``,

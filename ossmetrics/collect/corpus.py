@@ -1,7 +1,8 @@
 """Load the shared pseudonymised corpus (Parquet) into the store.
 
-The corpus (``../shared/corpus``; see its README) holds git metadata of 130 public repositories
-with identities replaced by pseudonyms. Loading it gives the metrics, graph and risk stages real
+The corpus (a folder of ``repos``/``commits``/``commit_files`` Parquet files, distributed beside
+the project, not inside the package; see its README) holds git metadata of 130 public
+repositories with identities replaced by pseudonyms. Loading it gives the metrics, graph and risk stages real
 history to benchmark and train on, through the very tables the git collector fills.
 
 Identity mapping: one identity per ``author_mailmap_id`` (the email after the repository's own
@@ -25,11 +26,16 @@ __all__ = ["default_corpus_dir", "load_corpus"]
 
 
 def default_corpus_dir() -> Path:
-    """``$OSSMETRICS_CORPUS``, else ``../shared/corpus`` next to the checkout."""
+    """``$OSSMETRICS_CORPUS``; there is no default folder (an installed package has no place
+    the corpus could be assumed to be), so without it this raises a one-line ``UsageError``."""
     env = os.environ.get("OSSMETRICS_CORPUS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+    raise UsageError(
+        "no corpus folder given",
+        "pass the folder holding repos/commits/commit_files.parquet as PATH, "
+        "or set OSSMETRICS_CORPUS",
+    )
 
 
 def load_corpus(

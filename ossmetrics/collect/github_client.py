@@ -3,7 +3,7 @@
 Why not PyGithub's ``GithubRetry``: it sleeps inside urllib3, invisibly (no countdown, no clean
 stop before a one-hour wait), retries 5xx without backoff, surfaces exhausted retries as
 ``requests.exceptions.RetryError`` instead of a status, and PyGithub re-requests a ``202`` forever
-(notes/github-collection.md §2.2-2.3). So every request goes through
+(PyGithub 2.x, read while writing this module). So every request goes through
 ``Requester.requestJson`` with a connection of our own that stops at the first ``202``, and this
 module decides what to do with each status:
 

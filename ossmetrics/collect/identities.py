@@ -2,7 +2,7 @@
 
 Why here and not in each collector: people-based metrics (active contributors, truck factor,
 bus factor) are only right when one person's aliases count once — rails' truck factor of 21
-drops once its authors' several emails are merged (notes/performance.md §4). Every identity
+drops once its authors' several emails are merged (measured on rails). Every identity
 in the store, whatever its source, is clustered in one pass:
 
 - **email**: identities with the same lowercased email are one person (except placeholder

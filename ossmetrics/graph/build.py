@@ -1,7 +1,7 @@
 """Edge lists of the contributor graphs, computed in DuckDB SQL from the store.
 
 Why SQL: the co-edit projection is a self-join that DuckDB does ~50x faster than NetworkX's
-bipartite projection (notes/performance.md §4). Every builder is scoped to one repository (or
+bipartite projection (measured while building this stage). Every builder is scoped to one repository (or
 the whole store, for the portfolio) and to a cut date: only commits with
 ``committed_at <= as_of`` (and, optionally, ``>= since``) count, so the same graph can be
 rebuilt for any moment of history. Commits are read from the store's ``human_commits`` view

@@ -10,7 +10,7 @@ Rows written (definitions in docs/graph.md):
 - ``graph_person_measures`` (graph ``collaboration``): degree, weighted_degree, betweenness,
   pagerank, core_number, core, community, broker_score; (graph ``authorship``):
   files_authored; (graph ``portfolio``, ``repo_id`` NULL): degree, weighted_degree, repos.
-- ``graph_repo_measures``: truck_factor (detail: key people, files, authors), bus_factor_chaoss,
+- ``graph_repo_measures``: truck_factor (detail: key people, files, authors), bus_factor_all_history,
   core_size, core_work_share, communities, key_people_cross_load (detail: per key person),
   people, collaboration_edges, files, betweenness_sources.
 """
@@ -212,8 +212,8 @@ def _one_repo(
             json.dumps(detail, sort_keys=True),
         ),
         (
-            "bus_factor_chaoss",
-            None if tf.bus_factor_chaoss is None else float(tf.bus_factor_chaoss),
+            "bus_factor_all_history",
+            None if tf.bus_factor_all_history is None else float(tf.bus_factor_all_history),
             json.dumps({"definition": "CHAOSS: fewest people with >= 50% of commits"}),
         ),
         ("core_size", float(len(core_ids)), json.dumps({"max_core": cg.info.get("max_core")})),

@@ -309,7 +309,7 @@ class ContributorGraph:
 
     def to_json(self) -> dict[str, Any]:
         """Node-link JSON (``nodes``, ``edges``), readable by d3, Cytoscape and NetworkX."""
-        data = nx.node_link_data(self.graph, edges="edges")
+        data: dict[str, Any] = nx.node_link_data(self.graph, edges="edges")
         data["graph"] = {
             "kind": self.kind,
             "repo_id": self.repo_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -111,16 +112,17 @@ def load_history(con: duckdb.DuckDBPyConnection, repo_id: int, cut: datetime | N
     )
 
 
-def _nullable(col: np.ndarray) -> list:
+def _nullable(col: np.ndarray) -> list[Any]:
     """A fetched column as a list with None for SQL NULL (NumPy masks NULLs)."""
     if isinstance(col, np.ma.MaskedArray):
         mask = np.ma.getmaskarray(col)
-        vals = col.data.tolist()
+        vals: list[Any] = col.data.tolist()
         if mask.any():
             for i in np.nonzero(mask)[0].tolist():
                 vals[i] = None
         return vals
-    return col.tolist()
+    out: list[Any] = col.tolist()
+    return out
 
 
 def replay(

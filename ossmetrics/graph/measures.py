@@ -1,7 +1,8 @@
 """Network measures of a contributor graph, each one defined here and in docs/graph.md.
 
 Why not NetworkX for everything: its exact betweenness is pure Python, ~14 s on a 1,100-person
-co-edit graph of this corpus and hours on rails-sized ones (notes/performance.md §4). Brandes'
+co-edit graph of the corpus and hours on rails-sized ones (measured while building this stage;
+``benchmarks/bench_graph.py`` times it). Brandes'
 algorithm vectorised over a batch of sources with SciPy sparse products computes the *exact*
 value in well under a second for graphs of a few thousand people, so it is used up to
 ``BETWEENNESS_EXACT_MAX`` people; beyond that, ``BETWEENNESS_SAMPLE`` seeded random sources
@@ -100,7 +101,7 @@ def _brandes_batch(adj: sp.csr_matrix, sources: np.ndarray) -> np.ndarray:
             prev = dist == d - 1
             delta += np.where(prev, sigma * contrib, 0.0)
     delta[sources, cols] = 0.0
-    return delta.sum(axis=1)
+    return np.asarray(delta.sum(axis=1), dtype=float)
 
 
 def betweenness(

@@ -39,8 +39,11 @@ the first commit, an empty repository, only bot commits) → ``truck_factor = No
 no counted files → ``None``; files but already more than half without an author → ``0``.
 
 The **CHAOSS bus factor** ("the smallest number of people who make 50% of contributions",
-https://chaoss.community/kb/metric-bus-factor/) is reported beside it as ``bus_factor_chaoss``:
+https://chaoss.community/kb/metric-bus-factor/) is reported beside it as ``bus_factor_all_history``:
 non-merge, non-bot commits up to the cut date, the fewest people whose commits reach >= 50%.
+It is the metric ``queries/bus_factor.sql`` with the window stretched to all history; the
+12-month window of that metric is health_summary's ``bus_factor_12m``. Each name carries its
+window, so the pages never show two different numbers under one name.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ __all__ = [
     "DOA_AUTHOR_MIN",
     "TruckFactorResult",
     "authorship_pairs",
-    "bus_factor_chaoss",
+    "bus_factor_all_history",
     "compile_exclude",
     "cut_timestamp",
     "doa",
@@ -98,7 +101,7 @@ ORDER BY c.committed_at
 class TruckFactorResult:
     """One repository at one cut date.
 
-    ``truck_factor`` is Avelino et al.'s degree-of-authorship truck factor; ``bus_factor_chaoss``
+    ``truck_factor`` is Avelino et al.'s degree-of-authorship truck factor; ``bus_factor_all_history``
     is the CHAOSS commit-share bus factor. They answer different questions (who *knows* the files
     vs. who *made* the commits) and are named apart on purpose.
     """
@@ -107,7 +110,7 @@ class TruckFactorResult:
     key_people: list[int]
     n_files: int
     authors: dict[int, int]
-    bus_factor_chaoss: int | None
+    bus_factor_all_history: int | None
     as_of: datetime | None = None
     n_authorless: int = 0
     reason: str = ""
@@ -120,7 +123,7 @@ class TruckFactorResult:
             "n_files": self.n_files,
             "n_authorless": self.n_authorless,
             "authors": {str(k): v for k, v in self.authors.items()},
-            "bus_factor_chaoss": self.bus_factor_chaoss,
+            "bus_factor_all_history": self.bus_factor_all_history,
             "reason": self.reason,
         }
 
@@ -255,7 +258,7 @@ def _bus_factor(counts: np.ndarray) -> int | None:
     return int(np.searchsorted(c * 2, c[-1], side="left") + 1)
 
 
-def bus_factor_chaoss(
+def bus_factor_all_history(
     con: duckdb.DuckDBPyConnection, repo_id: int, as_of: datetime | date | None = None
 ) -> int | None:
     """CHAOSS bus factor: fewest people with >= 50% of the non-merge, non-bot commits."""
@@ -313,7 +316,7 @@ def truck_factor(
     cut = cut_timestamp(as_of)
     h = load_history(con, repo_id, cut)
     excluded = compile_exclude(DEFAULT_EXCLUDE if exclude is None else exclude)
-    bus = bus_factor_chaoss(con, repo_id, cut)
+    bus = bus_factor_all_history(con, repo_id, cut)
     return _result(h, len(h.fid), excluded, creator_exempt, bus, cut)
 
 

@@ -59,7 +59,8 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
             out[col] = out[col].map(
                 lambda v: None if v is None else v.isoformat()[:10] + "T00:00:00"
             )
-    return json.loads(out.to_json(orient="records", date_format="iso"))
+    rows: list[dict[str, Any]] = json.loads(out.to_json(orient="records", date_format="iso"))
+    return rows
 
 
 def _skeleton(kind: str, build: Callable[[], alt.TopLevelMixin], description: str) -> Spec:
@@ -98,7 +99,7 @@ def activity_chart(monthly: pd.DataFrame, title: str) -> Spec:
 
     def build() -> alt.TopLevelMixin:
         years = alt.Axis(format="%Y", tickCount="year", labelFlush=True)
-        base = alt.Chart(alt.Data(name=DATA)).encode(alt.X("month:T", title=None, axis=years))
+        base = alt.Chart(alt.NamedData(name=DATA)).encode(alt.X("month:T", title=None, axis=years))
         brush = alt.selection_interval(encodings=["x"], name="brush")
         x_zoom = alt.X(
             "month:T", title=None, scale=alt.Scale(domain={"param": "brush"}), axis=years
@@ -144,8 +145,8 @@ def new_returning_chart(quarterly: pd.DataFrame) -> Spec:
     long["kind"] = long["kind"].map({"new": "First contribution", "returning": "Returning"})
 
     def build() -> alt.TopLevelMixin:
-        return (
-            alt.Chart(alt.Data(name=DATA))
+        chart: alt.TopLevelMixin = (
+            alt.Chart(alt.NamedData(name=DATA))
             .mark_bar()
             .encode(
                 alt.X("quarter:T", title=None),
@@ -167,6 +168,7 @@ def new_returning_chart(quarterly: pd.DataFrame) -> Spec:
             .add_params(alt.selection_interval(bind="scales", encodings=["x"]))
             .properties(width=WIDTH, height=180, title="New and returning contributors per quarter")
         )
+        return chart
 
     desc = "Stacked bars of contributors per quarter: first-timers and returning."
     return _fill(_skeleton("new_returning", build, desc), _records(long))
@@ -179,8 +181,8 @@ def retention_chart(cohorts: pd.DataFrame) -> Spec:
     df["status"] = df["complete"].map({True: "Complete year", False: "Year not over yet"})
 
     def build() -> alt.TopLevelMixin:
-        return (
-            alt.Chart(alt.Data(name=DATA))
+        chart: alt.TopLevelMixin = (
+            alt.Chart(alt.NamedData(name=DATA))
             .mark_bar()
             .encode(
                 alt.X("quarter:T", title="Quarter of first contribution"),
@@ -207,6 +209,7 @@ def retention_chart(cohorts: pd.DataFrame) -> Spec:
             )
             .properties(width=WIDTH, height=160, title="Newcomer retention by cohort")
         )
+        return chart
 
     desc = (
         "Bars: share of each quarter's first-time contributors who committed again between "
@@ -217,16 +220,16 @@ def retention_chart(cohorts: pd.DataFrame) -> Spec:
 
 
 def responsiveness_chart(resp: pd.DataFrame) -> Spec:
-    """Median hours to first response and to merge, and the open backlog, per month."""
+    """Median hours to first response and to merge, and the open-issue backlog, per month."""
 
     def build() -> alt.TopLevelMixin:
-        data = alt.Data(name=DATA)
+        data = alt.NamedData(name=DATA)
         x = alt.X("month:T", title=None)
         tip = [
             alt.Tooltip("month:T", title="Month", format="%b %Y"),
             alt.Tooltip("first_response_h:Q", title="First response (median h)", format=".1f"),
             alt.Tooltip("merge_h:Q", title="Time to merge (median h)", format=".1f"),
-            alt.Tooltip("backlog:Q", title="Open issues + PRs"),
+            alt.Tooltip("backlog:Q", title="Open issues (month end)"),
         ]
         first = (
             alt.Chart(data)
@@ -245,7 +248,7 @@ def responsiveness_chart(resp: pd.DataFrame) -> Spec:
             alt.Chart(data)
             .mark_area(color=PINK, opacity=0.6, line=True)
             .encode(x, alt.Y("backlog:Q", title="Open items"), tooltip=tip)
-            .properties(width=WIDTH, height=110, title="Backlog: open issues and pull requests")
+            .properties(width=WIDTH, height=110, title="Backlog: open issues at month end")
         )
         return alt.vconcat(first, merge, backlog)
 
@@ -262,8 +265,8 @@ def releases_chart(rel: pd.DataFrame) -> Spec:
     df["kind"] = df["prerelease"].map({True: "Pre-release", False: "Release"})
 
     def build() -> alt.TopLevelMixin:
-        return (
-            alt.Chart(alt.Data(name=DATA))
+        chart: alt.TopLevelMixin = (
+            alt.Chart(alt.NamedData(name=DATA))
             .mark_tick(thickness=2, size=28)
             .encode(
                 alt.X("published_at:T", title=None),
@@ -282,6 +285,7 @@ def releases_chart(rel: pd.DataFrame) -> Spec:
             .add_params(alt.selection_interval(bind="scales", encodings=["x"]))
             .properties(width=WIDTH, height=90, title="Releases")
         )
+        return chart
 
     desc = "Each tick is one published release; pre-releases on their own row."
     cols = ["tag", "name", "published_at", "kind"]
@@ -297,7 +301,7 @@ def risk_importance_chart(points: pd.DataFrame) -> Spec:
     quads = ["Fragile and important", "Fragile", "Important", "Neither"]
 
     def build() -> alt.TopLevelMixin:
-        base = alt.Chart(alt.Data(name=DATA))
+        base = alt.Chart(alt.NamedData(name=DATA))
         dots = (
             base.mark_point(filled=True, size=110, opacity=0.85)
             .add_params(alt.selection_interval(bind="scales"))
@@ -337,7 +341,7 @@ def risk_importance_chart(points: pd.DataFrame) -> Spec:
         labels = base.mark_text(align="left", dx=8, dy=-6, fontSize=10, color="#374151").encode(
             x="importance:Q", y="risk:Q", text="repo:N"
         )
-        rules = alt.Chart(alt.Data(values=[{"v": 50}]))
+        rules = alt.Chart(alt.InlineData(values=[{"v": 50}]))
         vline = rules.mark_rule(strokeDash=[4, 4], color="#9ca3af").encode(x="v:Q")
         hline = rules.mark_rule(strokeDash=[4, 4], color="#9ca3af").encode(y="v:Q")
         return alt.layer(vline, hline, dots, labels).properties(
@@ -364,8 +368,8 @@ def metric_history_chart(hist: pd.DataFrame) -> Spec:
             value=metrics[0],
             bind=alt.binding_select(options=metrics, name="Metric "),
         )
-        return (
-            alt.Chart(alt.Data(name=DATA))
+        chart: alt.TopLevelMixin = (
+            alt.Chart(alt.NamedData(name=DATA))
             .mark_line(color=BLUE, point=True)
             .encode(
                 alt.X("computed_at:T", title="Snapshot"),
@@ -380,6 +384,7 @@ def metric_history_chart(hist: pd.DataFrame) -> Spec:
             .transform_filter("datum.metric == metric")
             .properties(width=WIDTH, height=160, title="Headline metrics over time")
         )
+        return chart
 
     desc = "Line chart of one headline metric across nightly snapshots."
     # metric names go into the drop-down's options: a skeleton per distinct set of metrics
@@ -401,7 +406,7 @@ def network_chart(nodes: pd.DataFrame, links: pd.DataFrame, title: str) -> Spec:
         x = alt.X("x:Q", axis=hide, scale=alt.Scale(zero=False, nice=False, padding=20))
         y = alt.Y("y:Q", axis=hide, scale=alt.Scale(zero=False, nice=False, padding=20))
         edges = (
-            alt.Chart(alt.Data(name="links"))
+            alt.Chart(alt.NamedData(name="links"))
             .mark_rule(color="#9ca3af", opacity=0.45)
             .encode(
                 x,
@@ -415,7 +420,7 @@ def network_chart(nodes: pd.DataFrame, links: pd.DataFrame, title: str) -> Spec:
         )
         hover = alt.selection_point(on="pointerover", fields=["name"], empty=False, name="who")
         dots = (
-            alt.Chart(alt.Data(name=DATA))
+            alt.Chart(alt.NamedData(name=DATA))
             .mark_point(filled=True, stroke="white", strokeWidth=1, opacity=0.95)
             .encode(
                 x,
@@ -449,7 +454,7 @@ def network_chart(nodes: pd.DataFrame, links: pd.DataFrame, title: str) -> Spec:
             .add_params(hover)
         )
         labels = (
-            alt.Chart(alt.Data(name=DATA))
+            alt.Chart(alt.NamedData(name=DATA))
             .transform_calculate(label="datum.role == 'Key person' ? datum.name : ''")
             .mark_text(dy=-14, fontSize=11, fontWeight="bold", color="#111827")
             .encode(x, y, text="label:N")

@@ -4,20 +4,21 @@ Why bulk: a portfolio of a hundred projects must render in well under a minute, 
 covers every selected repository at once and pandas splits the result per project, instead of
 one round of queries per project.
 
-Definitions (also in docs/report.md), all on non-bot commits, against a reference date ``ref``
-(the newest commit in the selected repositories, so a sample or an old snapshot reads as of its
-own "now"):
+**Numbers defined once.** A figure that a metric of the SQL library defines is read from that
+metric, called by name (``metric(con, "health_summary", as_of=ref)``, as dbt's ``ref()``
+does), never re-derived here; docs/report.md says which metric each figure comes from. What
+is computed here is only the shape a chart needs (quarters of new and returning people) from
+the same ``human_commits`` view the metrics read.
 
-- active contributors: distinct people with a commit in the period;
-- newcomer: a person's first commit in that repository; *retained* if they commit again between
-  30 and 365 days after it; the portfolio figure covers newcomers of the year before the last;
-- trend: active contributors in the last 12 months against the 12 months before.
+All figures are as of a reference date ``ref`` (the newest commit in the selected repositories,
+so a sample or an old snapshot reads as of its own "now").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -25,8 +26,12 @@ import pandas as pd
 __all__ = [
     "RepoInfo",
     "activity_frames",
+    "by_repo_id",
+    "headline_figures",
     "materialize_commits",
-    "portfolio_activity",
+    "metric",
+    "monthly_activity",
+    "newcomer_cohorts",
     "reference_date",
     "select_repos",
 ]
@@ -99,7 +104,8 @@ def reference_date(con: duckdb.DuckDBPyConnection, ids: list[int]) -> datetime:
         "SELECT max(committed_at) FROM commits WHERE list_contains($ids, repo_id)", {"ids": ids}
     ).fetchone()
     ts = row[0] if row and row[0] is not None else datetime.now().astimezone()
-    return pd.Timestamp(ts).tz_convert("UTC").normalize().to_pydatetime()
+    day: datetime = pd.Timestamp(ts).tz_convert("UTC").normalize().to_pydatetime()
+    return day
 
 
 def materialize_commits(con: duckdb.DuckDBPyConnection, ids: list[int]) -> None:
@@ -116,19 +122,12 @@ def materialize_commits(con: duckdb.DuckDBPyConnection, ids: list[int]) -> None:
 
 
 def activity_frames(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[str, pd.DataFrame]:
-    """Monthly commits/contributors, quarterly new-vs-returning and newcomer cohorts, all repos.
+    """The new-vs-returning chart's shape, all repos: ``quarterly`` (repo_id, quarter, new,
+    returning: people active in the quarter, by whether it holds their first commit).
 
-    Returns frames keyed ``monthly`` (repo_id, month, commits, contributors, new_contributors),
-    ``quarterly`` (repo_id, quarter, new, returning) and ``cohorts`` (repo_id, quarter,
-    newcomers, retained, complete). Needs ``materialize_commits`` first.
+    Needs ``materialize_commits`` first. The monthly figures and the newcomer cohorts come from
+    the metrics (``monthly_activity``, ``newcomer_cohorts``).
     """
-    monthly = con.execute(
-        """SELECT repo_id, date_trunc('month', ts)::DATE AS month, count(*) AS commits,
-               count(DISTINCT person_id) AS contributors,
-               count(DISTINCT person_id) FILTER (
-                   WHERE date_trunc('month', first_ts) = date_trunc('month', ts)) AS new_contributors
-        FROM _report_commits GROUP BY ALL ORDER BY 1, 2"""
-    ).df()
     quarterly = con.execute(
         """WITH q AS (SELECT DISTINCT repo_id, person_id, date_trunc('quarter', ts)::DATE AS quarter,
                              date_trunc('quarter', first_ts)::DATE AS fq FROM _report_commits)
@@ -136,52 +135,102 @@ def activity_frames(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[str,
                count(*) FILTER (WHERE quarter > fq) AS returning
         FROM q GROUP BY ALL ORDER BY 1, 2"""
     ).df()
-    cohorts = con.execute(
-        """WITH kept AS (SELECT repo_id, person_id, min(first_ts) AS first_ts,
-                            bool_or(ts >= first_ts + INTERVAL 30 DAY
-                                    AND ts <= first_ts + INTERVAL 365 DAY) AS retained
-                     FROM _report_commits GROUP BY ALL),
-            lim AS (SELECT max(ts) AS last_ts FROM _report_commits)
-        SELECT repo_id, date_trunc('quarter', first_ts)::DATE AS quarter,
-               count(*) AS newcomers, count(*) FILTER (WHERE retained) AS retained,
-               max(first_ts) + INTERVAL 365 DAY <= any_value(lim.last_ts) AS complete
-        FROM kept, lim GROUP BY ALL ORDER BY 1, 2"""
-    ).df()
-    return {"monthly": monthly, "quarterly": quarterly, "cohorts": cohorts}
+    return {"quarterly": quarterly}
 
 
-def portfolio_activity(
-    con: duckdb.DuckDBPyConnection, ids: list[int], ref: datetime
-) -> pd.DataFrame:
-    """Per repository: the headline activity figures of the portfolio table, as of ``ref``.
+def metric(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
+    """The rows of the library metric ``name`` (``queries/NAME.sql``) for every repository.
 
-    Windows are health_summary's: the last year is ``(ref - 12 months, ref]``, the year before
-    ``(ref - 24 months, ref - 12 months]``. The last commit counts merges, as ``days_since``
-    does (a merge is activity, not authorship).
+    The report's ``ref()``: the one way a page gets a number a metric defines.
     """
-    y1 = MONTHS_BEFORE_REF.format(n=12)
-    y2 = MONTHS_BEFORE_REF.format(n=24)
-    return con.execute(
-        f"""WITH c AS (SELECT * FROM _report_commits),
-            newcomers AS (
-                SELECT repo_id, person_id,
-                       bool_or(ts >= first_ts + INTERVAL 30 DAY
-                               AND ts <= first_ts + INTERVAL 365 DAY) AS retained
-                FROM c WHERE first_ts > {y2} AND first_ts <= {y1} GROUP BY ALL)
-        SELECT r.repo_id,
-               count(*) FILTER (WHERE c.ts > {y1} AND c.ts <= $ref) AS commits_12m,
-               count(*) FILTER (WHERE c.ts > {y2} AND c.ts <= {y1}) AS commits_prev_12m,
-               count(DISTINCT c.person_id) FILTER (WHERE c.ts > {y1} AND c.ts <= $ref)
-                   AS contributors_12m,
-               count(DISTINCT c.person_id) FILTER (WHERE c.ts > {y2} AND c.ts <= {y1})
-                   AS contributors_prev_12m,
-               count(DISTINCT c.person_id) AS contributors_all,
-               (SELECT max(h.committed_at) FROM human_commits h WHERE h.repo_id = r.repo_id)
-                   AS last_commit_at,
-               (SELECT count(*) FROM newcomers n WHERE n.repo_id = r.repo_id) AS newcomers_prev_year,
-               (SELECT count(*) FROM newcomers n WHERE n.repo_id = r.repo_id AND n.retained)
-                   AS newcomers_retained
-        FROM (SELECT unnest($ids) AS repo_id) r LEFT JOIN c USING (repo_id)
-        GROUP BY r.repo_id ORDER BY r.repo_id""",
-        {"ids": ids, "ref": ref},
-    ).df()
+    from ossmetrics.metrics import run_metric
+
+    return run_metric(con, name, params=params or None)
+
+
+def months_before(ref: datetime, n: int) -> datetime:
+    """``ref`` shifted back ``n`` calendar months in UTC, as the metrics' windows shift."""
+    shifted: datetime = (
+        pd.Timestamp(ref).tz_convert("UTC") - pd.DateOffset(months=n)
+    ).to_pydatetime()
+    return shifted
+
+
+def by_repo_id(df: pd.DataFrame, infos: list[RepoInfo]) -> pd.DataFrame:
+    """A metric's rows keyed by ``repo_id`` (metrics name repositories by ``repo``), for ``infos``."""
+    ids = {r.full_name.lower(): r.repo_id for r in infos}
+    out = df[df["repo"].str.lower().isin(ids)].drop(columns=["repo_id"], errors="ignore")
+    out.insert(0, "repo_id", out["repo"].str.lower().map(ids).astype(int))
+    return out.drop(columns=["repo"]).reset_index(drop=True)
+
+
+def headline_figures(
+    con: duckdb.DuckDBPyConnection, infos: list[RepoInfo], ref: datetime
+) -> pd.DataFrame:
+    """Per repository, every headline figure of the portfolio table, each from its metric:
+
+    - commits_12m, contributors_12m, first_response_h, merge_h: ``health_summary`` as of
+      ``ref`` (commits_12m, active_contributors_12m, median_first_response_hours,
+      median_merge_hours); contributors_prev_12m: the same metric as of ``ref`` - 12 months;
+    - newcomers_prev_year, newcomer_retention: ``newcomer_retention`` as of ``ref``;
+    - last_commit_at, last_release_at: ``days_since`` as of the end of ``ref``'s day.
+    """
+    cols = [
+        "repo_id", "commits_12m", "contributors_12m", "contributors_prev_12m",
+        "newcomers_prev_year", "newcomer_retention", "first_response_h", "merge_h",
+        "last_commit_at", "last_release_at",
+    ]  # fmt: skip
+    if not infos:
+        return pd.DataFrame(columns=cols)
+    now = by_repo_id(metric(con, "health_summary", as_of=ref), infos)
+    before = by_repo_id(metric(con, "health_summary", as_of=months_before(ref, 12)), infos)
+    new = by_repo_id(metric(con, "newcomer_retention", as_of=ref), infos)
+    # ref is the newest commit's day at 00:00 UTC; the last commit is that day's, so the dates
+    # are read as of the day's end (a commit at 00:01 on it is the last commit, not the one before)
+    since = by_repo_id(metric(con, "days_since", as_of=ref + timedelta(days=1)), infos)
+    df = (
+        now[["repo_id", "commits_12m", "active_contributors_12m", "median_first_response_hours",
+             "median_merge_hours"]]
+        .merge(before[["repo_id", "active_contributors_12m"]], on="repo_id", suffixes=("", "_prev"))
+        .merge(new[["repo_id", "newcomers", "retention"]], on="repo_id")
+        .merge(since[["repo_id", "last_commit_at", "last_release_at"]], on="repo_id")
+    )  # fmt: skip
+    df = df.rename(
+        columns={
+            "active_contributors_12m": "contributors_12m",
+            "active_contributors_12m_prev": "contributors_prev_12m",
+            "median_first_response_hours": "first_response_h",
+            "median_merge_hours": "merge_h",
+            "newcomers": "newcomers_prev_year",
+            "retention": "newcomer_retention",
+        }
+    )
+    return df[cols].sort_values("repo_id", ignore_index=True)
+
+
+def newcomer_cohorts(
+    con: duckdb.DuckDBPyConnection, infos: list[RepoInfo], ref: datetime
+) -> pd.DataFrame:
+    """The retention chart's cohorts: ``newcomer_retention_by_quarter`` as of the end of
+    ``ref``'s day (repo_id, quarter, newcomers, retained, complete)."""
+    df = by_repo_id(
+        metric(con, "newcomer_retention_by_quarter", as_of=ref + timedelta(days=1)), infos
+    )
+    df["quarter"] = pd.to_datetime(df["quarter"]).dt.date
+    return df
+
+
+def monthly_activity(con: duckdb.DuckDBPyConnection, infos: list[RepoInfo]) -> pd.DataFrame:
+    """Per repository and UTC month: commits and contributors (``active_contributors``) and
+    first-time contributors (``new_contributors``), gaps filled with 0 by the metrics."""
+    act = by_repo_id(metric(con, "active_contributors"), infos)
+    new = by_repo_id(metric(con, "new_contributors"), infos)
+    df = act.merge(
+        new[["repo_id", "month", "new_contributors"]], on=["repo_id", "month"], how="left"
+    )
+    df = df.rename(columns={"active_contributors": "contributors"})
+    df["new_contributors"] = df["new_contributors"].fillna(0).astype(int)
+    df["month"] = pd.to_datetime(df["month"]).dt.date
+    return df[["repo_id", "month", "commits", "contributors", "new_contributors"]].sort_values(
+        ["repo_id", "month"], ignore_index=True
+    )

@@ -3,35 +3,35 @@
 A repository whose GitHub data was never collected must read as "not collected", never as
 "zero issues": ``github_collected`` tells the two apart from ``sync_state`` and the rows.
 
-First response: the earliest comment or review on an issue or pull request by someone other
-than its author, bots excluded (people.is_bot through the identity, else a ``[bot]`` login).
+The monthly figures are the metrics' (``time_to_first_response`` with ``by_type := false``,
+``time_to_merge``, ``backlog_growth``); the list of items waiting for a first response uses the
+same rule as ``time_to_first_response``: items opened by humans (``human_issues``), a response
+being a non-pending comment or review by a non-bot other than the author.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import duckdb
 import pandas as pd
 
-from ossmetrics.report.data import MONTHS_BEFORE_REF
+from ossmetrics.report.data import RepoInfo, by_repo_id, metric
 
-__all__ = ["github_collected", "portfolio_github", "releases", "responsiveness", "waiting"]
+__all__ = ["github_collected", "releases", "responsiveness", "waiting"]
 
-_NOT_BOT_COMMENT = """
-    NOT coalesce((SELECT bool_or(p.is_bot) FROM identities i JOIN people p USING (person_id)
-                  WHERE i.identity_id = m.author_identity), false)
-    AND coalesce(m.author_login, '') NOT LIKE '%[bot]'
-"""
-
-_FIRST_RESPONSE = f"""
-    SELECT x.repo_id, x.number, x.is_pull, x.created_at, x.closed_at, x.merged_at,
+_FIRST_RESPONSE = """
+    SELECT x.repo_id, x.number, x.is_pull, x.created_at, x.closed_at, x.state,
            (SELECT min(m.created_at) FROM comments m
+             LEFT JOIN identities ci ON ci.identity_id = m.author_identity
+             LEFT JOIN people cp ON cp.person_id = ci.person_id
              WHERE m.repo_id = x.repo_id AND m.issue_number = x.number
                AND m.created_at >= x.created_at
-               AND coalesce(m.author_login, '') <> coalesce(x.author_login, '-')
-               AND {_NOT_BOT_COMMENT}) AS first_response_at
-    FROM issues x WHERE list_contains($ids, x.repo_id)
+               AND coalesce(m.review_state, '') <> 'PENDING'
+               AND NOT coalesce(cp.is_bot OR ci.is_bot, false)
+               AND NOT coalesce(ends_with(lower(m.author_login), '[bot]'), false)
+               AND NOT coalesce(ci.person_id = x.author_person,
+                                lower(m.author_login) = x.author_login_lc, false)
+           ) AS first_response_at
+    FROM human_issues x WHERE list_contains($ids, x.repo_id)
 """
 
 
@@ -46,37 +46,22 @@ def github_collected(con: duckdb.DuckDBPyConnection, ids: list[int]) -> set[int]
     return {int(r[0]) for r in rows}
 
 
-def responsiveness(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
-    """Monthly per repo: median hours to first response, to merge, and the open backlog."""
-    return con.execute(
-        f"""WITH fr AS ({_FIRST_RESPONSE}),
-            resp AS (
-                SELECT repo_id, date_trunc('month', created_at)::DATE AS month,
-                       median(epoch(first_response_at - created_at) / 3600.0) AS first_response_h,
-                       count(*) AS opened
-                FROM fr GROUP BY ALL),
-            merged AS (
-                SELECT repo_id, date_trunc('month', merged_at)::DATE AS month,
-                       median(epoch(merged_at - created_at) / 3600.0) AS merge_h,
-                       count(*) AS merged
-                FROM fr WHERE is_pull AND merged_at IS NOT NULL GROUP BY ALL),
-            months AS (
-                SELECT repo_id, unnest(generate_series(
-                    date_trunc('month', min(created_at)),
-                    date_trunc('month', greatest(max(created_at), max(coalesce(closed_at, created_at)))),
-                    INTERVAL 1 MONTH))::DATE AS month
-                FROM fr GROUP BY repo_id),
-            backlog AS (
-                SELECT m.repo_id, m.month, count(f.number) AS backlog
-                FROM months m LEFT JOIN fr f ON f.repo_id = m.repo_id
-                 AND f.created_at < m.month + INTERVAL 1 MONTH
-                 AND (f.closed_at IS NULL OR f.closed_at >= m.month + INTERVAL 1 MONTH)
-                GROUP BY ALL)
-        SELECT b.repo_id, b.month, r.first_response_h, r.opened, g.merge_h, g.merged, b.backlog
-        FROM backlog b LEFT JOIN resp r USING (repo_id, month) LEFT JOIN merged g USING (repo_id, month)
-        ORDER BY 1, 2""",
-        {"ids": ids},
-    ).df()
+def responsiveness(con: duckdb.DuckDBPyConnection, infos: list[RepoInfo]) -> pd.DataFrame:
+    """Monthly per repo: median hours to first response (issues and pull requests together,
+    by month opened), to merge (by month merged) and the open-issue backlog at month end."""
+    fr = by_repo_id(metric(con, "time_to_first_response", by_type=False), infos)
+    tm = by_repo_id(metric(con, "time_to_merge"), infos)
+    bl = by_repo_id(metric(con, "backlog_growth"), infos)
+    fr = fr.rename(columns={"median_hours": "first_response_h", "items": "opened"})
+    tm = tm.rename(columns={"median_hours": "merge_h"})
+    bl = bl.rename(columns={"open_at_month_end": "backlog"})
+    df = (
+        fr[["repo_id", "month", "first_response_h", "opened"]]
+        .merge(tm[["repo_id", "month", "merge_h", "merged"]], on=["repo_id", "month"], how="outer")
+        .merge(bl[["repo_id", "month", "backlog"]], on=["repo_id", "month"], how="outer")
+    )
+    df["month"] = pd.to_datetime(df["month"]).dt.date
+    return df.sort_values(["repo_id", "month"], ignore_index=True)
 
 
 def waiting(con: duckdb.DuckDBPyConnection, ids: list[int], limit: int = 5) -> pd.DataFrame:
@@ -100,29 +85,4 @@ def releases(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
            FROM releases WHERE list_contains($ids, repo_id) AND NOT coalesce(draft, false)
            ORDER BY repo_id, published_at DESC NULLS LAST""",
         {"ids": ids},
-    ).df()
-
-
-def portfolio_github(con: duckdb.DuckDBPyConnection, ids: list[int], ref: datetime) -> pd.DataFrame:
-    """Per repo: median first-response hours (last 12 months), last release, open backlog.
-
-    The windows are health_summary's: items opened in ``(ref - 12 months, ref]`` that got a
-    response by ``ref``; pull requests merged in that window.
-    """
-    y1 = MONTHS_BEFORE_REF.format(n=12)
-    return con.execute(
-        f"""WITH fr AS ({_FIRST_RESPONSE})
-        SELECT r.repo_id,
-               (SELECT median(epoch(first_response_at - created_at) / 3600.0) FROM fr
-                 WHERE fr.repo_id = r.repo_id AND fr.created_at > {y1} AND fr.created_at <= $ref
-                   AND fr.first_response_at <= $ref) AS first_response_h,
-               (SELECT median(epoch(merged_at - created_at) / 3600.0) FROM fr
-                 WHERE fr.repo_id = r.repo_id AND fr.merged_at > {y1} AND fr.merged_at <= $ref)
-                   AS merge_h,
-               (SELECT count(*) FROM fr WHERE fr.repo_id = r.repo_id AND fr.closed_at IS NULL)
-                   AS open_items,
-               (SELECT max(coalesce(published_at, created_at)) FROM releases l
-                 WHERE l.repo_id = r.repo_id AND NOT coalesce(draft, false)) AS last_release_at
-        FROM (SELECT unnest($ids) AS repo_id) r ORDER BY 1""",
-        {"ids": ids, "ref": ref},
     ).df()

@@ -8,7 +8,7 @@ command that fills it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -187,8 +187,7 @@ def _shown_bots(df: pd.DataFrame, view: PeopleView) -> pd.DataFrame:
 
 
 def now_utc() -> datetime:
-    now: datetime = pd.Timestamp.now(tz="UTC").to_pydatetime()
-    return now
+    return datetime.now(UTC)
 
 
 def since(ts: datetime, days: int) -> datetime:

@@ -106,18 +106,20 @@ class SiteData:
             return sd
         data.materialize_commits(con, ids)
         act = data.activity_frames(con, ids)
-        sd.monthly = _by_repo(act["monthly"])
         sd.quarterly = _by_repo(act["quarterly"])
-        sd.cohorts = _by_repo(act["cohorts"])
-        sd.activity = data.portfolio_activity(con, ids, ref)
         con.execute("DROP TABLE IF EXISTS _report_commits")
+        sd.monthly = _by_repo(data.monthly_activity(con, infos))
+        sd.cohorts = _by_repo(data.newcomer_cohorts(con, infos, ref))
+        # every headline figure from the metric that defines it (data.headline_figures)
+        sd.activity = data.headline_figures(con, infos, ref)
         sd.github = data_github.github_collected(con, ids)
         gh_ids = sorted(sd.github)
         if gh_ids:
-            sd.responsiveness = _by_repo(data_github.responsiveness(con, gh_ids))
+            gh_infos = [r for r in infos if r.repo_id in sd.github]
+            sd.responsiveness = _by_repo(data_github.responsiveness(con, gh_infos))
             sd.releases = _by_repo(data_github.releases(con, gh_ids))
             sd.waiting = _by_repo(data_github.waiting(con, gh_ids))
-        sd.gh_summary = data_github.portfolio_github(con, ids, ref)
+        sd.gh_summary = sd.activity[["repo_id", "first_response_h", "merge_h", "last_release_at"]]
         g = data_people.graph_measures(con, ids)
         sd.graph = _by_repo(g)
         for rid, frame in sd.graph.items():
@@ -185,17 +187,11 @@ class SiteData:
             a = act.loc[rid]
             risk = self.risk.get(rid)
             tf = self.measure(rid, "truck_factor")
-            kp = self.key_people.get(rid, [])
-            load = self.measure(rid, "key_people_cross_load")
-            if load is None and kp:
-                # the graph stage's definition: distinct other repositories any key person
-                # committed to in the year
-                elsewhere = [self.elsewhere(rid, p) for p in kp]
-                load = float(len({r for e in elsewhere for r in e["repo_id"]}))
+            load = self.measure(rid, "key_people_cross_load")  # the graph stage's, or none
             c12, cprev = int(a["contributors_12m"]), int(a["contributors_prev_12m"])
             trend = (c12 - cprev) / cprev if cprev else (None if not c12 else 1.0)
             newcomers = int(a["newcomers_prev_year"])
-            retention = a["newcomers_retained"] / newcomers if newcomers else None
+            retention = None if pd.isna(a["newcomer_retention"]) else a["newcomer_retention"]
             collected = rid in self.github
             g = gh.loc[rid] if gh is not None and collected else None
             if risk is not None and pd.notna(risk.get("risk")):

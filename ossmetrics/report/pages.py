@@ -261,7 +261,7 @@ def project_page(sd: SiteData, site: Path, row: dict[str, Any], slugs: set[str])
         for col, label in (
             ("first_response_h", "Median hours to first response"),
             ("merge_h", "Median hours to merge"),
-            ("backlog", "Open issues and pull requests"),
+            ("backlog", "Open issues at month end"),
         ):
             s = resp[["month", col]].dropna()
             series[label] = [

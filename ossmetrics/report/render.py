@@ -90,7 +90,7 @@ def _fmt_date(value: Any) -> str:
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return "—"
     try:
-        return pd.Timestamp(value).strftime("%Y-%m-%d")
+        return str(pd.Timestamp(value).strftime("%Y-%m-%d"))
     except (TypeError, ValueError):
         return str(value)
 

@@ -6,7 +6,7 @@ training folds only (ranking metrics are unchanged by it; the Brier score needs 
 
 * **Activity trend**: the fall in commits, last 12 months against the 12 before.
 * **CHAOSS bus factor** (https://chaoss.community/kb/metric-bus-factor/): fewest people making
-  50% of the commits up to T (the graph stage's ``bus_factor_chaoss``); fewer = riskier.
+  50% of the commits up to T (the graph stage's ``bus_factor_all_history``); fewer = riskier.
 * **OpenSSF criticality_score** (github.com/ossf/criticality_score, README and
   ``config/scorer/original_pike.yml``, Rob Pike's algorithm): weighted arithmetic mean of
   ``log(1 + S_i) / log(1 + max(S_i, T_i))`` with the published weights α_i and thresholds T_i;
@@ -43,7 +43,7 @@ __all__ = ["SCORE_BASELINES", "compass_activity", "criticality_score", "lfx_depe
 
 def _norm(s: np.ndarray, threshold: float, smaller_is_better: bool = False) -> np.ndarray:
     s = np.clip(np.nan_to_num(s.astype(float)), 0, None)
-    v = np.log1p(s) / np.log1p(np.maximum(s, threshold))
+    v: np.ndarray = np.log1p(s) / np.log1p(np.maximum(s, threshold))
     return 1 - v if smaller_is_better else v
 
 
@@ -99,13 +99,13 @@ def lfx_dependency(r: pd.DataFrame) -> np.ndarray:
     contrib = np.maximum(r["dependency_51_12m"].to_numpy(float), 1)
     orgs = r["orgs_12m"].to_numpy(float)
     org_dep = np.where(orgs > 0, np.maximum(orgs, 1), contrib)
-    return 0.5 * (1 / contrib + 1 / org_dep)
+    return np.asarray(0.5 * (1 / contrib + 1 / org_dep), dtype=float)
 
 
 SCORE_BASELINES: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
     "Activity trend (12 m vs prior 12 m)": lambda r: -r["commit_trend"].to_numpy(float),
     "CHAOSS bus factor": lambda r: (
-        -r["bus_factor_chaoss"].fillna(r["bus_factor_12m"]).to_numpy(float)
+        -r["bus_factor_all_history"].fillna(r["bus_factor_12m"]).to_numpy(float)
     ),
     "OpenSSF criticality_score": lambda r: 1 - criticality_score(r),
     "LFX Insights-style dependency": lfx_dependency,

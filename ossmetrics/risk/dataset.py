@@ -11,26 +11,26 @@ training and scoring all go through it, so they share one definition of the task
   12 months after T (undefined when the truck factor found no key people);
 * features and graphs from data before the cut only.
 
-Key people come from the graph stage's truck factor (``ossmetrics.graph.truck_factor``,
-degree of authorship, Avelino et al. 2016). If that module cannot run, the fallback is the
-fewest people making half of the last 24 months' commits, and ``RiskDataset.key_source`` says
-which was used.
+Key people come only from the graph stage: its truck factor (degree of authorship, Avelino et
+al. 2016) stored in ``graph_repo_measures`` at each snapshot date (``ossmetrics graph
+--risk-snapshots`` stores them for every date ``snapshot_dates`` gives; a nightly ``graph`` run
+serves the scoring date). A snapshot without one is an error (``GraphsMissing``) naming the
+command to run, never a number made up here.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from ossmetrics.errors import InsufficientHistory
+from ossmetrics.errors import GraphsMissing, InsufficientHistory
 from ossmetrics.risk.features import (
     build_labels,
     build_person_table,
@@ -43,12 +43,11 @@ from ossmetrics.risk.snapshots import (
     NONBOT_COMMITS_SQL,
     DataEnds,
     add_months,
-    cut_of,
     repo_data_ends,
     snapshot_grid,
 )
 
-__all__ = ["RiskDataset", "build_dataset", "build_scoring_set", "key_people"]
+__all__ = ["RiskDataset", "build_dataset", "build_scoring_set", "key_people", "snapshot_dates"]
 
 
 @dataclass
@@ -82,24 +81,6 @@ def _repo_first_dates(con: duckdb.DuckDBPyConnection) -> dict[int, date]:
         f"SELECT repo_id, min(ts)::DATE FROM ({NONBOT_COMMITS_SQL}) x GROUP BY 1"
     ).fetchall()
     return {int(r): d for r, d in rows}
-
-
-def _fallback_keys(con: duckdb.DuckDBPyConnection, repo_id: int, d: date) -> list[int]:
-    cut = cut_of(d)
-    rows = con.execute(
-        f"""SELECT person_id, count(*) AS n FROM ({NONBOT_COMMITS_SQL}) x
-            WHERE repo_id = ? AND ts < ? AND ts >= ?::TIMESTAMPTZ - INTERVAL 24 MONTH
-            GROUP BY 1 ORDER BY n DESC, person_id""",
-        [repo_id, cut, cut],
-    ).fetchall()
-    total = sum(n for _, n in rows)
-    out, acc = [], 0
-    for pid, n in rows:
-        if acc * 2 >= total:
-            break
-        out.append(int(pid))
-        acc += n
-    return out
 
 
 def _stored_truck_factors(
@@ -137,7 +118,7 @@ def _stored_truck_factors(
             try:
                 info = json.loads(best[2])
                 people = [int(p) for p in info.get("key_people", [])]
-                bf = info.get("bus_factor_chaoss")
+                bf = info.get("bus_factor_all_history")
             except (ValueError, TypeError, AttributeError):
                 continue
             tf = float(best[1]) if best[1] is not None else np.nan
@@ -148,46 +129,58 @@ def _stored_truck_factors(
 def key_people(
     con: duckdb.DuckDBPyConnection, dates_by_repo: dict[int, list[date]]
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """(keys: repo_id, as_of, person_id), (bus: repo_id, as_of, truck/bus factors), source."""
+    """(keys: repo_id, as_of, person_id), (bus: repo_id, as_of, truck/bus factors), source.
+
+    Read from the graph stage's stored truck factors; raises ``GraphsMissing`` when a
+    (repository, date) has none.
+    """
     rows: list[tuple[int, date, int]] = []
     bus: list[tuple[int, date, float, float]] = []
-    source = "truck_factor"
     stored = _stored_truck_factors(con, dates_by_repo)
+    missing = [(rid, d) for rid, ds in dates_by_repo.items() for d in ds if (rid, d) not in stored]
+    if missing:
+        names = dict(con.execute("SELECT repo_id, full_name FROM repos").fetchall())
+        repos = sorted({str(names.get(rid, rid)) for rid, _ in missing})
+        shown = ", ".join(repos[:3]) + (f" and {len(repos) - 3} more" if len(repos) > 3 else "")
+        dates = sorted({d for _, d in missing})
+        when = (
+            str(dates[0]) if len(dates) == 1 else f"{len(dates)} dates, {dates[0]} to {dates[-1]}"
+        )
+        raise GraphsMissing(
+            f"the graph stage has not stored the truck factor of {shown} at {when}"
+            " (the risk model reads its key people from there)",
+            "run `ossmetrics graph --risk-snapshots` (or `ossmetrics graph --at DATE` for one"
+            " scoring date) first",
+            missing=[(rid, d) for rid, d in missing],
+        )
     for (rid, d), (people, tf, bf) in stored.items():
         rows.extend((rid, d, p) for p in people)
         bus.append((rid, d, tf, bf))
-    dates_by_repo = {
-        rid: [d for d in ds if (rid, d) not in stored] for rid, ds in dates_by_repo.items()
-    }
-    dates_by_repo = {rid: ds for rid, ds in dates_by_repo.items() if ds}
-    truck_factor_series: Callable[..., Sequence[Any]] | None = None
-    if dates_by_repo:  # all stored: no need to import the graph stage (networkx, ~0.7 s)
-        try:
-            from ossmetrics.graph.truck_factor import truck_factor_series
-        except ImportError:
-            source = "commit_share"
-    for repo_id, dates in dates_by_repo.items():
-        results = None
-        if truck_factor_series is not None:
-            try:
-                results = truck_factor_series(con, repo_id, dates)
-            except Exception:  # the graph stage failing must not stop scoring
-                results = None
-                source = "commit_share"
-        for i, d in enumerate(dates):
-            if results is not None:
-                r = results[i]
-                people = list(r.key_people)
-                tf = float(r.truck_factor) if r.truck_factor is not None else np.nan
-                bf = float(r.bus_factor_chaoss) if r.bus_factor_chaoss is not None else np.nan
-            else:
-                people = _fallback_keys(con, repo_id, d)
-                tf, bf = float(len(people)), np.nan
-            rows.extend((repo_id, d, p) for p in people)
-            bus.append((repo_id, d, tf, bf))
     keys = pd.DataFrame(rows, columns=["repo_id", "as_of", "person_id"])
-    factors = pd.DataFrame(bus, columns=["repo_id", "as_of", "tf_value", "bus_factor_chaoss"])
-    return keys, factors, source
+    factors = pd.DataFrame(bus, columns=["repo_id", "as_of", "tf_value", "bus_factor_all_history"])
+    return keys, factors, "truck_factor"
+
+
+def snapshot_dates(
+    con: duckdb.DuckDBPyConnection, dates: Sequence[date] | None = None
+) -> dict[int, list[date]]:
+    """The (repository, date) pairs ``build_dataset`` reads truck factors for: each
+    repository's snapshot dates (``dates``, else the training grid) from its first commit on.
+    The graph stage stores them with ``store_truck_factors``."""
+    firsts = _repo_first_dates(con)
+    if not firsts:
+        return {}
+    if dates is None:
+        ends = repo_data_ends(con)
+        if ends.global_end is None:
+            return {}
+        dates = snapshot_grid(ends.global_end, min(firsts.values()))
+    out: dict[int, list[date]] = {}
+    for rid, first in firsts.items():
+        ds = [d for d in sorted(set(dates)) if d >= first]
+        if ds:
+            out[rid] = ds
+    return out
 
 
 def _assemble(
@@ -197,14 +190,11 @@ def _assemble(
     exclude_people: Sequence[int] = (),
     only_repos: Sequence[int] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
-    firsts = _repo_first_dates(con)
-    dates_by_repo: dict[int, list[date]] = {}
-    for rid, first in firsts.items():
-        if only_repos is not None and rid not in only_repos:
-            continue
-        ds = [d for d in sorted(set(dates)) if d >= first]
-        if ds:
-            dates_by_repo[rid] = ds
+    dates_by_repo = {
+        rid: ds
+        for rid, ds in snapshot_dates(con, dates).items()
+        if only_repos is None or rid in only_repos
+    }
     keys, factors, source = key_people(con, dates_by_repo)
     if exclude_people:
         keys = keys[~keys["person_id"].isin(list(exclude_people))]

@@ -84,7 +84,10 @@ class EvaluationReport:
         if not rows:
             return ""
         n, pos = rows[0].n, rows[0].n_pos
-        fmt = lambda t: f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}]"  # noqa: E731
+
+        def fmt(t: tuple[float, float, float]) -> str:
+            return f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}]"
+
         out = [
             f"{setting}, label **{label}** ({n} snapshots, {pos} positive):",
             "",
@@ -222,7 +225,7 @@ def _fit_predict(
 
 def time_forward_cutoff(ds: RiskDataset) -> date:
     """The snapshot date with about 60% of the labelled snapshots before it."""
-    dates = sorted(ds.rows["as_of"])
+    dates: list[date] = sorted(ds.rows["as_of"])
     return dates[int(0.6 * (len(dates) - 1))]
 
 

@@ -108,7 +108,7 @@ def _p_without(
     ds = build_scoring_set(con, d, repo_ids=[repo_id], exclude_people=[person_id])
     if not len(ds):
         return np.ones(2)
-    return predict(lm, ds)[0]
+    return np.asarray(predict(lm, ds)[0], dtype=float)
 
 
 def _person_names(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, str]:

@@ -20,7 +20,9 @@ that tells whether the graph adds anything.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -67,13 +69,20 @@ class _SparseMatmul(torch.autograd.Function):
     """``adj @ x`` whose backward uses a precomputed ``adj.T`` (no sort per step)."""
 
     @staticmethod
-    def forward(ctx, adj: Tensor, adj_t: Tensor, x: Tensor) -> Tensor:
+    def forward(ctx: Any, adj: Tensor, adj_t: Tensor, x: Tensor) -> Tensor:
         ctx.adj_t = adj_t
         return adj @ x
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[None, None, Tensor]:
-        return None, None, ctx.adj_t @ grad
+    def backward(ctx: Any, grad: Tensor) -> tuple[None, None, Tensor]:
+        adj_t: Tensor = ctx.adj_t
+        return None, None, adj_t @ grad
+
+
+def sparse_matmul(adj: Tensor, adj_t: Tensor, x: Tensor) -> Tensor:
+    """``adj @ x`` through :class:`_SparseMatmul` (PyTorch leaves ``Function.apply`` untyped)."""
+    apply = cast(Callable[[Tensor, Tensor, Tensor], Tensor], _SparseMatmul.apply)
+    return apply(adj, adj_t, x)
 
 
 @dataclass
@@ -130,7 +139,7 @@ def mean_aggregate(
     if impl == "csr":
         if adj is None or adj_t is None:
             adj, adj_t = normalised_csr_pair(index, weight, num_targets, src.shape[0])
-        return _SparseMatmul.apply(adj, adj_t, src)
+        return sparse_matmul(adj, adj_t, src)
     tgt, srcs = index[1], index[0]
     deg = src.new_zeros(num_targets).index_add_(0, tgt, weight)
     w = weight / deg.clamp(min=1e-9)[tgt]
@@ -206,7 +215,8 @@ class RiskGNN(nn.Module):
         hp = self.project_encoder(batch.x_project)
         wide = self.skip(batch.x_project) if self.skip is not None else 0.0
         if not self.use_graph:
-            return self.head(hp) + wide
+            flat: Tensor = self.head(hp) + wide
+            return flat
         b = batch.num_graphs
         n = batch.x_contributor.shape[0]
         hc = torch.relu(self.contributor_encoder(batch.x_contributor))
@@ -240,4 +250,5 @@ class RiskGNN(nn.Module):
         mean = hc.new_zeros((b, hc.shape[1])).index_add_(0, idx, hc) / counts
         weighted = hc.new_zeros((b, hc.shape[1])).index_add_(0, idx, hc * batch.share.unsqueeze(1))
         mx = hc.new_zeros((b, hc.shape[1])).index_reduce_(0, idx, hc, "amax", include_self=False)
-        return self.head(torch.cat([hp, mean, weighted, mx], dim=1)) + wide
+        logits: Tensor = self.head(torch.cat([hp, mean, weighted, mx], dim=1)) + wide
+        return logits

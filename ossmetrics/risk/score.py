@@ -62,7 +62,9 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
 def calibrated(lm: LoadedModel, logits: np.ndarray) -> np.ndarray:
     a = np.array([c[0] for c in lm.calibration])
     b = np.array([c[1] for c in lm.calibration])
-    return 1 / (1 + np.exp(-np.clip(logits * a + b, -LOGIT_CLIP, LOGIT_CLIP)))
+    return np.asarray(
+        1 / (1 + np.exp(-np.clip(logits * a + b, -LOGIT_CLIP, LOGIT_CLIP))), dtype=float
+    )
 
 
 def attributions(

@@ -196,7 +196,8 @@ def _platt(logit: np.ndarray, y: np.ndarray, ridge: float = 1.0) -> tuple[float,
 def _logits(model: RiskGNN, batch: RiskBatch) -> torch.Tensor:
     model.eval()
     with torch.no_grad():
-        return model(batch)
+        logits: torch.Tensor = model(batch)
+        return logits
 
 
 def train_model(
@@ -332,7 +333,10 @@ def _train(
     exact = cfg.linear_fit == "exact"
     # the exact linear path uses every row, so it standardises with every row too
     norm = fit_normaliser(ds if exact else train_ds)
-    xb = lambda d: d.rows[list(FEATURES)].to_numpy(np.float32)  # noqa: E731
+
+    def xb(d: RiskDataset) -> np.ndarray:
+        return np.asarray(d.rows[list(FEATURES)].to_numpy(np.float32))
+
     btr = collate(xb(train_ds), train_ds.graphs, norm, dev)
     bva = collate(xb(val_ds), val_ds.graphs, norm, dev)
     ytr, mtr = (torch.as_tensor(a, device=dev) for a in _targets(train_ds))
@@ -425,4 +429,6 @@ def predict(tm: TrainedModel, ds: RiskDataset, *, device: str = "cpu") -> np.nda
     tm.model.cpu()
     a = np.array([c[0] for c in tm.calibration])
     b = np.array([c[1] for c in tm.calibration])
-    return 1 / (1 + np.exp(-np.clip(logits * a + b, -LOGIT_CLIP, LOGIT_CLIP)))
+    return np.asarray(
+        1 / (1 + np.exp(-np.clip(logits * a + b, -LOGIT_CLIP, LOGIT_CLIP))), dtype=float
+    )

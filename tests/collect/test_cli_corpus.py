@@ -44,6 +44,13 @@ def test_collect_corpus_bad_input(cli, tmp_path: Path) -> None:
     missing = cli("--db", str(db), "collect", "corpus", str(tmp_path / "nowhere"))
     assert missing.returncode == 2
     assert "nowhere/repos.parquet not found" in one_error_line(missing)
+    # no PATH and no OSSMETRICS_CORPUS: no guessed folder, one line saying what to give
+    bare = cli("--db", str(db), "collect", "corpus", env={"OSSMETRICS_CORPUS": ""})
+    assert bare.returncode == 2
+    assert one_error_line(bare) == (
+        "Error: no corpus folder given — pass the folder holding "
+        "repos/commits/commit_files.parquet as PATH, or set OSSMETRICS_CORPUS"
+    )
     unknown = cli("--db", str(db), "collect", "corpus", str(sample_dir()), "--repo", "no/such")
     assert unknown.returncode == 2
     assert "no corpus repository matched" in one_error_line(unknown)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import pytest
@@ -50,12 +49,10 @@ def test_secondary_limit_with_retry_after_backs_off(con: Any) -> None:
     with small() as gh:
         gh.fail(r"/issues$", "secondary", retry_after=1)
         gh.fail(r"/releases$", "secondary", status=429, retry_after=None)  # message only
-        started = time.monotonic()
         result = run(con, gh, progress=hook)
-        elapsed = time.monotonic() - started
         assert gh.count(r"/issues$") == 2 + 1  # refused, retried, closing request
         assert gh.count(r"/releases$") == 2
-    assert elapsed >= 1.0  # Retry-After: 1 was honoured
+    # Retry-After: 1 was honoured: the wait counted down from 1 s to 0
     assert hook.seen[0] == (1.0, "secondary rate limit: backing off")
     assert hook.seen[-1][0] == 0.0
     assert result.items["issues"] == 2
@@ -154,10 +151,9 @@ def test_bad_token_and_forbidden(con: Any) -> None:
 def test_malformed_name_and_unreachable_api(con: Any) -> None:
     with pytest.raises(InvalidRepoName):
         collect_github(con, "not a repo", token=None, api_url="http://127.0.0.1:9")
-    started = time.monotonic()
+    # how fast it gives up: unreachable_seconds in benchmarks/bench_github.py
     with pytest.raises(GitHubUnavailable) as err:
         collect_github(con, REPO, token=None, api_url="http://127.0.0.1:9", policy=fast_policy())
-    assert time.monotonic() - started < 5
     assert "http://127.0.0.1:9" in err.value.one_line() and "--api-url" in err.value.one_line()
     with pytest.raises(GitHubError):
         collect_github(con, REPO, token=None, api_url="ftp://example.org")

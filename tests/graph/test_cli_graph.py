@@ -29,7 +29,7 @@ def test_graph_computes_and_stores(cli, store):
     assert r.returncode == 0, r.stderr
     assert (
         f"acme/widget as of 2020-02-01: truck factor (Avelino) 1 [key people {alice}] over 2 files; "
-        "bus factor (CHAOSS) 1" in r.stdout
+        "bus factor (CHAOSS, all history) 1" in r.stdout
     )
     con = connect(db, read_only=True)
     try:
@@ -94,3 +94,36 @@ def test_graph_bad_input(cli, store, tmp_path):
         str(tmp_path / "no" / "x.json"),
     )
     assert r.returncode == 1 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_graph_risk_snapshots_stores_the_truck_factor_series(cli, tmp_path) -> None:
+    """``graph --risk-snapshots`` stores what the risk model reads: one truck factor per
+    repository per snapshot date of the training grid, and nothing else."""
+    from datetime import date
+
+    from ossmetrics.risk.dataset import snapshot_dates
+    from ossmetrics.store import connect
+    from tests.risk.tiny import standard_store
+
+    db = tmp_path / "s.duckdb"
+    con = connect(db)
+    standard_store(con)
+    want = snapshot_dates(con)
+    con.close()
+    r = cli("--db", str(db), "graph", "--risk-snapshots")
+    assert r.returncode == 0, r.stderr
+    n = sum(len(v) for v in want.values())
+    assert r.stdout.startswith(
+        f"truck factors at {n} risk snapshot dates of {len(want)} repositories"
+    )
+    con = connect(db, read_only=True)
+    got = con.execute(
+        "SELECT repo_id, as_of FROM graph_repo_measures WHERE measure = 'truck_factor' ORDER BY ALL"
+    ).fetchall()
+    other = con.execute(
+        "SELECT count(*) FROM graph_repo_measures WHERE measure NOT IN "
+        "('truck_factor', 'bus_factor_all_history')"
+    ).fetchone()
+    con.close()
+    assert got == sorted((rid, d) for rid, ds in want.items() for d in ds)
+    assert other == (0,) and all(isinstance(d, date) for _, d in got)

@@ -148,7 +148,7 @@ def test_compute_graphs_stores_idempotent_deterministic_rows(con):
     )
     # a.py: alice author (4.038), bob/dave 3.104; b.py: bob author (4.169), carol 3.2345
     assert rows["truck_factor"] == 2
-    assert rows["bus_factor_chaoss"] == 2  # alice 2, bob 2, carol 2, dave 1 of 7 commits
+    assert rows["bus_factor_all_history"] == 2  # alice 2, bob 2, carol 2, dave 1 of 7 commits
     assert rows["core_size"] == 3
     assert rows["core_work_share"] == pytest.approx(6 / 7)
     assert rows["communities"] == 1
@@ -213,14 +213,14 @@ def test_compute_graphs_edge_cases_store_undefined(con):
     assert [r.truck.truck_factor for r in res] == [None, None]
     rows = con.execute(
         "SELECT repo_id, measure, value FROM graph_repo_measures WHERE measure IN "
-        "('truck_factor', 'bus_factor_chaoss', 'people', 'core_size') ORDER BY ALL"
+        "('truck_factor', 'bus_factor_all_history', 'people', 'core_size') ORDER BY ALL"
     ).fetchall()
     assert rows == [
-        (empty, "bus_factor_chaoss", None),
+        (empty, "bus_factor_all_history", None),
         (empty, "core_size", 0.0),
         (empty, "people", 0.0),
         (empty, "truck_factor", None),
-        (bots, "bus_factor_chaoss", None),
+        (bots, "bus_factor_all_history", None),
         (bots, "core_size", 0.0),
         (bots, "people", 0.0),
         (bots, "truck_factor", None),

@@ -48,7 +48,7 @@ def test_team_greedy_removal_order(con):
     assert r.truck_factor == 2
     assert r.key_people == [alice, bob]
     # CHAOSS: commits alice 1, bob 2, carol 1 -> bob alone has 2/4 = 50%
-    assert r.bus_factor_chaoss == 1
+    assert r.bus_factor_all_history == 1
 
 
 def test_renames_carry_history_through_a_chain(con):
@@ -182,7 +182,7 @@ def test_merged_aliases_count_as_one_person(con):
     # unmerged, the two alice identities would make the truck factor 2
     assert r.authors == {alice: 2, bob: 1}
     assert r.truck_factor == 1 and r.key_people == [alice]
-    assert r.bus_factor_chaoss == 1  # alice 2 of 3 commits
+    assert r.bus_factor_all_history == 1  # alice 2 of 3 commits
 
 
 def test_bots_give_no_authorship_and_no_acceptances(con):
@@ -199,7 +199,7 @@ def test_bots_give_no_authorship_and_no_acceptances(con):
     assert r.n_files == 2 and r.n_authorless == 1
     assert r.authors == {alice: 1}
     assert r.truck_factor == 1
-    assert r.bus_factor_chaoss == 1  # the bot's 11 commits do not count
+    assert r.bus_factor_all_history == 1  # the bot's 11 commits do not count
 
 
 def test_creator_exempt_rule(con):
@@ -223,7 +223,7 @@ def test_edge_cases_are_stated_not_crashes(con):
     h = History(con)
     empty = h.save()
     r = truck_factor(con, empty)
-    assert r.truck_factor is None and r.n_files == 0 and r.bus_factor_chaoss is None
+    assert r.truck_factor is None and r.n_files == 0 and r.bus_factor_all_history is None
     assert r.reason
 
     h2 = History(con, "acme/bots")
@@ -231,23 +231,25 @@ def test_edge_cases_are_stated_not_crashes(con):
     h2.commit(bot, [("a.py", 3, 0)])
     rid = h2.save()
     r = truck_factor(con, rid)
-    assert r.truck_factor is None and r.n_files == 1 and r.bus_factor_chaoss is None
+    assert r.truck_factor is None and r.n_files == 1 and r.bus_factor_all_history is None
 
     h3 = History(con, "acme/one")
     alice, (a,) = h3.person("alice")
     h3.commit(a, [("only.py", 3, 0)], day=10)
     rid = h3.save()
     r = truck_factor(con, rid)
-    assert (r.truck_factor, r.key_people, r.n_files, r.bus_factor_chaoss) == (1, [alice], 1, 1)
+    assert (r.truck_factor, r.key_people, r.n_files, r.bus_factor_all_history) == (1, [alice], 1, 1)
     early = truck_factor(con, rid, h3.date(5))  # before the first commit
-    assert early.truck_factor is None and early.n_files == 0 and early.bus_factor_chaoss is None
+    assert (
+        early.truck_factor is None and early.n_files == 0 and early.bus_factor_all_history is None
+    )
 
     h4 = History(con, "acme/docsonly")
     _p, (d,) = h4.person("dora")
     h4.commit(d, [("README.md", 3, 0)])
     rid = h4.save()
     r = truck_factor(con, rid)
-    assert r.truck_factor is None and r.n_files == 0 and r.bus_factor_chaoss == 1
+    assert r.truck_factor is None and r.n_files == 0 and r.bus_factor_all_history == 1
 
 
 def test_merges_are_ignored_and_cut_date_includes_the_day(con):
@@ -263,7 +265,7 @@ def test_merges_are_ignored_and_cut_date_includes_the_day(con):
     d = h.date(2).date()
     assert truck_factor(con, rid, d).authors == {alice: 1, bob: 1}
     assert cut_timestamp(date(2020, 1, 3)).isoformat() == "2020-01-03T23:59:59.999999+00:00"
-    assert truck_factor(con, rid).bus_factor_chaoss == 1  # 1 vs 1 non-merge commits: 50%
+    assert truck_factor(con, rid).bus_factor_all_history == 1  # 1 vs 1 non-merge commits: 50%
 
 
 def test_series_equals_single_calls_and_is_deterministic(con):
@@ -277,9 +279,11 @@ def test_series_equals_single_calls_and_is_deterministic(con):
     series = truck_factor_series(con, rid, dates)
     singles = [truck_factor(con, rid, d) for d in dates]
     assert [
-        (s.truck_factor, s.key_people, s.authors, s.n_files, s.bus_factor_chaoss) for s in series
+        (s.truck_factor, s.key_people, s.authors, s.n_files, s.bus_factor_all_history)
+        for s in series
     ] == [
-        (s.truck_factor, s.key_people, s.authors, s.n_files, s.bus_factor_chaoss) for s in singles
+        (s.truck_factor, s.key_people, s.authors, s.n_files, s.bus_factor_all_history)
+        for s in singles
     ]
     assert series[0].truck_factor is None
     assert series[2].truck_factor == 1  # p0 created and edited everything up to day 8
@@ -293,3 +297,42 @@ def test_interface_path_resolves():
     # the risk stage calls ossmetrics.graph.truck_factor.truck_factor(...)
     assert ossmetrics.graph.truck_factor.truck_factor is truck_factor
     assert ossmetrics.graph.truck_factor_series is truck_factor_series
+
+
+def test_stored_series_is_the_single_calls_and_leaves_other_measures(con):
+    """``store_truck_factors`` writes, per date, the truck factor and all-history bus factor
+    that ``truck_factor`` gives at that date; rerunning replaces rather than duplicates, and a
+    measure of another kind stored at the same date stays."""
+    import json
+
+    from ossmetrics.graph.series import store_truck_factors
+
+    h = History(con)
+    people = [h.person(f"p{k}") for k in range(3)]
+    for day in range(1, 20):
+        _pid, (ident,) = people[day % 3 if day > 6 else 0]
+        h.commit(ident, [(f"m{day % 5}.py", 3, 0)], day=day)
+    rid = h.save()
+    dates = [h.date(d).date() for d in (6, 19)]
+    con.execute(
+        "INSERT INTO graph_repo_measures VALUES (?, ?, 'core_size', 2, NULL)", [rid, dates[0]]
+    )
+    assert store_truck_factors(con, {rid: dates}) == 4
+    assert store_truck_factors(con, {rid: dates}) == 4  # idempotent
+    rows = con.execute(
+        "SELECT as_of, measure, value, detail FROM graph_repo_measures ORDER BY as_of, measure"
+    ).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [
+        (dates[0], "bus_factor_all_history"),
+        (dates[0], "core_size"),
+        (dates[0], "truck_factor"),
+        (dates[1], "bus_factor_all_history"),
+        (dates[1], "truck_factor"),
+    ]
+    for d in dates:
+        single = truck_factor(con, rid, d)
+        tf = next(r for r in rows if r[0] == d and r[1] == "truck_factor")
+        bus = next(r for r in rows if r[0] == d and r[1] == "bus_factor_all_history")
+        assert tf[2] == single.truck_factor and bus[2] == single.bus_factor_all_history
+        assert json.loads(tf[3])["key_people"] == single.key_people
+    assert rows[2][2] == 1.0  # p0 made every file up to day 6

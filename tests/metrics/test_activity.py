@@ -134,3 +134,38 @@ def test_single_contributor(wcon):
     assert df["active_contributors"].max() == 1
     assert _dates(df["month"])[0] == date(2023, 12, 1) and len(df) == 13
     assert df["commits"].sum() == 4
+
+
+def test_newcomer_retention_over_the_year_before_last(wcon):
+    """Newcomers of (as_of - 24 months, as_of - 12 months], back 30-365 days after their first
+    commit: alice (Jan 5; Jan 20 is too soon, Feb 10 counts), bob (Feb 1 04:30Z; Mar 15),
+    dave (Feb 29 23:00Z; Sep 1) are retained; carol (May 1) and erin (Jun 1) never come back.
+    Alice's October merge does not count."""
+
+    def one(as_of: str) -> tuple[int, int, float | None]:
+        r = run_metric(wcon, "newcomer_retention", repo=W, params={"as_of": as_of}).iloc[0]
+        return int(r.newcomers), int(r.retained), None if pd.isna(r.retention) else r.retention
+
+    assert one("2025-12-31") == (5, 3, 0.6)
+    assert one("2025-02-20") == (2, 2, 1.0)  # window ends 2024-02-20: alice and bob
+    assert one("2024-03-01") == (0, 0, None)  # nobody's first commit in 2022-03..2023-03
+    every = run_metric(wcon, "newcomer_retention", params={"as_of": "2025-12-31"})
+    assert every["repo"].tolist() == sorted(every["repo"].tolist())  # one row per repository
+    assert every.set_index("repo").loc["acme/empty", "newcomers"] == 0
+
+
+def test_newcomer_retention_by_quarter(wcon):
+    """Q1 2024: alice (Jan 5; back Feb 10), bob (Feb 1; Mar 15), dave (Feb 29; Sep 1), all
+    retained; Q2: carol (May 1) and erin (Jun 1), never back. As of 2025-03-01 Q1's year has
+    ended (dave's first + 365 days = 2025-02-28) and Q2's has not."""
+    df = run_metric(wcon, "newcomer_retention_by_quarter", repo=W, params={"as_of": "2025-03-01"})
+    got = {
+        pd.Timestamp(r.quarter).date(): (r.newcomers, r.retained, r.complete)
+        for r in df.itertuples()
+    }
+    assert got == {date(2024, 1, 1): (3, 3, True), date(2024, 4, 1): (2, 0, False)}
+    # as of 2024-03-10 only alice is back yet (bob's Mar 15 and dave's Sep 1 come later)
+    early = run_metric(
+        wcon, "newcomer_retention_by_quarter", repo=W, params={"as_of": "2024-03-10"}
+    )
+    assert [(r.newcomers, r.retained, r.complete) for r in early.itertuples()] == [(3, 1, False)]

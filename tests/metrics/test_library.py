@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -128,10 +127,9 @@ def test_install_is_idempotent_cheap_and_refreshes_on_change(tmp_path):
     first = install(con, directory=lib)
     assert (first.installed, first.up_to_date) == (1, False)
     assert con.execute("FROM tiny(NULL)").fetchall() == []
-    t = time.perf_counter()
+    # nothing re-created (its speed: install_noop_ms in benchmarks/bench_metrics.py)
     again = install(con, directory=lib)
     assert again.up_to_date and again.installed == 0
-    assert time.perf_counter() - t < 0.2
     # a changed file is re-created; a removed one is dropped
     write(lib, "tiny", GOOD.replace("count(c.sha) AS commits", "count(c.sha) + 100 AS commits"))
     write(lib, "tiny2", GOOD.replace("-- name: tiny", "-- name: tiny2"))

@@ -152,3 +152,15 @@ def test_days_since_last_maintainer_response(wcon):
 )
 def test_repository_without_github_data_gives_empty_result(wcon, name):
     assert run_metric(wcon, name, repo="solo/one").empty
+
+
+def test_time_to_first_response_issues_and_pull_requests_together(wcon):
+    """``by_type := false`` (the report's monthly chart): one item_type 'all' per month."""
+    df = run_metric(wcon, "time_to_first_response", repo=W, params={"by_type": "false"})
+    got = rows(df, "item_type", "month")
+    mar = got[("all", date(2024, 3, 1))]  # #1 10 h, #2 4 h, #5 6 h, #6 24 h
+    assert (mar["items"], mar["responded"], mar["median_hours"]) == (4, 4, pytest.approx(8.0))
+    apr = got[("all", date(2024, 4, 1))]  # #3, #10, #7 unanswered; #9 240 h
+    assert (apr["items"], apr["responded"], apr["median_hours"]) == (4, 1, 240.0)
+    assert got[("all", date(2023, 1, 1))]["responded"] == 0  # #11
+    assert len(got) == 3

@@ -151,9 +151,10 @@ def build_store(path: Path) -> None:
     con.execute(
         "INSERT INTO graph_repo_measures (repo_id, as_of, measure, value, detail) VALUES "
         "(?, '2024-06-30', 'truck_factor', 1, '{\"key_people\": [{\"person_id\": 1}]}'), "
-        "(?, '2024-06-30', 'bus_factor_chaoss', 2, NULL), (?, '2024-06-30', 'core_size', 2, NULL), "
+        "(?, '2024-06-30', 'bus_factor_all_history', 2, NULL), (?, '2024-06-30', 'core_size', 2, NULL), "
+        "(?, '2024-06-30', 'key_people_cross_load', 1, NULL), "
         "(?, '2023-06-30', 'truck_factor', 5, NULL)",
-        [a, a, a, a],
+        [a, a, a, a, a],
     )
     con.execute(
         "INSERT INTO risk_scores (repo_id, as_of, model_version, p_dormant, p_core_loss, risk, drivers, scored_at) VALUES "

@@ -105,14 +105,10 @@ class Visit:
 
 
 def _timings(name: str, timings: dict[str, float]) -> None:
-    """Record load-to-all-charts-drawn seconds; the target is < 2 s on an idle machine.
-
-    The assertion is looser because this machine's two cores are shared with other test runs
-    (load averages above 10 triple every timing); the figures are kept for humans.
-    """
+    """Keep load-to-all-charts-drawn seconds for humans (no assertion: a test does not judge
+    wall-clock time; ``benchmarks/bench_pages.py`` measures it against the < 2 s target)."""
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"page-load-seconds-{name}.json").write_text(json.dumps(timings, indent=1))
-    assert max(timings.values()) < 10.0, timings
 
 
 def _pages(site: Path) -> list[str]:

@@ -51,7 +51,8 @@ def test_github_figures(rows: pd.DataFrame, sd: SiteData) -> None:
     assert a["github_collected"]
     assert a["first_response_h"] == pytest.approx(7.5)  # median of 5 h and 10 h
     assert a["merge_h"] == pytest.approx(48.0)
-    assert pd.Timestamp(a["last_release_at"]).date().isoformat() == "2024-04-01"  # draft ignored
+    # days_since's last release: the draft and the pre-release (2024-04-01) are left out
+    assert pd.Timestamp(a["last_release_at"]).date().isoformat() == "2023-05-01"
     b = rows.loc["beta/quiet"]
     assert not b["github_collected"]
     assert pd.isna(b["first_response_h"]) and pd.isna(b["last_release_at"])
@@ -67,8 +68,9 @@ def test_graph_risk_and_quadrants(rows: pd.DataFrame, sd: SiteData) -> None:
     assert a["risk"] == 72 and a["risk_kind"] == "model"  # the newest score, not the older 10
     assert a["p_core_loss"] == pytest.approx(0.7)
     assert a["importance"] == 100.0 and a["quadrant"] == "Fragile and important"
-    # alice, acme's key person, also carries beta/quiet: its one commit of the year
+    # the graph stage's key_people_cross_load (alice also carries beta/quiet), never re-derived
     assert a["key_people_cross_load"] == 1.0
+    assert pd.isna(rows.loc["beta/quiet", "key_people_cross_load"])  # no graph row: no figure
     rid = sd.repos[0].repo_id
     ews = sd.elsewhere(rid, 1)
     assert ews[["repo", "commits", "share"]].values.tolist() == [["beta/quiet", 1, 1.0]]

@@ -7,15 +7,18 @@ import json
 import pytest
 import torch
 
+from ossmetrics.graph import compute_graphs
 from ossmetrics.risk.modelfile import FORMAT_VERSION
 from ossmetrics.store import connect
-from tests.risk.tiny import standard_store
+from tests.risk.tiny import standard_store, store_truck_factors
 
 
 @pytest.fixture
 def store(db_path):
     con = connect(db_path)
     standard_store(con)
+    compute_graphs(con)  # `ossmetrics graph`: the truck factors of today's scoring
+    store_truck_factors(con)  # `ossmetrics graph --risk-snapshots`: those training reads
     con.close()
     return db_path
 
@@ -74,3 +77,20 @@ def test_cuda_without_gpu_is_a_clear_error(cli, store) -> None:
     r = cli("--db", str(store), "score", "--device", "cuda")
     assert r.returncode == 2
     assert "no CUDA GPU" in r.stderr and "--device auto" in r.stderr
+
+
+def test_scoring_without_the_graph_stage_names_the_command(cli, db_path) -> None:
+    """No truck factors stored: risk stops with one line naming what to run, and writes nothing
+    (no commit-share stand-in for the key people)."""
+    con = connect(db_path)
+    standard_store(con)
+    con.close()
+    r = cli("--db", str(db_path), "score", "--device", "cpu")
+    assert r.returncode == 1, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr
+    assert lines[0].startswith("Error: the graph stage has not stored the truck factor of acme/")
+    assert "run `ossmetrics graph --risk-snapshots`" in lines[0]
+    con = connect(db_path, read_only=True)
+    assert con.execute("SELECT count(*) FROM risk_scores").fetchone() == (0,)
+    con.close()

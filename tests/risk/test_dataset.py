@@ -12,7 +12,7 @@ from ossmetrics.errors import InsufficientHistory
 from ossmetrics.risk.dataset import build_dataset, build_scoring_set
 from ossmetrics.risk.features import FEATURES
 from ossmetrics.risk.snapshots import add_months, repo_data_ends, snapshot_grid
-from tests.risk.tiny import TinyStore, monthly, standard_store
+from tests.risk.tiny import TinyStore, monthly, standard_store, store_truck_factors
 
 
 def test_add_months_clamps_and_grid_is_anchored_at_the_end() -> None:
@@ -36,6 +36,7 @@ def built(tmp_path_factory):
 
     c = connect(tmp_path_factory.mktemp("risk") / "s.duckdb")
     standard_store(c)
+    store_truck_factors(c)
     yield c, build_dataset(c)
     c.close()
 
@@ -102,6 +103,7 @@ def test_core_loss_label_uses_key_people(built) -> None:
 def test_no_look_ahead_future_commits_change_nothing(con) -> None:
     t = standard_store(con)
     d = date(2020, 12, 15)
+    store_truck_factors(con, [d])
     before = build_scoring_set(con, d).rows.set_index("repo")[list(FEATURES)]
     # a burst of commits from the day after T onwards, in every project, by a new person
     t.person("eve")
@@ -109,9 +111,11 @@ def test_no_look_ahead_future_commits_change_nothing(con) -> None:
         t.commits(
             repo, "eve", [date(2020, 12, 16), *monthly(date(2021, 1, 1), 20, 3)], "src/core.py"
         )
+    store_truck_factors(con, [d])  # the graph stage rerun after the burst: T's history is the same
     after = build_scoring_set(con, d).rows.set_index("repo")[list(FEATURES)]
     pd.testing.assert_frame_equal(before, after)
     # and the label does see them
+    store_truck_factors(con)
     r = _row(build_dataset(con).rows, "acme/fading", d)
     assert r["commits_next_12m"] == 37 and r["dormant"] == 0.0
 
@@ -157,7 +161,7 @@ def test_stored_truck_factors_are_reused_when_they_describe_t(con) -> None:
     con.execute(
         "INSERT INTO graph_repo_measures VALUES (?, DATE '2026-01-01', 'truck_factor', 1, ?), "
         "(?, DATE '2020-12-01', 'truck_factor', 2, ?)",
-        [rid, '{"key_people": [1], "bus_factor_chaoss": 1}', rid, '{"key_people": [1, 2]}'],
+        [rid, '{"key_people": [1], "bus_factor_all_history": 1}', rid, '{"key_people": [1, 2]}'],
     )
     got = _stored_truck_factors(
         con, {rid: [date(2022, 12, 15), date(2020, 12, 15), date(2020, 6, 15)]}
@@ -183,6 +187,7 @@ def test_tied_collaboration_edges_are_kept_by_person_id(con) -> None:
         t.person(n)
     for n in names:
         t.commits("acme/crowd", n, monthly(date(2019, 1, 1), 48, 1), "shared.py")
+    store_truck_factors(con)
     graphs = []
     for threads in (1, 4):
         con.execute(f"SET threads = {threads}")

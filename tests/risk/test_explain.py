@@ -19,7 +19,7 @@ from ossmetrics.risk.modelfile import load_model
 from ossmetrics.risk.score import risk_index, score_dataset, score_projects
 from ossmetrics.risk.train import cpu_threads
 from ossmetrics.store import connect, get_repo_id
-from tests.risk.tiny import standard_store
+from tests.risk.tiny import standard_store, store_truck_factors
 
 AS_OF = date(2020, 12, 15)
 
@@ -28,6 +28,7 @@ AS_OF = date(2020, 12, 15)
 def tiny(db_path):
     c = connect(db_path)
     standard_store(c)
+    store_truck_factors(c, [AS_OF])
     yield c
     c.close()
 

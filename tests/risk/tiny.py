@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from ossmetrics.store import ensure_repo
 
-__all__ = ["TinyStore", "monthly", "standard_store"]
+__all__ = ["TinyStore", "monthly", "standard_store", "store_truck_factors"]
 
 
 class TinyStore:
@@ -112,3 +112,12 @@ def standard_store(con: duckdb.DuckDBPyConnection) -> TinyStore:
     t.commits("acme/steady", "ci-bot", monthly(date(2019, 1, 1), 48, 1, day=5), "lib/main.c")
     t.commits("acme/side", "alice", monthly(date(2019, 1, 1), 48, 1, day=12), "side.py")
     return t
+
+
+def store_truck_factors(con: duckdb.DuckDBPyConnection, dates: list[date] | None = None) -> None:
+    """What the pipeline's graph step leaves for the risk model: the graph stage's truck factor
+    at each snapshot date (``dates``, else the training grid), as ``graph --risk-snapshots``."""
+    from ossmetrics.graph.series import store_truck_factors as store
+    from ossmetrics.risk.dataset import snapshot_dates
+
+    store(con, snapshot_dates(con, dates))

@@ -214,3 +214,61 @@ def test_store_from_before_human_commits_held_open_elsewhere(db_path: Path) -> N
     con = connect(db_path, read_only=True)  # the other process gone: upgraded on open
     assert con.execute("SELECT count(*) FROM schema_migrations WHERE version = 210").fetchone()
     con.close()
+
+
+def test_human_issues_view_leaves_out_items_opened_by_bots(con) -> None:
+    """Migration 0220's view: issues and pull requests not opened by a bot, with the author's
+    merged person; an item known only by a human-looking login is kept."""
+    h = History(con)
+    alice = h.person("alice")
+    h.person("dependabot", bot=True, login="dependabot[bot]")
+    carol = h.person("carol")
+    carol_ci = h.identity("carol", carol, "github:carol-ci", bot=True, login="carol-ci")
+    w = "acme/widget"
+    h.issue(w, 1, "alice", "2024-01-01T00:00:00Z")
+    h.issue(w, 2, "dependabot", "2024-01-02T00:00:00Z", pull=True)  # a bot person: left out
+    h.issue(w, 3, "x", "2024-01-03T00:00:00Z", login="renovate[bot]")  # a [bot] login: left out
+    h.issue(w, 4, "x", "2024-01-04T00:00:00Z", login="Stranger")  # no identity: kept
+    h.issue(w, 5, "carol", "2024-01-05T00:00:00Z", pull=True, merged="2024-01-06T00:00:00Z")
+    h.issue(w, 6, "carol", "2024-01-06T00:00:00Z")
+    con.execute(
+        "UPDATE issues SET author_identity = ? WHERE number = 6", [carol_ci]
+    )  # bot identity
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'human_issues'"
+    ).fetchone()
+    assert kind == ("VIEW",)
+    rows = con.execute(
+        "SELECT number, is_pull, author_person, author_login_lc, merged_at IS NOT NULL"
+        " FROM human_issues ORDER BY number"
+    ).fetchall()
+    assert rows == [
+        (1, False, alice, "alice", False),
+        (4, False, None, "stranger", False),
+        (5, True, carol, "carol", True),
+    ]
+
+
+def test_migration_renames_the_all_history_bus_factor(tmp_path: Path) -> None:
+    """A store written before 0320 keeps its graph rows under the name with the window."""
+    from ossmetrics.store.migrations import available
+
+    path = tmp_path / "old.duckdb"
+    con = connect(path)
+    con.execute("DELETE FROM schema_migrations WHERE version = 320")
+    con.execute(
+        "INSERT INTO graph_repo_measures (repo_id, as_of, measure, value, detail) VALUES "
+        "(1, '2024-01-01', 'bus_factor_chaoss', 2, NULL), "
+        """(1, '2024-01-01', 'truck_factor', 1, '{"key_people": [3], "bus_factor_chaoss": 2}')"""
+    )
+    con.close()
+    assert 320 in {n for n, _, _ in available()}
+    con = connect(path)  # applies the missing migration
+    rows = con.execute(
+        "SELECT measure, value, detail FROM graph_repo_measures ORDER BY measure"
+    ).fetchall()
+    con.close()
+    assert rows == [
+        ("bus_factor_all_history", 2.0, None),
+        ("truck_factor", 1.0, '{"key_people": [3], "bus_factor_all_history": 2}'),
+    ]
