@@ -154,7 +154,7 @@ def collect_github_cmd(
 
 def _collect_tracked(token: str | None, url: str, options: dict[str, Any]) -> None:
     """``--tracked``: one process per token, increments first, a line per repository, a summary."""
-    from ossmetrics.collect.github import collect_github, graphql_enabled
+    from ossmetrics.collect.github import collect_github
     from ossmetrics.collect.github_graphql import GraphQLClient
     from ossmetrics.collect.github_schedule import (
         Outcome,

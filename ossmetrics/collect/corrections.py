@@ -43,7 +43,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, ref: str) -> list[tuple[int, str]]:
 
 
 def merge_override(
-    con: duckdb.DuckDBPyConnection, a: str, b: str, *, extra_bots: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection, a: str, b: str, *, extra_bots: Sequence[str] = ()
 ) -> int:
     """Record that the identities ``a`` names belong to ``b``'s person; return that person."""
     src = _resolve(con, a)
@@ -63,7 +63,7 @@ def merge_override(
 
 
 def split_override(
-    con: duckdb.DuckDBPyConnection, a: str, *, extra_bots: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection, a: str, *, extra_bots: Sequence[str] = ()
 ) -> list[int]:
     """Give each identity ``a`` names a person of its own; return their person ids."""
     src = _resolve(con, a)

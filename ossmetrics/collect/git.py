@@ -208,8 +208,6 @@ def collect_git(
     )
 
 
-
-
 def _delete_commits(con: duckdb.DuckDBPyConnection, repo_id: int, shas: list[str]) -> None:
     import pyarrow as pa
 

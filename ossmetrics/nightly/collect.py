@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from ossmetrics.collect.github_schedule import budget_order
 from ossmetrics.collect.git import collect_git
+from ossmetrics.collect.github_schedule import budget_order
 from ossmetrics.config import Settings, github_token
 from ossmetrics.errors import RateLimited
 from ossmetrics.nightly.clones import CloneResult, clone_dir_for, clone_or_fetch

@@ -28,8 +28,8 @@ from ossmetrics.collect.git import git_jobs
 from ossmetrics.errors import UsageError
 from ossmetrics.nightly.collect import RepoOutcome, TrackedCollection
 from ossmetrics.nightly.lock import NightlyLock, lock_path_for
-from ossmetrics.privacy import PrivacyOptions
 from ossmetrics.pipeline import NIGHTLY, Context, Pipeline, RunLog, StageRecord
+from ossmetrics.privacy import PrivacyOptions
 from ossmetrics.store import connect
 from ossmetrics.tracking import load_tracked
 

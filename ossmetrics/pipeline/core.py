@@ -26,10 +26,10 @@ from typing import Any
 
 import duckdb
 
-from ossmetrics.privacy import PrivacyOptions
 from ossmetrics.config import Settings
 from ossmetrics.pipeline import fingerprint as fp
 from ossmetrics.pipeline.runs import RunLog, StageRecord
+from ossmetrics.privacy import PrivacyOptions
 
 __all__ = ["FAILED", "Context", "Pipeline", "Step"]
 
