@@ -214,7 +214,9 @@ def fund_plan(
         text = json.dumps(json.loads(rows.to_json(orient="records")), indent=2) + "\n"
     elif fmt == "csv":
         buf = io.StringIO()
-        rows.to_csv(buf, index=False, float_format="%.6g")
+        rows.assign(amount=rows["amount"].map("{:.2f}".format)).to_csv(
+            buf, index=False, float_format="%.6g"
+        )
         text = buf.getvalue()
     else:
         text = "\n".join(

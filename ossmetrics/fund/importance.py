@@ -261,7 +261,7 @@ def compute_importance(con: duckdb.DuckDBPyConnection, *, include_dev: bool = Fa
         detail = {"mode": ex.mode, "org_repos": ex.org_repos, "repos_reaching": len(reach_any),
                   "repos_direct": len(reach_dir), "include_dev": include_dev,
                   "share": None if value is None else value / 100, "links": conf}  # fmt: skip
-        rows.append((name, "exposure", None if value is None else round(value, 4), None, None, json.dumps(detail), now))
+        rows.append((name, "exposure", value, None, None, json.dumps(detail), now))
     # the OpenSSF criticality_score baseline, shown beside the lenses (never part of them)
     crit = criticality_scores(con)
     for r in json.loads(crit.to_json(orient="records")) if len(crit) else []:

@@ -58,6 +58,7 @@ class FakeServices:
             self.add(p)
         self.page_size = page_size
         self.requests: list[tuple[str, str, Any]] = []
+        self.seen: list[dict[str, Any]] = []  # path, query, User-Agent of every request
         self._faults: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -169,6 +170,7 @@ class FakeServices:
             def do_GET(self) -> None:
                 u = urlparse(self.path)
                 svc.requests.append(("GET", u.path, parse_qs(u.query)))
+                svc.seen.append({"path": u.path, "query": parse_qs(u.query), "agent": self.headers.get("User-Agent")})
                 if self._fault(u.path):
                     return
                 m = re.fullmatch(r"/v3alpha/systems/(\w+)/packages/([^/]+)/versions/([^/]+):dependents", u.path)
@@ -206,6 +208,7 @@ class FakeServices:
                 except ValueError:
                     return self._send(400, {"error": "bad json"})
                 svc.requests.append(("POST", u.path, body))
+                svc.seen.append({"path": u.path, "query": parse_qs(u.query), "agent": self.headers.get("User-Agent")})
                 if self._fault(u.path):
                     return
                 if u.path == "/v3alpha/purlbatch":
