@@ -78,7 +78,8 @@ def sbom_and_module_links(docs: Iterable[Document]) -> list[LinkRow]:
         for c in d.components:
             repo = go_module_repo(c.purl.package)
             if repo:
-                rows.append((c.purl.package, repo, "gomodule", "module path", 0.9))
+                how = "github purl" if c.purl.ecosystem == "github" else "go module path"
+                rows.append((c.purl.package, repo, "purl", how, 0.9))
     return rows
 
 

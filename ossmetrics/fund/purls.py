@@ -109,11 +109,14 @@ def github_repo(url: str | None) -> str | None:
 
 
 def go_module_repo(package: str) -> str | None:
-    """The repository a Go module path names literally (``pkg:golang/github.com/o/n/v2``)."""
+    """The repository a package URL names literally: a Go module path
+    (``pkg:golang/github.com/o/n/v2``) or a GitHub purl (``pkg:github/o/n``)."""
     try:
         p = PackageURL.from_string(package)
     except ValueError:
         return None
+    if p.type == "github" and p.namespace:
+        return f"{p.namespace}/{p.name}".lower()
     if p.type != "golang":
         return None
     path = f"{p.namespace}/{p.name}" if p.namespace else p.name

@@ -96,6 +96,7 @@ def run_demo_detailed(
         _stage(
             result, "risk", optional_attr("ossmetrics.risk", "score_projects"), con, device="cpu"
         )
+        _stage(result, "funding", optional_attr("ossmetrics.fund.demo", "load_demo_funding"), con)
         t = time.perf_counter()
         # one what-if (the riskiest project) keeps the demo well under a minute
         result.index = build_site(con, out_dir, repos=repos, what_if=1)
