@@ -194,19 +194,20 @@ def fund_plan(
     ),
 ) -> None:
     """Rank by P(dormant) x importance and split the budget (floor, cap; sums exactly)."""
-    from ossmetrics.fund.plan import build_plan, sponsors_rows, to_cents
+    from ossmetrics.fund.plan import build_plan, save_plan, sponsors_rows, to_cents
     from ossmetrics.report.funding import key_people_names
 
     if fmt not in ("table", "csv", "json"):
         raise BadParameter(f"unknown --format {fmt!r}", "use table, csv or json")
     budget_cents = to_cents(budget)
     floor_cents = 0 if str(floor).strip() in ("0", "0.0") else to_cents(floor)
-    con = open_store(read_only=True)
+    con = open_store()
     try:
         plan = build_plan(
             con, budget_cents, lens=by, floor_cents=floor_cents, cap=cap,
             key_people=key_people_names(con),
         )  # fmt: skip
+        save_plan(con, plan, floor_cents=floor_cents, cap=cap)  # the report's plan page
     finally:
         con.close()
     rows = plan.rows.drop(columns=["amount_cents"])

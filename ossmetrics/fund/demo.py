@@ -16,9 +16,11 @@ import json
 import duckdb
 import pandas as pd
 
+from ossmetrics.errors import FundError
 from ossmetrics.fund.enrich import derive_signals
 from ossmetrics.fund.importance import compute_importance
 from ossmetrics.fund.ingest import ingest
+from ossmetrics.fund.plan import build_plan, save_plan
 from ossmetrics.resources import package_data
 from ossmetrics.store import transaction
 
@@ -47,4 +49,17 @@ def load_demo_funding(con: duckdb.DuckDBPyConnection) -> int:
             con.unregister("_demo_cache")
     derive_signals(con)
     imp = compute_importance(con)
+    _example_plan(con)
     return int(imp.loc[imp["lens"] != "criticality", "repo"].nunique())
+
+
+def _example_plan(con: duckdb.DuckDBPyConnection) -> None:
+    """An example plan for the report: 100,000 with a 50 floor; the cap is 25% because the demo
+    has only a handful of candidates (10% needs at least ten). Skipped before risk is scored."""
+    try:
+        plan = build_plan(
+            con, 10_000_000, floor_cents=5_000, cap=0.25, key_people=None
+        )
+    except FundError:
+        return
+    save_plan(con, plan, floor_cents=5_000, cap=0.25)

@@ -29,7 +29,15 @@ import pandas as pd
 
 from ossmetrics.errors import BadParameter, FundError
 
-__all__ = ["PLAN_COLUMNS", "Plan", "build_plan", "sponsors_rows", "split_budget", "to_cents"]
+__all__ = [
+    "PLAN_COLUMNS",
+    "Plan",
+    "build_plan",
+    "save_plan",
+    "sponsors_rows",
+    "split_budget",
+    "to_cents",
+]
 
 PLAN_COLUMNS = [
     "repo", "priority", "amount", "importance", "lens", "p_dormant", "risk",
@@ -239,3 +247,40 @@ def sponsors_rows(plan: Plan) -> list[tuple[str, str]]:
                     out.append((user, f"{amount:.2f}"))
                     break
     return out
+
+
+def save_plan(
+    con: duckdb.DuckDBPyConnection, plan: Plan, *, floor_cents: int, cap: float
+) -> None:
+    """Replace the stored plan by ``plan`` (one transaction), for the report's plan page."""
+    from datetime import UTC, datetime
+
+    from ossmetrics.store import transaction
+
+    df = plan.rows.reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "rank": range(1, len(df) + 1),
+            "repo": df["repo"],
+            "priority": df["priority"].astype(float),
+            "amount_cents": df["amount_cents"].astype("int64"),
+            "importance": df["importance"].astype(float),
+            "lens": plan.lens,
+            "p_dormant": df["p_dormant"].astype(float),
+            "risk": df["risk"].astype(float),
+            "why_critical": df["why_critical"],
+            "why_fragile": df["why_fragile"],
+            "funding_links": df["funding_links"],
+            "budget_cents": plan.budget_cents,
+            "floor_cents": floor_cents,
+            "cap": cap,
+            "created_at": pd.Timestamp(datetime.now(UTC)),
+        }
+    )
+    with transaction(con):
+        con.execute("DELETE FROM fund_plan")
+        con.register("_fund_plan", out)
+        try:
+            con.execute("INSERT INTO fund_plan SELECT * FROM _fund_plan")
+        finally:
+            con.unregister("_fund_plan")

@@ -120,6 +120,7 @@ def _write_pages(
     pages.portfolio_page(sd, site, rows)
     pages.compare_page(sd, site, rows)
     pages.health_page(sd, site)
+    pages.plan_page(sd, site)
     scored = rows[rows["risk_kind"] == "model"].sort_values("risk", ascending=False)
     what_if_for = frozenset(scored["repo"].head(max(what_if, 0)))
     for row in pages.records(rows):

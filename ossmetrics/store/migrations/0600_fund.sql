@@ -47,7 +47,7 @@ CREATE TABLE fund_edges (
 );
 
 -- Every candidate package -> source repository link, with where it came from.
--- source: sbom, registry, depsdev, gomodule, ecosystems; provenance: the source's own word
+-- source: sbom, purl, registry, depsdev, ecosystems; provenance: the source's own word
 -- (e.g. deps.dev SLSA_ATTESTATION / UNVERIFIED_METADATA, CycloneDX vcs, SPDX downloadLocation).
 CREATE TABLE fund_links (
     package    VARCHAR NOT NULL,
@@ -111,4 +111,24 @@ CREATE TABLE fund_importance (
     detail      VARCHAR,
     computed_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (repo, lens)
+);
+
+-- The last plan `fund plan` wrote (replaced by the next), for the report's "Funding plan" page.
+-- Names of people are not stored: the page looks them up through the report's display helpers.
+CREATE TABLE fund_plan (
+    rank          INTEGER NOT NULL,
+    repo          VARCHAR NOT NULL,
+    priority      DOUBLE NOT NULL,
+    amount_cents  BIGINT NOT NULL,
+    importance    DOUBLE,
+    lens          VARCHAR NOT NULL,
+    p_dormant     DOUBLE,
+    risk          DOUBLE,
+    why_critical  VARCHAR,
+    why_fragile   VARCHAR,
+    funding_links VARCHAR,
+    budget_cents  BIGINT NOT NULL,
+    floor_cents   BIGINT NOT NULL,
+    cap           DOUBLE NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL
 );
