@@ -68,26 +68,31 @@ def ingest(
     """Read every file, then store them in one transaction; return what was stored."""
     files = expand_paths(paths)
     docs: list[tuple[Document, str]] = []
+    digests: set[str] = set()
     for f in files:
         digest = hashlib.sha256(f.read_bytes()).hexdigest()
-        docs.append((read_document(f, org_repo=org_repo), digest))
+        doc = read_document(f, org_repo=org_repo)
+        if digest not in digests:  # the same content under two names is one document
+            digests.add(digest)
+            docs.append((doc, digest))
     now = datetime.now(UTC)
     res = IngestResult()
     comp_rows: list[tuple[object, ...]] = []
     edge_rows: list[tuple[object, ...]] = []
     with transaction(con):
-        for doc, digest in docs:
-            path = str(Path(doc.path).resolve())
-            old = [
-                r[0]
-                for r in con.execute(
-                    "SELECT doc_id FROM fund_documents WHERE path = ? OR sha256 = ?", [path, digest]
-                ).fetchall()
-            ]
-            if old:
-                res.replaced += len(old)
-                for table in ("fund_components", "fund_edges", "fund_documents"):
-                    con.execute(f"DELETE FROM {table} WHERE list_contains(?, doc_id)", [old])
+        paths = [str(Path(d.path).resolve()) for d, _ in docs]
+        old = [
+            r[0]
+            for r in con.execute(
+                "SELECT doc_id FROM fund_documents WHERE list_contains(?, path) OR list_contains(?, sha256)",
+                [paths, [h for _, h in docs]],
+            ).fetchall()
+        ]
+        if old:  # earlier versions of these files (same path or same content) are replaced
+            res.replaced = len(old)
+            for table in ("fund_components", "fund_edges", "fund_documents"):
+                con.execute(f"DELETE FROM {table} WHERE list_contains(?, doc_id)", [old])
+        for (doc, digest), path in zip(docs, paths, strict=True):
             row = con.execute(
                 "INSERT INTO fund_documents (path, sha256, format, spec_version, org_repo, flat, "
                 "components, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING doc_id",

@@ -9,6 +9,7 @@ collects GitHub repositories.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -45,8 +46,12 @@ class ParsedPurl:
     version: str | None
 
 
+@functools.lru_cache(maxsize=262_144)
 def parse_purl(text: str) -> ParsedPurl:
-    """Parse one package URL; ``ValueError`` with the reason when it is not one."""
+    """Parse one package URL; ``ValueError`` with the reason when it is not one.
+
+    Cached: an organisation's SBOMs repeat the same few thousand purls many times, and
+    ``packageurl-python``'s normalisation is the slow part of ingest."""
     text = text.strip()
     if not text.startswith("pkg:"):
         raise ValueError(f"'{text[:80]}' is not a package URL (it must start with 'pkg:')")
@@ -112,15 +117,14 @@ def go_module_repo(package: str) -> str | None:
     """The repository a package URL names literally: a Go module path
     (``pkg:golang/github.com/o/n/v2``) or a GitHub purl (``pkg:github/o/n``)."""
     try:
-        p = PackageURL.from_string(package)
+        p = parse_purl(package)
     except ValueError:
         return None
-    if p.type == "github" and p.namespace:
-        return f"{p.namespace}/{p.name}".lower()
-    if p.type != "golang":
+    if p.ecosystem == "github" and p.namespace:
+        return p.name.lower()
+    if p.ecosystem != "golang":
         return None
-    path = f"{p.namespace}/{p.name}" if p.namespace else p.name
-    parts = path.split("/")
+    parts = p.name.split("/")
     if len(parts) >= 3 and parts[0].lower() == "github.com":
         return f"{parts[1]}/{parts[2]}".lower()
     return None
