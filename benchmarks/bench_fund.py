@@ -70,7 +70,9 @@ def main() -> None:
         t = time.perf_counter()
         compute_importance(con)
         importance_s = time.perf_counter() - t
-        used = [r[0] for r in con.execute("SELECT DISTINCT package FROM fund_components").fetchall()]
+        used = [
+            r[0] for r in con.execute("SELECT DISTINCT package FROM fund_components").fetchall()
+        ]
         fakes = [FakePackage(p, "1.0.0", repo=f"bench/{i}") for i, p in enumerate(used)]
         with FakeServices(fakes, page_size=500) as svc:
             t = time.perf_counter()

@@ -281,8 +281,7 @@ class ServiceError(FundError):
     def __init__(self, source: str, message: str, hint: str | None = None) -> None:
         super().__init__(
             f"{source}: {message}",
-            hint
-            or "what was fetched is cached; run `fund enrich` again later, or use --offline",
+            hint or "what was fetched is cached; run `fund enrich` again later, or use --offline",
         )
         self.source = source
 

@@ -46,7 +46,11 @@ def fund_ingest(
         f"ingested {res.documents} document(s) ({res.flat} without depth), {res.components} "
         f"components, {res.edges} edges, for {len(res.repos)} organisation repositories"
         + (f"; {res.replaced} earlier version(s) replaced" if res.replaced else "")
-        + (f"; {res.skipped_components} components without a package URL skipped" if res.skipped_components else ""),
+        + (
+            f"; {res.skipped_components} components without a package URL skipped"
+            if res.skipped_components
+            else ""
+        ),
         markup=False,
     )
 
@@ -150,7 +154,11 @@ def fund_importance(include_dev: bool = INCLUDE_DEV) -> None:
         con.close()
     typer.echo("\t".join(cols))
     for r in rows:
-        typer.echo("\t".join("" if v is None else (f"{v:.1f}" if isinstance(v, float) else str(v)) for v in r))
+        typer.echo(
+            "\t".join(
+                "" if v is None else (f"{v:.1f}" if isinstance(v, float) else str(v)) for v in r
+            )
+        )
 
 
 @fund_app.command("select")
@@ -184,7 +192,9 @@ def fund_select(
 @fund_app.command("plan")
 def fund_plan(
     budget: str = typer.Option(..., "--budget", help="The amount to split (e.g. 100000)."),
-    floor: str = typer.Option("50", "--floor", help="Smallest grant; projects below it are dropped."),
+    floor: str = typer.Option(
+        "50", "--floor", help="Smallest grant; projects below it are dropped."
+    ),
     cap: float = typer.Option(0.10, "--cap", help="Largest share of the budget one project gets."),
     by: str = typer.Option("exposure", "--by", help="Importance lens: exposure or reach."),
     fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json."),

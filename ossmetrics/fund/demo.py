@@ -34,11 +34,15 @@ def load_demo_funding(con: duckdb.DuckDBPyConnection) -> int:
     rows = json.loads((root / "cache.json").read_text(encoding="utf-8"))
     df = pd.DataFrame(
         [
-            (r["source"], r["key"], int(r["status"]),
-             None if r["payload"] is None else json.dumps(r["payload"]),
-             pd.Timestamp(r["fetched_at"]))
+            (
+                r["source"],
+                r["key"],
+                int(r["status"]),
+                None if r["payload"] is None else json.dumps(r["payload"]),
+                pd.Timestamp(r["fetched_at"]),
+            )
             for r in rows
-        ],  # fmt: skip
+        ],
         columns=["source", "key", "status", "payload", "fetched_at"],
     )
     with transaction(con):
@@ -57,9 +61,7 @@ def _example_plan(con: duckdb.DuckDBPyConnection) -> None:
     """An example plan for the report: 100,000 with a 50 floor; the cap is 25% because the demo
     has only a handful of candidates (10% needs at least ten). Skipped before risk is scored."""
     try:
-        plan = build_plan(
-            con, 10_000_000, floor_cents=5_000, cap=0.25, key_people=None
-        )
+        plan = build_plan(con, 10_000_000, floor_cents=5_000, cap=0.25, key_people=None)
     except FundError:
         return
     save_plan(con, plan, floor_cents=5_000, cap=0.25)

@@ -40,6 +40,10 @@ from ossmetrics.store import transaction
 __all__ = ["EnrichResult", "derive_signals", "enrich"]
 
 
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass
 class EnrichResult:
     packages: int = 0
@@ -82,9 +86,7 @@ def _save_cache(
     with transaction(con):
         con.register("_fund_cache", df)
         try:
-            con.execute(
-                "INSERT OR REPLACE INTO fund_cache SELECT * FROM _fund_cache"
-            )
+            con.execute("INSERT OR REPLACE INTO fund_cache SELECT * FROM _fund_cache")
         finally:
             con.unregister("_fund_cache")
     return len(data)
@@ -120,7 +122,8 @@ def enrich(
             fresh = _fresh(con, "depsdev", since)
             versioned = pk[pk["version"].notna() & ~pk["package"].isin(fresh)]
             by_purl = {
-                f"{p}@{v}": p for p, v in zip(versioned["package"], versioned["version"], strict=True)
+                f"{p}@{v}": p
+                for p, v in zip(versioned["package"], versioned["version"], strict=True)
             }
             for page in services.depsdev_purl_batches(dd, list(by_purl)):
                 rows = [(by_purl.get(asked, asked), v) for asked, v in page if asked in by_purl]
@@ -178,7 +181,9 @@ def _dependents(
             _save_cache(con, "depsdev_dependents", [(package, None)])
             continue
         status, obj = services.depsdev_dependents(dd, package, version)
-        payload = None if status != 200 or not isinstance(obj, dict) else {**obj, "version": version}
+        payload = (
+            None if status != 200 or not isinstance(obj, dict) else {**obj, "version": version}
+        )
         _save_cache(con, "depsdev_dependents", [(package, payload)])
         n += 1
     res.fetched["depsdev_dependents"] = n
@@ -205,7 +210,11 @@ def _num(value: Any) -> float | None:
 
 def derive_signals(con: duckdb.DuckDBPyConnection) -> int:
     """Rebuild signals, funding links and service links from the cache; return signal rows."""
-    eco_of = dict(con.execute("SELECT package, any_value(ecosystem) FROM fund_components GROUP BY 1").fetchall())
+    eco_of = dict(
+        con.execute(
+            "SELECT package, any_value(ecosystem) FROM fund_components GROUP BY 1"
+        ).fetchall()
+    )
     cache = con.execute(
         "SELECT source, key, status, payload, fetched_at FROM fund_cache WHERE status = 200"
     ).fetchall()
@@ -219,7 +228,7 @@ def derive_signals(con: duckdb.DuckDBPyConnection) -> int:
         eco = eco_of.get(key) or key.split(":", 1)[-1].split("/", 1)[0]
         if source == "ecosystems":
             period = obj.get("downloads_period")
-            rank = obj.get("rankings") if isinstance(obj.get("rankings"), dict) else {}
+            rank = _as_dict(obj.get("rankings"))
             crit = obj.get("critical")
             values = {
                 "dependent_packages": (_num(obj.get("dependent_packages_count")), None),
@@ -243,9 +252,27 @@ def derive_signals(con: duckdb.DuckDBPyConnection) -> int:
             links += depsdev_candidates(key, obj)
         elif source == "depsdev_dependents":
             version = str(obj.get("version") or "")
-            sig.append((key, eco, "depsdev", "dependents", _num(obj.get("dependentCount")), version, fetched))
             sig.append(
-                (key, eco, "depsdev", "direct_dependents", _num(obj.get("directDependentCount")), version, fetched)
+                (
+                    key,
+                    eco,
+                    "depsdev",
+                    "dependents",
+                    _num(obj.get("dependentCount")),
+                    version,
+                    fetched,
+                )
+            )
+            sig.append(
+                (
+                    key,
+                    eco,
+                    "depsdev",
+                    "direct_dependents",
+                    _num(obj.get("directDependentCount")),
+                    version,
+                    fetched,
+                )
             )
     df = pd.DataFrame(
         sig, columns=["package", "ecosystem", "source", "signal", "value", "detail", "as_of"]

@@ -74,9 +74,7 @@ class JsonClient:
     def get(self, path: str, params: dict[str, Any] | None = None) -> tuple[int, Any]:
         return self._call("GET", path, params=params)
 
-    def post(
-        self, path: str, body: Any, params: dict[str, Any] | None = None
-    ) -> tuple[int, Any]:
+    def post(self, path: str, body: Any, params: dict[str, Any] | None = None) -> tuple[int, Any]:
         return self._call("POST", path, params=params, body=body)
 
     def _call(

@@ -69,6 +69,22 @@ def _log_score(x: float, ceiling: float) -> float:
     return min(1.0, math.log1p(max(x, 0.0)) / math.log1p(ceiling))
 
 
+class _Rows:
+    """The known (non-NULL) signal rows of one ecosystem, by (signal, source)."""
+
+    def __init__(self, g: pd.DataFrame) -> None:
+        self.g = g[g["value"].notna()]
+
+    def get(self, signal: str, source: str) -> pd.DataFrame:
+        g = self.g
+        return g[(g["signal"] == signal) & (g["source"] == source)]
+
+    def rank(self, name: str, packages: list[str]) -> float | None:
+        r = self.get(name, "ecosystems")
+        r = r[r["package"].isin(packages)]
+        return None if r.empty else float(r["value"].min())
+
+
 def reach(signals: pd.DataFrame) -> dict[str, Any]:
     """Reach of one project from its packages' signal rows.
 
@@ -76,56 +92,79 @@ def reach(signals: pd.DataFrame) -> dict[str, Any]:
     ``fund_signals`` for the project's packages). Returns value (0-100 or None), coverage,
     flagged, ecosystem and the per-signal inputs.
     """
-    best: dict[str, Any] = {"value": None, "coverage": 0, "flagged": True, "ecosystem": None, "inputs": []}
+    best: dict[str, Any] = {
+        "value": None,
+        "coverage": 0,
+        "flagged": True,
+        "ecosystem": None,
+        "inputs": [],
+    }
     if signals.empty:
         return best
     for eco, g in signals.groupby("ecosystem"):
-        got = {
-            (str(r.signal), str(r.source)): g[(g["signal"] == r.signal) & (g["source"] == r.source)]
-            for r in g.itertuples()
-        }
-
-        def rows(signal: str, source: str) -> pd.DataFrame:
-            df = got.get((signal, source))
-            return df[df["value"].notna()] if df is not None else g.iloc[0:0]
-
-        def rank(name: str, packages: list[str]) -> float | None:
-            r = rows(name, "ecosystems")
-            r = r[r["package"].isin(packages)]
-            return None if r.empty else float(r["value"].min())
-
+        rows = _Rows(g)
+        rank = rows.rank
         ceil = CEILINGS.get(str(eco), _DEFAULT_CEILING)
         inputs: list[dict[str, Any]] = []
         scores: dict[str, float] = {}
-        dep = rows("dependents", "depsdev")
+        dep = rows.get("dependents", "depsdev")
         if not dep.empty:
             top = dep.loc[dep["value"].idxmax()]
             scores["dependents"] = _log_score(float(top["value"]), ceil["dependents"])
-            inputs.append(_inp("transitive dependents", top, "deps.dev", f"max of {len(dep)} package(s), counted on version {top['detail']}"))
-        direct = rows("dependent_packages", "ecosystems")
+            inputs.append(
+                _inp(
+                    "transitive dependents",
+                    top,
+                    "deps.dev",
+                    f"max of {len(dep)} package(s), counted on version {top['detail']}",
+                )
+            )
+        direct = rows.get("dependent_packages", "ecosystems")
         src = "ecosyste.ms"
         if direct.empty:
-            direct, src = rows("direct_dependents", "depsdev"), "deps.dev"
+            direct, src = rows.get("direct_dependents", "depsdev"), "deps.dev"
         if not direct.empty:
             top = direct.loc[direct["value"].idxmax()]
             rk = rank("rank_dependent_packages", [top["package"]]) if src == "ecosyste.ms" else None
-            scores["direct"] = 1 - rk / 100 if rk is not None else _log_score(float(top["value"]), ceil["direct"])
-            inputs.append(_inp("direct dependent packages", top, src, "registry percentile" if rk is not None else "bounded log"))
-        dl = rows("downloads", "ecosystems")
+            scores["direct"] = (
+                1 - rk / 100 if rk is not None else _log_score(float(top["value"]), ceil["direct"])
+            )
+            inputs.append(
+                _inp(
+                    "direct dependent packages",
+                    top,
+                    src,
+                    "registry percentile" if rk is not None else "bounded log",
+                )
+            )
+        dl = rows.get("downloads", "ecosystems")
         if not dl.empty:
             total = float(dl["value"].sum())
             rk = rank("rank_downloads", list(dl["package"])) if len(dl) == 1 else None
-            scores["usage"] = 1 - rk / 100 if rk is not None else _log_score(total, ceil["downloads"])
+            scores["usage"] = (
+                1 - rk / 100 if rk is not None else _log_score(total, ceil["downloads"])
+            )
             period = dl["detail"].dropna()
             inputs.append({"signal": "downloads", "value": total, "source": "ecosyste.ms",
                            "as_of": _date(dl["as_of"].max()), "note": f"sum of {len(dl)} package(s), period {period.iloc[0] if len(period) else 'unknown'}"})  # fmt: skip
         else:
-            rep = rows("dependent_repos", "ecosystems")
+            rep = rows.get("dependent_repos", "ecosystems")
             if not rep.empty:
                 top = rep.loc[rep["value"].idxmax()]
                 rk = rank("rank_dependent_repos", [top["package"]])
-                scores["usage"] = 1 - rk / 100 if rk is not None else _log_score(float(top["value"]), ceil["dependent_repos"])
-                inputs.append(_inp("dependent repositories (no downloads in this registry)", top, "ecosyste.ms", ""))
+                scores["usage"] = (
+                    1 - rk / 100
+                    if rk is not None
+                    else _log_score(float(top["value"]), ceil["dependent_repos"])
+                )
+                inputs.append(
+                    _inp(
+                        "dependent repositories (no downloads in this registry)",
+                        top,
+                        "ecosyste.ms",
+                        "",
+                    )
+                )
         if not scores:
             continue
         wsum = sum(WEIGHTS[k] for k in scores)
@@ -190,7 +229,9 @@ class Exposure:
 
 def exposure(con: duckdb.DuckDBPyConnection, *, include_dev: bool = False) -> Exposure:
     """Trickle shares and reaching repositories for every package the organisation uses."""
-    docs = con.execute("SELECT doc_id, coalesce(org_repo, path) AS org, flat FROM fund_documents").df()
+    docs = con.execute(
+        "SELECT doc_id, coalesce(org_repo, path) AS org, flat FROM fund_documents"
+    ).df()
     edges = con.execute("SELECT doc_id, parent, child, kind FROM fund_edges").df()
     if not include_dev:
         edges = edges[~edges["kind"].isin(EXCLUDED_BY_DEFAULT)]
@@ -212,7 +253,9 @@ def exposure(con: duckdb.DuckDBPyConnection, *, include_dev: bool = False) -> Ex
     for org, g in edges.groupby("org"):
         roots = [str(c) for c in g.loc[g["parent"].isna(), "child"]]
         deps: dict[str, list[str]] = defaultdict(list)
-        for p, c in zip(g.loc[g["parent"].notna(), "parent"], g.loc[g["parent"].notna(), "child"], strict=True):
+        for p, c in zip(
+            g.loc[g["parent"].notna(), "parent"], g.loc[g["parent"].notna(), "child"], strict=True
+        ):
             deps[str(p)].append(str(c))
         for p in roots:
             direct_by[p].add(str(org))
@@ -229,15 +272,21 @@ def exposure(con: duckdb.DuckDBPyConnection, *, include_dev: bool = False) -> Ex
     return Exposure(mode, len(orgs), dict(share), dict(reaching), dict(direct_by))
 
 
-def compute_importance(con: duckdb.DuckDBPyConnection, *, include_dev: bool = False) -> pd.DataFrame:
+def compute_importance(
+    con: duckdb.DuckDBPyConnection, *, include_dev: bool = False
+) -> pd.DataFrame:
     """Both lenses for every project that is linked from a used package or is in the store;
     written to ``fund_importance`` (replacing it) in one transaction and returned."""
     links = con.execute(BEST_LINKS_SQL).df()
     sig = con.execute("SELECT * FROM fund_signals").df()
     ex = exposure(con, include_dev=include_dev)
-    used = set(ex.reaching) | set(con.execute("SELECT DISTINCT package FROM fund_components").df()["package"])
+    used = set(ex.reaching) | set(
+        con.execute("SELECT DISTINCT package FROM fund_components").df()["package"]
+    )
     repos = set(links.loc[links["package"].isin(used), "repo"])
-    store_repos = {r[0].lower(): r[0] for r in con.execute("SELECT full_name FROM repos").fetchall()}
+    store_repos = {
+        r[0].lower(): r[0] for r in con.execute("SELECT full_name FROM repos").fetchall()
+    }
     repos |= set(store_repos)
     now = datetime.now(UTC)
     rows = []
@@ -250,7 +299,9 @@ def compute_importance(con: duckdb.DuckDBPyConnection, *, include_dev: bool = Fa
         r["links"] = conf
         name = store_repos.get(repo, repo)
         rows.append((name, "reach", r["value"], r["coverage"], r["flagged"], json.dumps(r), now))
-        reach_any = set().union(*(ex.reaching.get(p, set()) for p in packages)) if packages else set()
+        reach_any = (
+            set().union(*(ex.reaching.get(p, set()) for p in packages)) if packages else set()
+        )
         reach_dir = set().union(*(ex.direct.get(p, set()) for p in packages)) if packages else set()
         value: float | None = None
         if packages and ex.org_repos:
@@ -266,7 +317,9 @@ def compute_importance(con: duckdb.DuckDBPyConnection, *, include_dev: bool = Fa
     crit = criticality_scores(con)
     for r in json.loads(crit.to_json(orient="records")) if len(crit) else []:
         rows.append((r["repo"], "criticality", r["criticality"], None, None, json.dumps(r), now))
-    df = pd.DataFrame(rows, columns=["repo", "lens", "value", "coverage", "flagged", "detail", "computed_at"])
+    df = pd.DataFrame(
+        rows, columns=["repo", "lens", "value", "coverage", "flagged", "detail", "computed_at"]
+    )
     df = df.astype({"value": "float64", "coverage": "Int64", "flagged": "boolean"})
     with transaction(con):
         con.execute("DELETE FROM fund_importance")

@@ -112,7 +112,17 @@ def ingest(
             for c in doc.components:
                 p = c.purl
                 comp_rows.append(
-                    (doc_id, c.ref, p.package, p.purl, p.ecosystem, p.name, p.version, c.scope, c.weight)
+                    (
+                        doc_id,
+                        c.ref,
+                        p.package,
+                        p.purl,
+                        p.ecosystem,
+                        p.name,
+                        p.version,
+                        c.scope,
+                        c.weight,
+                    )
                 )
             seen: set[tuple[str | None, str, str]] = set()
             for e in doc.edges:
@@ -129,8 +139,16 @@ def ingest(
         comps = pd.DataFrame(
             comp_rows,
             columns=[
-                "doc_id", "ref", "package", "purl", "ecosystem", "name", "version", "scope", "weight",
-            ],  # fmt: skip
+                "doc_id",
+                "ref",
+                "package",
+                "purl",
+                "ecosystem",
+                "name",
+                "version",
+                "scope",
+                "weight",
+            ],
         ).astype({"weight": "float64"})
         edges = pd.DataFrame(edge_rows, columns=["doc_id", "parent", "child", "kind"])
         con.register("_fund_comps", comps)

@@ -54,6 +54,11 @@ CONFIDENCE = {
 # these name the source repository.
 _PEP753_SOURCE = {"source", "sourcecode", "repository", "github", "code", "git", "homepage"}
 
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 BEST_LINKS_SQL = """
 WITH cand AS (
     SELECT package, repo, max(confidence) AS confidence, count(DISTINCT source) AS sources,
@@ -94,7 +99,7 @@ def registry_candidates(package: str, ecosystem: str, metadata: Any) -> list[Lin
     out: list[LinkRow] = []
     urls: list[tuple[str, str, float]] = []
     if ecosystem == "pypi":
-        info = metadata.get("info") if isinstance(metadata.get("info"), dict) else metadata
+        info = _as_dict(metadata.get("info")) or metadata
         project_urls = info.get("project_urls") or {}
         if isinstance(project_urls, dict):
             for label, url in project_urls.items():
@@ -110,7 +115,7 @@ def registry_candidates(package: str, ecosystem: str, metadata: Any) -> list[Lin
         if isinstance(url, str):
             urls.append((url, "npm repository", 0.7))
     elif ecosystem == "cargo":
-        crate = metadata.get("crate") if isinstance(metadata.get("crate"), dict) else metadata
+        crate = _as_dict(metadata.get("crate")) or metadata
         if isinstance(crate.get("repository"), str):
             urls.append((crate["repository"], "crates.io repository", 0.7))
     for url, prov, conf in urls:

@@ -34,8 +34,8 @@ __all__ = [
     "Plan",
     "build_plan",
     "save_plan",
-    "sponsors_rows",
     "split_budget",
+    "sponsors_rows",
     "to_cents",
 ]
 
@@ -98,9 +98,7 @@ def split_budget(
         drop = min(below, key=lambda k: (prio[k], k))
         del prio[drop]
         if not prio:
-            raise BadParameter(
-                "the floor drops every project", "lower --floor or raise --budget"
-            )
+            raise BadParameter("the floor drops every project", "lower --floor or raise --budget")
     cents = {k: math.floor(v + 1e-9) for k, v in exact.items()}
     left = budget_cents - sum(cents.values())
     order = sorted(exact, key=lambda k: (-(exact[k] - cents[k]), -prio[k], k))
@@ -214,7 +212,10 @@ def _why_critical(lens: str, detail: Any) -> str:
             if share is not None
             else "used by our repositories"
         )
-    parts = [f"{i['signal']} {i['value']:,.0f} ({i['source']}, {i.get('as_of')})" for i in d.get("inputs", [])]
+    parts = [
+        f"{i['signal']} {i['value']:,.0f} ({i['source']}, {i.get('as_of')})"
+        for i in d.get("inputs", [])
+    ]
     return f"reach in {d.get('ecosystem')}: " + "; ".join(parts)
 
 
@@ -230,7 +231,15 @@ def _why_fragile(drivers: Any) -> str:
     out = []
     for item in obj if isinstance(obj, list) else [obj]:
         if isinstance(item, dict):
-            out.append(str(item.get("text") or item.get("description") or item.get("label") or item.get("factor") or ""))
+            out.append(
+                str(
+                    item.get("text")
+                    or item.get("description")
+                    or item.get("label")
+                    or item.get("factor")
+                    or ""
+                )
+            )
         else:
             out.append(str(item))
     return "; ".join(t for t in out if t)
@@ -249,9 +258,7 @@ def sponsors_rows(plan: Plan) -> list[tuple[str, str]]:
     return out
 
 
-def save_plan(
-    con: duckdb.DuckDBPyConnection, plan: Plan, *, floor_cents: int, cap: float
-) -> None:
+def save_plan(con: duckdb.DuckDBPyConnection, plan: Plan, *, floor_cents: int, cap: float) -> None:
     """Replace the stored plan by ``plan`` (one transaction), for the report's plan page."""
     from datetime import UTC, datetime
 

@@ -60,17 +60,13 @@ def parse_purl(text: str) -> ParsedPurl:
     except ValueError as exc:
         raise ValueError(f"'{text[:80]}' is not a valid package URL ({exc})") from None
     eco = p.type.lower()
-    if p.type == "pypi":
-        name = re.sub(r"[-_.]+", "-", p.name).lower()  # PEP 503 normalisation
-    else:
-        name = p.name
+    # PEP 503 normalisation of PyPI names
+    name = re.sub(r"[-_.]+", "-", p.name).lower() if p.type == "pypi" else p.name
     base = PackageURL(type=eco, namespace=p.namespace, name=name)
     full = PackageURL(type=eco, namespace=p.namespace, name=name, version=p.version)
     if eco == "maven" and p.namespace:
         display = f"{p.namespace}:{name}"
-    elif eco in ("npm",) and p.namespace:
-        display = f"{p.namespace}/{name}"
-    elif p.namespace:
+    elif (eco in ("npm",) and p.namespace) or p.namespace:
         display = f"{p.namespace}/{name}"
     else:
         display = name

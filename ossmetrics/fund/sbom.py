@@ -26,6 +26,11 @@ CYCLONEDX_VERSIONS = ("1.4", "1.5", "1.6")
 SPDX_VERSIONS = ("SPDX-2.3",)
 EDGE_KINDS = ("runtime", "dev", "build", "optional", "test", "unknown")
 
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 # SPDX relationship types: (kind, reversed?) -- "A X_DEPENDENCY_OF B" means B depends on A.
 _SPDX_REL = {
     "DEPENDS_ON": ("unknown", False),
@@ -163,8 +168,8 @@ def _cyclonedx(path: Path, obj: dict[str, Any], org_repo: str | None) -> Documen
             f"CycloneDX spec version '{version}' is not supported (1.4-1.6 are)",
             "re-export with a current CycloneDX tool",
         )
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    root = meta.get("component") if isinstance(meta.get("component"), dict) else {}
+    meta = _as_dict(obj.get("metadata"))
+    root = _as_dict(meta.get("component"))
     root_ref = root.get("bom-ref")
     if org_repo is None:
         org_repo = _vcs(root.get("externalReferences")) or _repo_like(root.get("name"))
@@ -188,9 +193,9 @@ def _cyclonedx(path: Path, obj: dict[str, Any], org_repo: str | None) -> Documen
         for d in deps:
             if not isinstance(d, dict):
                 continue
-            ref = d.get("ref")
-            parent = None if ref == root_ref else by_ref.get(str(ref))
-            if ref == root_ref:
+            dref = d.get("ref")
+            parent = None if dref == root_ref else by_ref.get(str(dref))
+            if dref == root_ref:
                 has_root = True
             elif parent is None:
                 continue
@@ -299,7 +304,9 @@ def _purl_list(path: Path, text: str, org_repo: str | None) -> Document:
             try:
                 weight = float(parts[1])
             except ValueError:
-                raise SbomError(str(path), f"line {n}: weight '{parts[1]}' is not a number") from None
+                raise SbomError(
+                    str(path), f"line {n}: weight '{parts[1]}' is not a number"
+                ) from None
             if not weight > 0:
                 raise SbomError(str(path), f"line {n}: weight must be positive, not {parts[1]}")
         doc.components.append(Component(p.purl, p, None, weight))

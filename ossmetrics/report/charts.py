@@ -321,38 +321,50 @@ def risk_importance_chart(
             )
             .transform_filter("isValid(datum.x)")
         )
-        dots = base.mark_point(filled=True, size=110, opacity=0.85).encode(
-            # no fixed domain: exposure shares are small numbers, reach spans 0-100
-            alt.X("x:Q", title="Importance (toggle the lens below)", scale=alt.Scale(zero=True, nice=True)),
-            alt.Y("risk:Q", title="Risk (0-100)", scale=alt.Scale(domain=[0, 100])),
-            alt.Color(
-                "quadrant:N",
-                title=None,
-                scale=alt.Scale(domain=quads, range=[VERMILLION, ORANGE, BLUE, "#9ca3af"]),
-                legend=alt.Legend(orient="top"),
-            ),
-            alt.Shape(
-                "quadrant:N",
-                title=None,
-                scale=alt.Scale(domain=quads, range=["diamond", "triangle-up", "circle", "square"]),
-                legend=alt.Legend(orient="top"),
-            ),
-            alt.Href("href:N"),
-            tooltip=[
-                alt.Tooltip("repo:N", title="Project"),
-                alt.Tooltip("risk:Q", title="Risk", format=".0f"),
-                alt.Tooltip("risk_kind:N", title="Risk from"),
-                alt.Tooltip("importance_exposure:Q", title="Our exposure", format=".1f"),
-                alt.Tooltip("exposure_repos:N", title="Our repositories using it"),
-                alt.Tooltip("exposure_mode:N", title="Exposure computed by"),
-                alt.Tooltip("importance_reach:Q", title="Ecosystem reach", format=".1f"),
-                alt.Tooltip("reach_coverage:Q", title="Reach signals (of 3)"),
-                alt.Tooltip("reach_signals:N", title="Signals (source, date)"),
-                alt.Tooltip("link_confidence:N", title="Package link confidence"),
-                alt.Tooltip("criticality:Q", title="criticality_score (baseline)", format=".0f"),
-                alt.Tooltip("truck_factor:Q", title="Truck factor"),
-            ],
-        ).add_params(param)
+        dots = (
+            base.mark_point(filled=True, size=110, opacity=0.85)
+            .encode(
+                # no fixed domain: exposure shares are small numbers, reach spans 0-100
+                alt.X(
+                    "x:Q",
+                    title="Importance (toggle the lens below)",
+                    scale=alt.Scale(zero=True, nice=True),
+                ),
+                alt.Y("risk:Q", title="Risk (0-100)", scale=alt.Scale(domain=[0, 100])),
+                alt.Color(
+                    "quadrant:N",
+                    title=None,
+                    scale=alt.Scale(domain=quads, range=[VERMILLION, ORANGE, BLUE, "#9ca3af"]),
+                    legend=alt.Legend(orient="top"),
+                ),
+                alt.Shape(
+                    "quadrant:N",
+                    title=None,
+                    scale=alt.Scale(
+                        domain=quads, range=["diamond", "triangle-up", "circle", "square"]
+                    ),
+                    legend=alt.Legend(orient="top"),
+                ),
+                alt.Href("href:N"),
+                tooltip=[
+                    alt.Tooltip("repo:N", title="Project"),
+                    alt.Tooltip("risk:Q", title="Risk", format=".0f"),
+                    alt.Tooltip("risk_kind:N", title="Risk from"),
+                    alt.Tooltip("importance_exposure:Q", title="Our exposure", format=".1f"),
+                    alt.Tooltip("exposure_repos:N", title="Our repositories using it"),
+                    alt.Tooltip("exposure_mode:N", title="Exposure computed by"),
+                    alt.Tooltip("importance_reach:Q", title="Ecosystem reach", format=".1f"),
+                    alt.Tooltip("reach_coverage:Q", title="Reach signals (of 3)"),
+                    alt.Tooltip("reach_signals:N", title="Signals (source, date)"),
+                    alt.Tooltip("link_confidence:N", title="Package link confidence"),
+                    alt.Tooltip(
+                        "criticality:Q", title="criticality_score (baseline)", format=".0f"
+                    ),
+                    alt.Tooltip("truck_factor:Q", title="Truck factor"),
+                ],
+            )
+            .add_params(param)
+        )
         labels = base.mark_text(align="left", dx=8, dy=-6, fontSize=10, color="#374151").encode(
             x="x:Q", y="risk:Q", text="repo:N"
         )

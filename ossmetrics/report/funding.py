@@ -64,14 +64,14 @@ def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 def _signals_text(d: dict[str, Any]) -> str:
     parts = []
     for i in d.get("inputs", []):
-        parts.append(f"{i['signal']} {i['value']:,.0f} ({i['source']}, {i.get('as_of') or 'undated'})")
+        parts.append(
+            f"{i['signal']} {i['value']:,.0f} ({i['source']}, {i.get('as_of') or 'undated'})"
+        )
     return "; ".join(parts)
 
 
 def _links_text(links: list[dict[str, Any]]) -> str:
-    return "; ".join(
-        f"{x['package']} {x['confidence']:.2f} ({x['provenance']})" for x in links
-    )
+    return "; ".join(f"{x['package']} {x['confidence']:.2f} ({x['provenance']})" for x in links)
 
 
 def funding_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -79,7 +79,9 @@ def funding_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     cols = ["key", *FUNDING_COLUMNS]
     if not _table_exists(con, "fund_importance"):
         return pd.DataFrame(columns=cols)
-    raw = con.execute("SELECT repo, lens, value, coverage, flagged, detail FROM fund_importance").df()
+    raw = con.execute(
+        "SELECT repo, lens, value, coverage, flagged, detail FROM fund_importance"
+    ).df()
     rows: dict[str, dict[str, Any]] = {}
     for r in raw.itertuples():
         row = rows.setdefault(str(r.repo).lower(), {"key": str(r.repo).lower()})

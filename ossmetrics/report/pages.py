@@ -112,7 +112,9 @@ def plan_page(sd: SiteData, site: Path) -> None:
         floor=None if head is None else float(head["floor_cents"]) / 100,
         cap=None if head is None else float(head["cap"]),
         lens=None if head is None else str(head["lens"]),
-        created=None if head is None else pd.Timestamp(head["created_at"]).strftime("%Y-%m-%d %H:%M UTC"),
+        created=None
+        if head is None
+        else pd.Timestamp(head["created_at"]).strftime("%Y-%m-%d %H:%M UTC"),
         total=float(plan["amount"].sum()) if not plan.empty else 0.0,
         attribution=funding.ATTRIBUTION,
     )

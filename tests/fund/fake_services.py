@@ -85,7 +85,13 @@ class FakeServices:
         body: str | None = None,
     ) -> None:
         self._faults.append(
-            {"re": re.compile(pattern), "status": status, "times": times, "ra": retry_after, "body": body}
+            {
+                "re": re.compile(pattern),
+                "status": status,
+                "times": times,
+                "ra": retry_after,
+                "body": body,
+            }
         )
 
     def count(self, pattern: str) -> int:
@@ -145,8 +151,14 @@ class FakeServices:
             def log_message(self, *a: Any) -> None:
                 pass
 
-            def _send(self, status: int, obj: Any = None, raw: str | None = None, ra: str | None = None) -> None:
-                body = (raw if raw is not None else json.dumps(obj if obj is not None else {"error": "not found"})).encode()
+            def _send(
+                self, status: int, obj: Any = None, raw: str | None = None, ra: str | None = None
+            ) -> None:
+                body = (
+                    raw
+                    if raw is not None
+                    else json.dumps(obj if obj is not None else {"error": "not found"})
+                ).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -170,10 +182,18 @@ class FakeServices:
             def do_GET(self) -> None:
                 u = urlparse(self.path)
                 svc.requests.append(("GET", u.path, parse_qs(u.query)))
-                svc.seen.append({"path": u.path, "query": parse_qs(u.query), "agent": self.headers.get("User-Agent")})
+                svc.seen.append(
+                    {
+                        "path": u.path,
+                        "query": parse_qs(u.query),
+                        "agent": self.headers.get("User-Agent"),
+                    }
+                )
                 if self._fault(u.path):
                     return
-                m = re.fullmatch(r"/v3alpha/systems/(\w+)/packages/([^/]+)/versions/([^/]+):dependents", u.path)
+                m = re.fullmatch(
+                    r"/v3alpha/systems/(\w+)/packages/([^/]+)/versions/([^/]+):dependents", u.path
+                )
                 if m:
                     p = svc._find(m.group(1), unquote(m.group(2)))
                     if p is None or not p.in_depsdev or unquote(m.group(3)) != p.default_version:
@@ -208,7 +228,13 @@ class FakeServices:
                 except ValueError:
                     return self._send(400, {"error": "bad json"})
                 svc.requests.append(("POST", u.path, body))
-                svc.seen.append({"path": u.path, "query": parse_qs(u.query), "agent": self.headers.get("User-Agent")})
+                svc.seen.append(
+                    {
+                        "path": u.path,
+                        "query": parse_qs(u.query),
+                        "agent": self.headers.get("User-Agent"),
+                    }
+                )
                 if self._fault(u.path):
                     return
                 if u.path == "/v3alpha/purlbatch":

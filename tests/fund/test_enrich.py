@@ -56,7 +56,7 @@ def test_batches_pages_and_signals(store, services: FakeServices) -> None:
     assert _signal(store, "pkg:npm/%40scope/core", "ecosystems", "critical") == (1.0, None)
     assert _signal(store, "pkg:npm/%40scope/core", "ecosystems", "rank_downloads") == (1.5, None)
     # polite identification: mailto as a query parameter and in the User-Agent
-    bulk = [m for m in services.seen if m["path"] == "/api/v1/packages/bulk_lookup"][0]
+    bulk = next(m for m in services.seen if m["path"] == "/api/v1/packages/bulk_lookup")
     assert bulk["query"] == {"mailto": ["funds@example.org"]}
     assert "mailto:funds@example.org" in bulk["agent"]
     # links from deps.dev relatedProjects with their provenance
@@ -64,7 +64,9 @@ def test_batches_pages_and_signals(store, services: FakeServices) -> None:
         "SELECT provenance, confidence FROM fund_links WHERE package = 'pkg:npm/a' AND source = 'depsdev'"
     ).fetchone()
     assert prov == ("SLSA_ATTESTATION", 0.95)
-    assert store.execute("SELECT url FROM fund_funding").fetchall() == [("https://opencollective.com/alib",)]
+    assert store.execute("SELECT url FROM fund_funding").fetchall() == [
+        ("https://opencollective.com/alib",)
+    ]
 
 
 def test_unknown_is_null_never_zero(store, services: FakeServices) -> None:
@@ -80,7 +82,9 @@ def test_unknown_is_null_never_zero(store, services: FakeServices) -> None:
     assert _signal(store, "pkg:pypi/e-lib", "depsdev", "dependents") == (None, "0.4.0")
     # a: downloads known, scope/core downloads null -> NULL
     assert _signal(store, "pkg:npm/%40scope/core", "ecosystems", "downloads")[0] is None
-    assert store.execute("SELECT count(*) FROM fund_signals WHERE value = 0 AND signal NOT LIKE 'critical'").fetchone() == (0,)
+    assert store.execute(
+        "SELECT count(*) FROM fund_signals WHERE value = 0 AND signal NOT LIKE 'critical'"
+    ).fetchone() == (0,)
 
 
 def test_429_then_200_honours_retry_after(store, services: FakeServices) -> None:
@@ -119,7 +123,9 @@ def test_garbage_json_fails_cleanly_and_next_run_completes(store, services: Fake
         _run(store, services)
     assert "deps.dev" in err.value.one_line() and "malformed JSON" in err.value.one_line()
     # ecosyste.ms answers were cached and are kept; nothing derived half-way
-    assert store.execute("SELECT count(*) FROM fund_cache WHERE source = 'ecosystems'").fetchone() == (9,)
+    assert store.execute(
+        "SELECT count(*) FROM fund_cache WHERE source = 'ecosystems'"
+    ).fetchone() == (9,)
     assert store.execute("SELECT count(*) FROM fund_signals").fetchone() == (0,)
     services._faults.clear()
     _run(store, services)
@@ -134,5 +140,12 @@ def test_cli_enrich_reads_base_urls_from_environment(cli, tmp_path, services: Fa
     r = cli("--db", str(db), "fund", "enrich", env=env)
     assert r.returncode == 0, r.stderr
     assert "9 packages; requests: ecosyste.ms 1, deps.dev 5" in r.stdout
-    r = cli("--db", str(db), "fund", "enrich", "--offline", env={"OSSMETRICS_DEPSDEV_URL": "http://127.0.0.1:9"})
+    r = cli(
+        "--db",
+        str(db),
+        "fund",
+        "enrich",
+        "--offline",
+        env={"OSSMETRICS_DEPSDEV_URL": "http://127.0.0.1:9"},
+    )
     assert r.returncode == 0 and "none (offline)" in r.stdout

@@ -58,7 +58,14 @@ def toy(con, tmp_path: Path):
     _cdx(tmp_path / "r1.json", "org/r1", [("A", "runtime"), ("B", "runtime")], deps)
     _cdx(tmp_path / "r2.json", "org/r2", [("C", "runtime"), ("D", "dev")], {"C": ["E"], "E": ["F"]})
     ingest(con, [tmp_path / "r1.json", tmp_path / "r2.json"])
-    for pkg, repo in [("a", "p/ab"), ("b", "p/ab"), ("c", "p/c"), ("d", "p/d"), ("e", "p/e"), ("f", "p/f")]:
+    for pkg, repo in [
+        ("a", "p/ab"),
+        ("b", "p/ab"),
+        ("c", "p/c"),
+        ("d", "p/d"),
+        ("e", "p/e"),
+        ("f", "p/f"),
+    ]:
         pin_link(con, f"pkg:npm/{pkg}", repo)
     return con
 
@@ -134,7 +141,9 @@ def _activity(con: Any, repo: str, commits: int, stars: int) -> None:
     people = max(1, commits // 50)
     for i in range(people):
         pid = base + i + 1
-        con.execute("INSERT INTO people (person_id, display_name) VALUES (?, ?)", [pid, f"dev{pid}"])
+        con.execute(
+            "INSERT INTO people (person_id, display_name) VALUES (?, ?)", [pid, f"dev{pid}"]
+        )
         con.execute(
             "INSERT INTO identities (identity_key, person_id, source, name) VALUES (?, ?, 'git', ?)",
             [f"git:{pid}", pid, f"dev{pid}"],
@@ -144,11 +153,19 @@ def _activity(con: Any, repo: str, commits: int, stars: int) -> None:
     for n in range(commits):
         con.execute(
             "INSERT INTO commits (repo_id, sha, author_identity, authored_at, committed_at, n_parents) VALUES (?, ?, ?, ?, ?, 1)",
-            [rid, f"{repo}-{n}", ids[base + 1 + n % people], t0 + timedelta(days=n % 300), t0 + timedelta(days=n % 300)],
+            [
+                rid,
+                f"{repo}-{n}",
+                ids[base + 1 + n % people],
+                t0 + timedelta(days=n % 300),
+                t0 + timedelta(days=n % 300),
+            ],
         )
 
 
-def test_identical_dependency_data_identical_importance_whatever_the_activity(con, tmp_path: Path) -> None:
+def test_identical_dependency_data_identical_importance_whatever_the_activity(
+    con, tmp_path: Path
+) -> None:
     _cdx(tmp_path / "r.json", "org/r", [("X", "runtime"), ("Y", "runtime")], {})
     ingest(con, [tmp_path / "r.json"])
     pin_link(con, "pkg:npm/x", "busy/x")
@@ -166,6 +183,8 @@ def test_identical_dependency_data_identical_importance_whatever_the_activity(co
     _activity(con, "quiet/y", commits=2, stars=3)
     df = compute_importance(con).set_index(["repo", "lens"])["value"]
     assert df[("busy/x", "reach")] == df[("quiet/y", "reach")] is not None
-    assert df[("busy/x", "exposure")] == df[("quiet/y", "exposure")] == pytest.approx(100.0)  # 1 of 1 (flat)
+    assert (
+        df[("busy/x", "exposure")] == df[("quiet/y", "exposure")] == pytest.approx(100.0)
+    )  # 1 of 1 (flat)
     # the activity baseline does tell them apart: that is the difference a reader should see
     assert df[("busy/x", "criticality")] > df[("quiet/y", "criticality")]

@@ -17,7 +17,12 @@ from tests.fund.conftest import FIXTURES
 
 def test_cyclonedx_components_edges_kinds_and_root() -> None:
     d = read_document(FIXTURES / "app-web.cdx.json")
-    assert (d.format, d.spec_version, d.org_repo, d.flat) == ("cyclonedx", "1.5", "acme/app-web", False)
+    assert (d.format, d.spec_version, d.org_repo, d.flat) == (
+        "cyclonedx",
+        "1.5",
+        "acme/app-web",
+        False,
+    )
     assert [c.purl.package for c in d.components] == [
         "pkg:npm/a", "pkg:npm/%40scope/core", "pkg:npm/c", "pkg:npm/d", "pkg:npm/jest",
     ]  # fmt: skip
@@ -95,12 +100,21 @@ def test_pin_survives_reingest_and_unresolved_are_listed(con) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [', "truncated JSON at line 1"),
-        ('{"bomFormat": "CycloneDX", "specVersion": "1.2", "components": []}', "spec version '1.2'"),
+        (
+            '{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [',
+            "truncated JSON at line 1",
+        ),
+        (
+            '{"bomFormat": "CycloneDX", "specVersion": "1.2", "components": []}',
+            "spec version '1.2'",
+        ),
         ('{"spdxVersion": "SPDX-2.2", "packages": []}', "SPDX version 'SPDX-2.2'"),
         ('{"hello": "world"}', "unknown SBOM format"),
         ("pkg:npm/ok@1\nnot-a-purl\n", "line 2"),
-        ('{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"purl": "pkg:"}]}', "component 0"),
+        (
+            '{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"purl": "pkg:"}]}',
+            "component 0",
+        ),
         ("pkg:npm/ok@1 -3\n", "weight must be positive"),
         ("<bom/>", "is XML"),
     ],
@@ -126,7 +140,7 @@ def test_cli_ingest_and_bad_file(cli, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "ingested 4 document(s) (2 without depth), 14 components" in r.stdout
     bad = tmp_path / "cut.json"
-    bad.write_text(json.dumps(json.load(open(FIXTURES / "app-web.cdx.json")))[:200])
+    bad.write_text(json.dumps(json.loads((FIXTURES / "app-web.cdx.json").read_text()))[:200])
     r = cli("--db", str(db), "fund", "ingest", str(bad))
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1 and str(bad) in r.stderr and "Traceback" not in r.stderr

@@ -45,24 +45,45 @@ def test_floor_and_cap_together_and_impossible_cap() -> None:
 
 def _store(con) -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    for i, (repo, p, exp) in enumerate([("o/a", 0.8, 50.0), ("o/b", 0.2, 50.0), ("o/c", 0.5, None)], 1):
-        con.execute("INSERT INTO repos (repo_id, full_name, owner, name) VALUES (?, ?, 'o', ?)", [i, repo, repo[2:]])
+    for i, (repo, p, exp) in enumerate(
+        [("o/a", 0.8, 50.0), ("o/b", 0.2, 50.0), ("o/c", 0.5, None)], 1
+    ):
+        con.execute(
+            "INSERT INTO repos (repo_id, full_name, owner, name) VALUES (?, ?, 'o', ?)",
+            [i, repo, repo[2:]],
+        )
         con.execute(
             "INSERT INTO risk_scores VALUES (?, DATE '2025-12-01', 'test', ?, 0.1, ?, ?, ?)",
             [i, p, p * 100, json.dumps([{"text": f"driver of {repo}"}]), now],
         )
         con.execute(
             "INSERT INTO fund_importance VALUES (?, 'exposure', ?, NULL, NULL, ?, ?)",
-            [repo, exp, json.dumps({"mode": "trickle", "org_repos": 4, "repos_reaching": 2, "repos_direct": 1,
-                                    "share": None if exp is None else exp / 100}), now],
+            [
+                repo,
+                exp,
+                json.dumps(
+                    {
+                        "mode": "trickle",
+                        "org_repos": 4,
+                        "repos_reaching": 2,
+                        "repos_direct": 1,
+                        "share": None if exp is None else exp / 100,
+                    }
+                ),
+                now,
+            ],
         )
     con.execute("INSERT INTO fund_link_pins VALUES ('pkg:npm/a', 'o/a', ?)", [now])
-    con.execute("INSERT INTO fund_funding VALUES ('pkg:npm/a', 'https://github.com/sponsors/alice', 'ecosystems')")
+    con.execute(
+        "INSERT INTO fund_funding VALUES ('pkg:npm/a', 'https://github.com/sponsors/alice', 'ecosystems')"
+    )
 
 
 def test_plan_priority_is_p_dormant_times_exposure(con) -> None:
     _store(con)
-    plan = build_plan(con, 100_000, floor_cents=0, cap=1.0, key_people=lambda rid: [f"person of {rid}"])
+    plan = build_plan(
+        con, 100_000, floor_cents=0, cap=1.0, key_people=lambda rid: [f"person of {rid}"]
+    )
     rows = plan.rows
     assert list(rows["repo"]) == ["o/a", "o/b"]  # o/c has no exposure
     assert list(rows["priority"]) == pytest.approx([0.4, 0.1])
@@ -76,7 +97,20 @@ def test_plan_priority_is_p_dormant_times_exposure(con) -> None:
 def test_cli_plan_formats_and_sponsors_csv(con, db_path, cli, tmp_path) -> None:
     _store(con)
     con.close()
-    r = cli("--db", str(db_path), "fund", "plan", "--budget", "1000", "--floor", "0", "--cap", "1", "--format", "csv")
+    r = cli(
+        "--db",
+        str(db_path),
+        "fund",
+        "plan",
+        "--budget",
+        "1000",
+        "--floor",
+        "0",
+        "--cap",
+        "1",
+        "--format",
+        "csv",
+    )
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert list(rows[0])[:3] == ["repo", "priority", "amount"]

@@ -183,7 +183,7 @@ def _funding(con) -> None:
         "INSERT INTO fund_importance VALUES "
         "('acme/rocket', 'reach', 80, 3, false, ?, now()), "
         "('acme/rocket', 'exposure', 60, NULL, NULL, "
-        "'{\"mode\": \"trickle\", \"org_repos\": 4, \"repos_reaching\": 3, \"repos_direct\": 2}', now()), "
+        '\'{"mode": "trickle", "org_repos": 4, "repos_reaching": 3, "repos_direct": 2}\', now()), '
         "('acme/rocket', 'criticality', 40, NULL, NULL, '{}', now()), "
         "('beta/quiet', 'reach', 20, 1, true, '{\"inputs\": []}', now()), "
         "('beta/quiet', 'exposure', NULL, NULL, NULL, '{}', now())",

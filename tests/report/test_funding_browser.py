@@ -56,9 +56,13 @@ def test_plan_page(browser: Any, site: Path) -> None:  # noqa: F811
     try:
         v.check()
         page = v.page
-        repos = page.eval_on_selector_all("#plan tbody tr td:nth-child(2)", "els => els.map(e => e.firstChild.textContent.trim())")
+        repos = page.eval_on_selector_all(
+            "#plan tbody tr td:nth-child(2)", "els => els.map(e => e.firstChild.textContent.trim())"
+        )
         assert repos == ["acme/rocket", "beta/quiet"]
-        amounts = page.eval_on_selector_all("#plan tbody tr td:nth-child(4)", "els => els.map(e => e.textContent.trim())")
+        amounts = page.eval_on_selector_all(
+            "#plan tbody tr td:nth-child(4)", "els => els.map(e => e.textContent.trim())"
+        )
         assert amounts == ["75.00", "25.00"]
         assert page.text_content("#plan tfoot td.num") == "100.00"
         # key people through the people display helpers; collected text never runs
