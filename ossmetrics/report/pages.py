@@ -98,7 +98,7 @@ def portfolio_page(sd: SiteData, site: Path, rows: pd.DataFrame) -> None:
 def plan_page(sd: SiteData, site: Path) -> None:
     """The stored funding plan (``ossmetrics fund plan``), or how to make one."""
     plan = sd.plan
-    cols = ["rank", "repo", "priority", "amount", "importance", "lens", "p_dormant", "risk",
+    cols = ["repo", "priority", "amount", "rank", "importance", "lens", "p_dormant", "risk",
             "why_critical", "why_fragile", "key_people", "funding_links"]  # fmt: skip
     if not plan.empty:
         write_table(plan[cols], site / "data" / "plan")
