@@ -268,6 +268,17 @@ def derive_signals(con: duckdb.DuckDBPyConnection) -> int:
                     key,
                     eco,
                     "depsdev",
+                    "indirect_dependents",
+                    _num(obj.get("indirectDependentCount")),
+                    version,
+                    fetched,
+                )
+            )
+            sig.append(
+                (
+                    key,
+                    eco,
+                    "depsdev",
                     "direct_dependents",
                     _num(obj.get("directDependentCount")),
                     version,

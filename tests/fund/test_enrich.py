@@ -52,6 +52,10 @@ def test_batches_pages_and_signals(store, services: FakeServices) -> None:
     ]
     assert res.requests == {"ecosyste.ms": 1, "deps.dev": 7}
     assert _signal(store, "pkg:npm/%40scope/core", "depsdev", "dependents") == (1000.0, "2.0.0")
+    assert _signal(store, "pkg:npm/%40scope/core", "depsdev", "indirect_dependents") == (
+        900.0,
+        "2.0.0",
+    )
     assert _signal(store, "pkg:npm/c", "ecosystems", "downloads") == (2_000_000.0, "last-month")
     assert _signal(store, "pkg:npm/%40scope/core", "ecosystems", "critical") == (1.0, None)
     assert _signal(store, "pkg:npm/%40scope/core", "ecosystems", "rank_downloads") == (1.5, None)

@@ -29,6 +29,9 @@ def test_demo_portfolio_lenses_rho_and_quadrant(demo_site: tuple[Path, str, str]
     assert (rows["quadrant"] == "Fragile and important").sum() >= 1
     index = (site / "index.html").read_text()
     assert 'id="rho"' in index and "criticality_score-style baseline" in index
+    page = (site / "projects" / "moment__moment.html").read_text()
+    assert "Importance: who depends on it" in page and "CC BY-SA" in page
+    assert "transitive dependents 240,000 (deps.dev, 2025-08-31)" in page
 
 
 def test_demo_plan_adds_up(demo_site: tuple[Path, str, str]) -> None:

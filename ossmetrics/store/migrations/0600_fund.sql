@@ -78,7 +78,8 @@ CREATE TABLE fund_cache (
 );
 
 -- Usage signals per package, derived from the cache. value NULL = unknown, never 0.
--- signal: dependents (transitive), direct_dependents, dependent_packages, dependent_repos,
+-- signal: dependents (transitive), direct_dependents, indirect_dependents (deps.dev, on the
+-- default version, in detail), dependent_packages, dependent_repos,
 -- downloads, critical (0/1), rank_* (ecosyste.ms registry-wide percentiles, lower = more used).
 CREATE TABLE fund_signals (
     package   VARCHAR NOT NULL,
