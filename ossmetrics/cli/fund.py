@@ -35,11 +35,13 @@ def fund_ingest(
 ) -> None:
     """Read CycloneDX JSON (1.4-1.6), SPDX 2.3 JSON, GitHub's dependency-graph export and purl lists."""
     from ossmetrics.fund.ingest import ingest
+    from ossmetrics.fund.links import unresolved
 
     con = open_store()
     try:
         res = ingest(con, paths, org_repo=repo)
         _importance(con, include_dev)
+        missing = len(unresolved(con))
     finally:
         con.close()
     console.print(
@@ -53,6 +55,12 @@ def fund_ingest(
         ),
         markup=False,
     )
+    if missing:
+        err_console.print(
+            f"{missing} package(s) have no known repository yet: `ossmetrics fund enrich` looks "
+            "them up; `ossmetrics fund links --unresolved` lists them",
+            markup=False,
+        )
 
 
 @fund_app.command("link")

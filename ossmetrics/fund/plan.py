@@ -151,12 +151,20 @@ def build_plan(
     risk["key"] = risk["repo"].str.lower()
     imp["key"] = imp["repo"].str.lower()
     df = imp.merge(risk.drop(columns=["repo"]), on="key", how="left")
-    left_out = [f"{r}: no risk score yet (collect it and run `ossmetrics score`)"
-                for r in df.loc[df["p_dormant"].isna(), "repo"]]  # fmt: skip
+    unscored = sorted(df.loc[df["p_dormant"].isna(), "repo"])
+    left_out = []
+    if unscored:
+        shown = ", ".join(unscored[:5]) + (
+            f" and {len(unscored) - 5} more" if len(unscored) > 5 else ""
+        )
+        left_out.append(
+            f"{len(unscored)} candidate(s) without a risk score ({shown}): "
+            "`ossmetrics fund select`, then collect and score them"
+        )
     df = df[df["p_dormant"].notna()].copy()
     if df.empty:
         raise FundError(
-            f"no project has both a {lens} importance and a risk score",
+            f"no project has both an importance ({lens}) and a risk score",
             "run `ossmetrics fund select`, collect and score the selected projects, then plan again",
         )
     df["importance"] = df["value"]
@@ -170,7 +178,12 @@ def build_plan(
     )
     for r in df["repo"]:
         if r not in cents:
-            left_out.append(f"{r}: below the floor after redistribution")
+            why = (
+                f"priority 0 (its {lens} is 0)"
+                if not df.loc[df["repo"] == r, "priority"].iloc[0] > 0
+                else "below the floor after redistribution"
+            )
+            left_out.append(f"{r}: {why}")
     df = df[df["repo"].isin(list(cents))].copy()
     df["amount_cents"] = df["repo"].map(cents).astype(int)
     df["amount"] = df["amount_cents"] / 100
