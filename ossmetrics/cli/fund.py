@@ -140,6 +140,8 @@ def fund_enrich(
         _importance(con, include_dev)
     finally:
         con.close()
+    for line in res.warnings:
+        err_console.print(f"warning: {line}", markup=False)
     reqs = ", ".join(f"{k} {v}" for k, v in res.requests.items()) or "none (offline)"
     unknown = ", ".join(f"{k} {v}" for k, v in res.unknown.items()) or "none"
     console.print(

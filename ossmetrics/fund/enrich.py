@@ -51,6 +51,7 @@ class EnrichResult:
     fetched: dict[str, int] = field(default_factory=dict)
     unknown: dict[str, int] = field(default_factory=dict)
     signals: int = 0
+    warnings: list[str] = field(default_factory=list)
     offline: bool = False
 
 
@@ -136,7 +137,7 @@ def enrich(
             res.requests = {"ecosyste.ms": eco.requests, "deps.dev": dd.requests}
             eco.close()
             dd.close()
-    res.signals = derive_signals(con)
+    res.signals = derive_signals(con, res.warnings)
     res.unknown = {
         str(s): int(n)
         for s, n in con.execute(
@@ -208,8 +209,23 @@ def _num(value: Any) -> float | None:
         return None
 
 
-def derive_signals(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild signals, funding links and service links from the cache; return signal rows."""
+def _count(obj: dict[str, Any], name: str, where: str, warnings: list[str]) -> float | None:
+    """A count from a service answer; a value that is not a non-negative number is kept
+    unknown (NULL) and named in ``warnings``."""
+    raw = obj.get(name)
+    value = _num(raw)
+    if raw is not None and (value is None or value != value or value < 0):
+        warnings.append(f"{where}: {name} {str(raw)[:40]!r} is not a count; kept unknown")
+        return None
+    return value
+
+
+def derive_signals(con: duckdb.DuckDBPyConnection, warnings: list[str] | None = None) -> int:
+    """Rebuild signals, funding links and service links from the cache; return signal rows.
+
+    Malformed values in cached answers become NULL and a line in ``warnings`` naming the
+    service and package."""
+    warns: list[str] = [] if warnings is None else warnings
     eco_of = dict(
         con.execute(
             "SELECT package, any_value(ecosystem) FROM fund_components GROUP BY 1"
@@ -231,9 +247,15 @@ def derive_signals(con: duckdb.DuckDBPyConnection) -> int:
             rank = _as_dict(obj.get("rankings"))
             crit = obj.get("critical")
             values = {
-                "dependent_packages": (_num(obj.get("dependent_packages_count")), None),
-                "dependent_repos": (_num(obj.get("dependent_repos_count")), None),
-                "downloads": (_num(obj.get("downloads")), period),
+                "dependent_packages": (
+                    _count(obj, "dependent_packages_count", f"ecosyste.ms {key}", warns),
+                    None,
+                ),
+                "dependent_repos": (
+                    _count(obj, "dependent_repos_count", f"ecosyste.ms {key}", warns),
+                    None,
+                ),
+                "downloads": (_count(obj, "downloads", f"ecosyste.ms {key}", warns), period),
                 "critical": (None if crit is None else float(bool(crit)), None),
                 "rank_downloads": (_num(rank.get("downloads")), None),
                 "rank_dependent_packages": (_num(rank.get("dependent_packages_count")), None),
@@ -258,7 +280,7 @@ def derive_signals(con: duckdb.DuckDBPyConnection) -> int:
                     eco,
                     "depsdev",
                     "dependents",
-                    _num(obj.get("dependentCount")),
+                    _count(obj, "dependentCount", f"deps.dev {key}", warns),
                     version,
                     fetched,
                 )
@@ -269,7 +291,7 @@ def derive_signals(con: duckdb.DuckDBPyConnection) -> int:
                     eco,
                     "depsdev",
                     "indirect_dependents",
-                    _num(obj.get("indirectDependentCount")),
+                    _count(obj, "indirectDependentCount", f"deps.dev {key}", warns),
                     version,
                     fetched,
                 )
@@ -280,7 +302,7 @@ def derive_signals(con: duckdb.DuckDBPyConnection) -> int:
                     eco,
                     "depsdev",
                     "direct_dependents",
-                    _num(obj.get("directDependentCount")),
+                    _count(obj, "directDependentCount", f"deps.dev {key}", warns),
                     version,
                     fetched,
                 )

@@ -99,8 +99,14 @@ def split_budget(
         del prio[drop]
         if not prio:
             raise BadParameter("the floor drops every project", "lower --floor or raise --budget")
-    cents = {k: math.floor(v + 1e-9) for k, v in exact.items()}
+    cents = {k: min(cap_cents, math.floor(v + 1e-9)) for k, v in exact.items()}
     left = budget_cents - sum(cents.values())
+    # float error can round a hair too high: take those cents back from the smallest remainders
+    for k in sorted(exact, key=lambda k: (exact[k] - cents[k], prio[k], k)):
+        if left >= 0:
+            break
+        cents[k] -= 1
+        left += 1
     order = sorted(exact, key=lambda k: (-(exact[k] - cents[k]), -prio[k], k))
     i = 0
     while left > 0:

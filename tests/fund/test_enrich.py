@@ -153,3 +153,16 @@ def test_cli_enrich_reads_base_urls_from_environment(cli, tmp_path, services: Fa
         env={"OSSMETRICS_DEPSDEV_URL": "http://127.0.0.1:9"},
     )
     assert r.returncode == 0 and "none (offline)" in r.stdout
+
+
+def test_garbage_values_in_an_answer_are_warned_and_kept_unknown(store, services) -> None:
+    services.packages["pkg:npm/c"].downloads = "lots"  # type: ignore[assignment]
+    services.packages["pkg:npm/a"].dependent_packages = -5
+    res = _run(store, services)
+    assert "ecosyste.ms pkg:npm/c: downloads 'lots' is not a count; kept unknown" in res.warnings
+    assert (
+        "ecosyste.ms pkg:npm/a: dependent_packages_count '-5' is not a count; kept unknown"
+        in res.warnings
+    )
+    assert _signal(store, "pkg:npm/c", "ecosystems", "downloads")[0] is None
+    assert _signal(store, "pkg:npm/c", "ecosystems", "dependent_packages")[0] == 850.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -123,3 +124,17 @@ def test_cli_plan_formats_and_sponsors_csv(con, db_path, cli, tmp_path) -> None:
     assert sp.read_text() == "Maintainer username,Sponsorship amount in USD\nalice,800.00\n"
     r = cli("--db", str(db_path), "fund", "plan", "--budget", "-5")
     assert r.returncode == 2 and "must be positive" in r.stderr
+
+
+def test_cents_always_sum_exactly_over_many_splits() -> None:
+    import random
+
+    rng = random.Random(18)
+    for _ in range(300):
+        n = rng.randint(1, 40)
+        prio = {f"p{i}": rng.random() ** 3 + 1e-6 for i in range(n)}
+        budget = rng.randint(100, 10_000_000)
+        cap = max(rng.choice([0.1, 0.25, 0.5, 1.0]), 1 / n + 0.01)
+        got = split_budget(prio, budget, cap=min(cap, 1.0))
+        assert sum(got.values()) == budget
+        assert max(got.values()) <= math.floor(min(cap, 1.0) * budget)
