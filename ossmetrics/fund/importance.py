@@ -171,8 +171,36 @@ def reach(signals: pd.DataFrame) -> dict[str, Any]:
         value = 100 * sum(WEIGHTS[k] * v for k, v in scores.items()) / wsum
         if best["value"] is None or value > best["value"]:
             best = {"value": round(value, 2), "coverage": len(scores), "flagged": len(scores) < 2,
-                    "ecosystem": str(eco), "inputs": inputs, "scores": scores}  # fmt: skip
+                    "ecosystem": str(eco), "inputs": inputs, "scores": scores,
+                    "others": _others(rows.g, inputs)}  # fmt: skip
     return best
+
+
+_OTHER_NAMES = {
+    "critical": "critical (ecosyste.ms flag, 1 = yes)",
+    "indirect_dependents": "indirect dependents",
+    "dependent_repos": "dependent repositories",
+    "direct_dependents": "direct dependents",
+    "rank_average": "registry rank, average (top %)",
+    "rank_downloads": "registry rank, downloads (top %)",
+    "rank_dependent_packages": "registry rank, dependent packages (top %)",
+    "rank_dependent_repos": "registry rank, dependent repositories (top %)",
+}
+
+
+def _others(g: pd.DataFrame, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ecosystem's other known signals (max over packages), shown beside the inputs."""
+    used = {i["signal"] for i in inputs}
+    out = []
+    for (signal, source), rows in g.groupby(["signal", "source"]):
+        name = _OTHER_NAMES.get(str(signal))
+        if name is None or name in used:
+            continue
+        pick = rows["value"].idxmin() if str(signal).startswith("rank_") else rows["value"].idxmax()
+        top = rows.loc[pick]
+        src = "deps.dev" if source == "depsdev" else "ecosyste.ms"
+        out.append(_inp(name, top, src, ""))
+    return out
 
 
 def _date(ts: Any) -> str | None:

@@ -67,6 +67,9 @@ def _signals_text(d: dict[str, Any]) -> str:
         parts.append(
             f"{i['signal']} {i['value']:,.0f} ({i['source']}, {i.get('as_of') or 'undated'})"
         )
+    for i in d.get("others", []):  # shown beside the scored inputs, not part of the score
+        value = f"{i['value']:,.2f}".rstrip("0").rstrip(".")
+        parts.append(f"{i['signal']} {value} ({i['source']}, {i.get('as_of') or 'undated'})")
     return "; ".join(parts)
 
 
