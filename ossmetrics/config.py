@@ -95,6 +95,21 @@ SETTINGS: dict[str, Setting] = {
             tuple,
         ),
         Setting(
+            "depsdev_url",
+            "https://api.deps.dev",
+            "deps.dev API base URL for `fund enrich` (a local mirror or test server).",
+        ),
+        Setting(
+            "ecosystems_url",
+            "https://packages.ecosyste.ms",
+            "ecosyste.ms packages API base URL for `fund enrich`.",
+        ),
+        Setting(
+            "mailto",
+            "",
+            "Contact address sent to ecosyste.ms (its polite pool); never stored or printed.",
+        ),
+        Setting(
             "git_jobs",
             "auto",
             "git log processes per collection: auto (one per CPU, at most 4) or a number.",

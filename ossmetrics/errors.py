@@ -35,6 +35,9 @@ branch on the class or its fields instead of parsing messages::
     │   ├── InsufficientHistory          too little labelled history to train
     │   └── GraphsMissing                .missing: truck factors the graph stage has not stored
     ├── ReportError                      the report site cannot be written
+    ├── FundError                        the funding inputs or plan cannot be used
+    │   ├── SbomError                    .path: an SBOM or purl list cannot be read
+    │   └── ServiceError                 .source: deps.dev / ecosyste.ms failed after retries
     └── NightlyError                     the nightly pipeline cannot start
         └── AlreadyRunning               .pid: another nightly run holds the lock
 
@@ -52,6 +55,7 @@ __all__ = [
     "CollectError",
     "ConfigError",
     "DeviceUnavailable",
+    "FundError",
     "GitError",
     "GitHubAuthError",
     "GitHubError",
@@ -73,6 +77,8 @@ __all__ = [
     "RateLimited",
     "ReportError",
     "RiskError",
+    "SbomError",
+    "ServiceError",
     "StoreCorrupt",
     "StoreError",
     "StoreLocked",
@@ -292,6 +298,32 @@ class GraphsMissing(RiskError):
 
 class ReportError(OssmetricsError):
     pass
+
+
+class FundError(OssmetricsError):
+    pass
+
+
+class SbomError(FundError):
+    """An input file of ``fund ingest`` that cannot be used; the message starts with its path."""
+
+    def __init__(self, path: str, message: str, hint: str | None = None) -> None:
+        super().__init__(
+            f"{path}: {message}",
+            hint or "fix or remove that file; nothing was ingested from this run",
+        )
+        self.path = path
+
+
+class ServiceError(FundError):
+    """A usage-signal service (deps.dev, ecosyste.ms) failed after retries."""
+
+    def __init__(self, source: str, message: str, hint: str | None = None) -> None:
+        super().__init__(
+            f"{source}: {message}",
+            hint or "what was fetched is cached; run `fund enrich` again later, or use --offline",
+        )
+        self.source = source
 
 
 class NightlyError(OssmetricsError):

@@ -34,6 +34,10 @@ def test_wheel_ships_queries_and_reports(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr[-2000:]
     wheel = next(tmp_path.glob("ossmetrics-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
+    # the demo's funder path (issue 18): SBOMs, cached usage signals, the fund migration
+    assert "ossmetrics/data/funding/cache.json" in names
+    assert "ossmetrics/data/funding/sboms/dashboard.cdx.json" in names
+    assert "ossmetrics/store/migrations/0600_fund.sql" in names
     shipped_sql = {
         n for n in names if n.startswith("ossmetrics/_data/queries/") and n.endswith(".sql")
     }

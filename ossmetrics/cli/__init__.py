@@ -17,6 +17,7 @@ from ossmetrics.cli import (  # noqa: F401
     collect_corpus,
     collect_git,
     collect_github,
+    fund,
     graph,
     identities,
     metrics,

@@ -28,6 +28,7 @@ __all__ = [
     "collect_app",
     "console",
     "err_console",
+    "fund_app",
     "identities_app",
     "metrics_app",
     "open_store",
@@ -63,6 +64,10 @@ risk_app = typer.Typer(
     help="Evaluate and explain the sustainability-risk model.", no_args_is_help=True
 )
 track_app = typer.Typer(help="The tracked repositories in ossmetrics.toml.", no_args_is_help=True)
+fund_app = typer.Typer(
+    help="Funders: SBOMs in, importance (reach, exposure) and a funding plan out.",
+    no_args_is_help=True,
+)
 
 app.add_typer(collect_app, name="collect")
 app.add_typer(identities_app, name="identities")
@@ -70,6 +75,7 @@ app.add_typer(metrics_app, name="metrics")
 app.add_typer(people_app, name="people")
 app.add_typer(risk_app, name="risk")
 app.add_typer(track_app, name="track")
+app.add_typer(fund_app, name="fund")
 
 
 @dataclass

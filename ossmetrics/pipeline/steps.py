@@ -203,12 +203,39 @@ def run_report(ctx: Context, todo: list[str]) -> int:
     return 1
 
 
+# -- funding (issue 18) -----------------------------------------------------------------------
+def _funding_digest(ctx: Context) -> dict[str, str]:
+    """Importance reads dependency data and (for the criticality baseline) activity."""
+    row = ctx.con.execute(
+        """SELECT (SELECT count(*) FROM fund_components), (SELECT count(*) FROM fund_edges),
+                  (SELECT count(*) FROM fund_signals), (SELECT max(as_of)::VARCHAR FROM fund_signals),
+                  (SELECT count(*) FROM fund_links), (SELECT count(*) FROM fund_link_pins)"""
+    ).fetchone()
+    return {"portfolio": fp.portfolio_digest(ctx.repo_digests(), repr(row))}
+
+
+def run_funding(ctx: Context, todo: list[str]) -> int:
+    """Both importance lenses and the criticality baseline into ``fund_importance``."""
+    from ossmetrics.fund.importance import compute_importance
+
+    imp = compute_importance(ctx.con)
+    return int(imp["repo"].nunique()) if len(imp) else 0
+
+
+def run_demo_funding(ctx: Context, todo: list[str]) -> int:
+    """The demo's fictional organisation: bundled SBOMs, cached usage signals, an example plan."""
+    from ossmetrics.fund.demo import load_demo_funding
+
+    return load_demo_funding(ctx.con)
+
+
 STEPS: tuple[Step, ...] = (
     Step("identities", run_identities, _identities_digest, digest_after=True, needs_data=False, skip_when=_no_bots),
     Step("metrics", run_metrics, needs_data=False),
     Step("graphs", run_graphs, _graphs_digest, needs=("identities",)),
     Step("snapshots", run_snapshots, needs=("identities", "metrics")),
     Step("risk", run_risk, _risk_digest, needs=("identities", "graphs")),
+    Step("funding", run_funding, _funding_digest, needs_data=False),
     Step("report", run_report, _report_digest, digest_after=True),
 )  # fmt: skip
 
@@ -216,4 +243,11 @@ PIPELINE = Pipeline(STEPS)
 # nightly: snapshots run the metrics from their files; the CLI installs the macros on open
 NIGHTLY = PIPELINE.without("metrics")
 # demo: a fresh store of the sample, so no history of snapshots to chart
-DEMO = PIPELINE.without("snapshots")
+DEMO = Pipeline(
+    tuple(
+        Step("funding", run_demo_funding, needs=("risk",), needs_data=False)
+        if s.name == "funding"
+        else s
+        for s in STEPS
+    )
+).without("snapshots")

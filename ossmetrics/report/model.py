@@ -3,6 +3,10 @@
 ``SiteData.load`` runs the bulk readers of ``data*.py``; ``portfolio_rows`` joins them into one
 row per project with the headline figures, the importance percentile and the quadrant used by
 the "fragile and important" filter.
+
+Importance is dependency data only (``ossmetrics fund``: ecosystem reach and our exposure, read
+from ``fund_importance``); activity never enters it. The quadrant's importance threshold is the
+portfolio's 70th percentile of the lens, its risk threshold ``FRAGILE``.
 """
 
 from __future__ import annotations
@@ -17,12 +21,27 @@ import pandas as pd
 
 from ossmetrics.metrics import run_metric
 from ossmetrics.privacy import PeopleView, PrivacyOptions
-from ossmetrics.report import data, data_github, data_health, data_people
+from ossmetrics.report import data, data_github, data_health, data_people, funding
 
-__all__ = ["FRAGILE", "IMPORTANT", "SiteData", "parse_drivers"]
+__all__ = ["FRAGILE", "IMPORTANT_PERCENTILE", "SiteData", "parse_drivers", "quadrants"]
 
 FRAGILE = 50.0  # risk at or above this is "fragile"
-IMPORTANT = 50.0  # importance percentile at or above this is "important"
+IMPORTANT_PERCENTILE = funding.IMPORTANT_PERCENTILE
+UNKNOWN = "Importance unknown"
+
+
+def quadrants(importance: pd.Series, risk: pd.Series) -> tuple[pd.Series, float | None]:
+    """Quadrant per row and the importance threshold (70th percentile of the known values)."""
+    known = importance.dropna()
+    threshold = float(known.quantile(IMPORTANT_PERCENTILE)) if len(known) else None
+    fragile = risk >= FRAGILE
+    important = importance >= threshold if threshold is not None else importance.notna()
+    out = pd.Series("Neither", index=importance.index, dtype=object)
+    out[fragile & ~important] = "Fragile"
+    out[~fragile & important] = "Important"
+    out[fragile & important] = "Fragile and important"
+    out[importance.isna()] = UNKNOWN
+    return out, threshold
 
 
 def _by_repo(df: pd.DataFrame) -> dict[int, pd.DataFrame]:
@@ -88,6 +107,9 @@ class SiteData:
     what_if: dict[int, dict[str, Any]] = field(default_factory=dict)
     summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     people: PeopleView | None = None
+    funding: pd.DataFrame = field(default_factory=pd.DataFrame)
+    plan: pd.DataFrame = field(default_factory=pd.DataFrame)
+    thresholds: dict[str, float | None] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -148,6 +170,8 @@ class SiteData:
         sd.identities = data_health.identity_overview(con, ids, people=sd.people)
         # the metric library's row, at the report's reference date so both read the same year
         sd.summary = run_metric(con, "health_summary", params={"as_of": ref})
+        sd.funding = funding.funding_frame(con)
+        sd.plan = funding.plan_frame(con)
         return sd
 
     def summary_row(self, repo_id: int) -> dict[str, Any]:
@@ -235,18 +259,21 @@ class SiteData:
         df = pd.DataFrame(rows)
         if df.empty:
             return df
-        parts = [
-            df["commits_12m"].rank(pct=True),
-            df["contributors_12m"].rank(pct=True),
-        ]
-        if df["stars"].notna().any():
-            parts.append(df["stars"].rank(pct=True))
-        imp = pd.concat(parts, axis=1).mean(axis=1, skipna=True) * 100
-        df["importance"] = imp.round(1)
-        fragile = df["risk"] >= FRAGILE
-        important = df["importance"] >= IMPORTANT
-        df["quadrant"] = "Neither"
-        df.loc[fragile & ~important, "quadrant"] = "Fragile"
-        df.loc[~fragile & important, "quadrant"] = "Important"
-        df.loc[fragile & important, "quadrant"] = "Fragile and important"
+        fund = self.funding
+        if fund.empty:
+            fund = pd.DataFrame(columns=["key", *funding.FUNDING_COLUMNS])
+        df["key"] = df["repo"].str.lower()
+        df = df.merge(fund, on="key", how="left").drop(columns=["key"])
+        for col in ("importance_reach", "importance_exposure", "criticality"):
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+        # the lens the headline quadrant uses: exposure when the organisation's SBOMs say
+        # anything about the portfolio, else ecosystem reach
+        lens = "exposure" if df["importance_exposure"].notna().any() else "reach"
+        for name in ("reach", "exposure"):
+            q, thr = quadrants(df[f"importance_{name}"], df["risk"])
+            df[f"quadrant_{name}"] = q
+            self.thresholds[name] = thr
+        df["importance_lens"] = lens
+        df["importance"] = df[f"importance_{lens}"].round(2)
+        df["quadrant"] = df[f"quadrant_{lens}"]
         return df

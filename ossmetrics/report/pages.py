@@ -13,14 +13,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ossmetrics.report import charts, data_health
+from ossmetrics.report import charts, data_health, funding
 from ossmetrics.report.model import SiteData, parse_drivers
 from ossmetrics.report.render import render, to_jsonable, write_table
 
-__all__ = ["compare_page", "health_page", "portfolio_page", "project_page", "records"]
+__all__ = [
+    "compare_page",
+    "health_page",
+    "plan_page",
+    "portfolio_page",
+    "project_page",
+    "records",
+]
 
 PORTFOLIO_COLUMNS = [
-    "repo", "language", "risk", "risk_kind", "p_dormant", "p_core_loss", "importance", "quadrant",
+    "repo", "language", "risk", "risk_kind", "p_dormant", "p_core_loss", "importance_reach",
+    "importance_exposure", "importance", "importance_lens", "quadrant", "quadrant_reach",
+    "quadrant_exposure", "reach_coverage", "reach_flagged", "reach_signals", "exposure_repos",
+    "exposure_mode", "link_confidence", "criticality",
     "truck_factor", "key_people_cross_load", "commits_12m", "contributors_12m",
     "contributors_prev_12m", "contributors_trend", "newcomers_prev_year", "newcomer_retention",
     "github_collected", "first_response_h", "merge_h", "last_release_at", "last_commit_at",
@@ -49,14 +59,22 @@ def _common(sd: SiteData, depth: int) -> dict[str, Any]:
     }
 
 
+def _rho(rows: pd.DataFrame, col: str) -> dict[str, Any]:
+    rho, n = funding.spearman(rows[col], rows["risk"])
+    return {"rho": rho, "n": n}
+
+
 def portfolio_page(sd: SiteData, site: Path, rows: pd.DataFrame) -> None:
     write_table(rows[PORTFOLIO_COLUMNS], site / "data" / "portfolio")
     pts = rows[
-        ["repo", "href", "importance", "risk", "risk_kind", "quadrant", "contributors_12m",
-         "commits_12m", "truck_factor"]
+        ["repo", "href", "risk", "risk_kind", "importance_reach", "importance_exposure",
+         "quadrant_reach", "quadrant_exposure", "reach_coverage", "reach_signals",
+         "exposure_repos", "exposure_mode", "link_confidence", "criticality", "truck_factor"]
     ]  # fmt: skip
-    chart = charts.risk_importance_chart(pts)
+    lens = str(rows["importance_lens"].iloc[0])
+    chart = charts.risk_importance_chart(pts, sd.thresholds, lens)
     model_scored = bool((rows["risk_kind"] == "model").any())
+    known = rows["importance_reach"].notna() | rows["importance_exposure"].notna()
     render(
         "index.html",
         site / "index.html",
@@ -65,6 +83,41 @@ def portfolio_page(sd: SiteData, site: Path, rows: pd.DataFrame) -> None:
         n_fragile_important=int((rows["quadrant"] == "Fragile and important").sum()),
         model_scored=model_scored,
         charts={"risk-importance": chart},
+        lens=lens,
+        thresholds=sd.thresholds,
+        rho={
+            "reach": _rho(rows, "importance_reach"),
+            "exposure": _rho(rows, "importance_exposure"),
+            "criticality": _rho(rows, "criticality"),
+        },
+        funding_known=bool(known.any()),
+        attribution=funding.ATTRIBUTION,
+        has_plan=not sd.plan.empty,
+    )
+
+
+def plan_page(sd: SiteData, site: Path) -> None:
+    """The stored funding plan (``ossmetrics fund plan``), or how to make one."""
+    plan = sd.plan
+    cols = ["repo", "priority", "amount", "rank", "importance", "lens", "p_dormant", "risk",
+            "why_critical", "why_fragile", "key_people", "funding_links"]  # fmt: skip
+    if not plan.empty:
+        write_table(plan[cols], site / "data" / "plan")
+    head = plan.iloc[0] if not plan.empty else None
+    render(
+        "plan.html",
+        site / "plan.html",
+        **_common(sd, 0),
+        rows=records(plan[cols]) if not plan.empty else [],
+        budget=None if head is None else float(head["budget_cents"]) / 100,
+        floor=None if head is None else float(head["floor_cents"]) / 100,
+        cap=None if head is None else float(head["cap"]),
+        lens=None if head is None else str(head["lens"]),
+        created=None
+        if head is None
+        else pd.Timestamp(head["created_at"]).strftime("%Y-%m-%d %H:%M UTC"),
+        total=float(plan["amount"].sum()) if not plan.empty else 0.0,
+        attribution=funding.ATTRIBUTION,
     )
 
 

@@ -125,5 +125,6 @@ def _write_pages(sd: SiteData, site: Path) -> None:
     pages.portfolio_page(sd, site, rows)
     pages.compare_page(sd, site, rows)
     pages.health_page(sd, site)
+    pages.plan_page(sd, site)
     for row in pages.records(rows):
         pages.project_page(sd, site, row, slugs)

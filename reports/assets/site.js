@@ -146,12 +146,13 @@
   /* ---- compare ---- */
   var COMPARE_ROWS = [
     ["risk", "Risk (0-100)", "num0"], ["risk_kind", "Risk from", "text"], ["p_dormant", "P(dormant)", "pct"],
-    ["p_core_loss", "P(core loss)", "pct"], ["importance", "Importance percentile", "num0"],
+    ["p_core_loss", "P(core loss)", "pct"], ["importance_exposure", "Our exposure (SBOMs)", "num1"],
     ["truck_factor", "Truck factor", "num0"], ["key_people_cross_load", "Key people: other projects", "num0"],
     ["contributors_12m", "Active contributors (12 mo)", "num0"], ["contributors_prev_12m", "Active contributors (year before)", "num0"],
     ["commits_12m", "Commits (12 mo)", "num0"], ["newcomer_retention", "Newcomer retention", "pct"],
     ["first_response_h", "First response (median hours)", "num1"], ["merge_h", "Time to merge (median hours)", "num1"],
-    ["last_release_at", "Last release", "date"], ["last_commit_at", "Last commit", "date"], ["stars", "Stars", "num0"]
+    ["last_release_at", "Last release", "date"], ["last_commit_at", "Last commit", "date"], ["stars", "Stars", "num0"],
+    ["importance_reach", "Ecosystem reach", "num0"], ["criticality", "criticality_score (baseline)", "num0"]
   ];
   function fmtCell(v, kind, row, key) {
     if ((key === "first_response_h" || key === "merge_h" || key === "last_release_at") && !row.github_collected) { return "not collected"; }

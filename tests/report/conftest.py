@@ -166,7 +166,37 @@ def build_store(path: Path) -> None:
         "(1, ?, 'commits_12m', 3, '2024-05-01'::TIMESTAMPTZ), (2, ?, 'commits_12m', 4, '2024-06-01'::TIMESTAMPTZ)",
         [a, a],
     )
+    _funding(con)
     con.close()
+
+
+# importance from dependency data (what `ossmetrics fund` stores): acme/rocket reach 80 and
+# exposure 60, beta/quiet reach 20 and exposure unknown; and a stored two-project plan
+REACH_DETAIL = (
+    '{"ecosystem": "pypi", "inputs": [{"signal": "transitive dependents", "value": 1234, '
+    '"source": "deps.dev", "as_of": "2024-06-01"}], "links": [{"package": "pkg:pypi/rocket", '
+    '"confidence": 0.95, "provenance": "depsdev:SLSA_ATTESTATION"}]}'
+)
+
+
+def _funding(con) -> None:
+    con.execute(
+        "INSERT INTO fund_importance VALUES "
+        "('acme/rocket', 'reach', 80, 3, false, ?, now()), "
+        "('acme/rocket', 'exposure', 60, NULL, NULL, "
+        '\'{"mode": "trickle", "org_repos": 4, "repos_reaching": 3, "repos_direct": 2}\', now()), '
+        "('acme/rocket', 'criticality', 40, NULL, NULL, '{}', now()), "
+        "('beta/quiet', 'reach', 20, 1, true, '{\"inputs\": []}', now()), "
+        "('beta/quiet', 'exposure', NULL, NULL, NULL, '{}', now())",
+        [REACH_DETAIL],
+    )
+    con.execute(
+        "INSERT INTO fund_plan VALUES "
+        "(1, 'acme/rocket', 0.12, 7500, 60, 'exposure', 0.2, 72, '3 of our 4 repositories depend on it', ?, "
+        "'https://github.com/sponsors/rocket javascript:alert(1)', 10000, 5000, 1.0, '2024-07-01'), "
+        "(2, 'beta/quiet', 0.04, 2500, 20, 'exposure', 0.1, 10, 'used by 1', NULL, '', 10000, 5000, 1.0, '2024-07-01')",
+        [DRIVER],
+    )
 
 
 @pytest.fixture(scope="session")

@@ -67,7 +67,14 @@ def test_graph_risk_and_quadrants(rows: pd.DataFrame, sd: SiteData) -> None:
     assert a["truck_factor"] == 1  # the newest as_of wins over the 2023 row's 5
     assert a["risk"] == 72 and a["risk_kind"] == "model"  # the newest score, not the older 10
     assert a["p_core_loss"] == pytest.approx(0.7)
-    assert a["importance"] == 100.0 and a["quadrant"] == "Fragile and important"
+    # importance is the stored exposure lens (60); the only known value sets the 70th percentile
+    assert a["importance"] == 60.0 and a["importance_lens"] == "exposure"
+    assert a["quadrant"] == "Fragile and important"
+    assert a["importance_reach"] == 80.0 and a["quadrant_reach"] == "Fragile and important"
+    assert a["reach_signals"] == "transitive dependents 1,234 (deps.dev, 2024-06-01)"
+    assert a["link_confidence"] == "pkg:pypi/rocket 0.95 (depsdev:SLSA_ATTESTATION)"
+    assert a["exposure_repos"] == "3 of 4 repositories (2 directly)"
+    assert sd.thresholds == {"reach": pytest.approx(20 + 0.7 * 60), "exposure": 60.0}
     # the graph stage's key_people_cross_load (alice also carries beta/quiet), never re-derived
     assert a["key_people_cross_load"] == 1.0
     assert pd.isna(rows.loc["beta/quiet", "key_people_cross_load"])  # no graph row: no figure
@@ -77,7 +84,9 @@ def test_graph_risk_and_quadrants(rows: pd.DataFrame, sd: SiteData) -> None:
     b = rows.loc["beta/quiet"]
     assert b["risk_kind"].startswith("activity trend")
     assert b["risk"] == 0.0  # 1 contributor now, 0 the year before: 50 - 50 * 1 / 1
-    assert b["importance"] == 50.0 and b["quadrant"] == "Important"
+    # exposure unknown stays unknown (not 0); by reach (20 < 62) it is neither
+    assert pd.isna(b["importance"]) and b["quadrant"] == "Importance unknown"
+    assert b["quadrant_reach"] == "Neither" and bool(b["reach_flagged"])
     assert pd.isna(b["truck_factor"])
 
 
