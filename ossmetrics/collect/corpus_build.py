@@ -38,6 +38,7 @@ from pathlib import Path
 import duckdb
 
 from ossmetrics.collect.gitlog import open_repository
+from ossmetrics.collect.readme_status import StatusEvent, readme_status_events
 from ossmetrics.errors import OssmetricsError, UsageError
 from ossmetrics.store.repos import validate_repo_name
 
@@ -171,10 +172,9 @@ def _source(row: ManifestRow, mirror_dir: Path | None, out: Path, network: bool)
         raise UsageError(f"cloning {url} took over {CLONE_TIMEOUT_S} s", "retry later") from None
     if proc.returncode != 0:
         subprocess.run(["rm", "-rf", str(part)], check=False)
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(
-            f"cannot clone {url}: {err[-1] if err else 'git failed'}", "check the name"
-        )
+        err = [ln for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+        why = next((ln for ln in err if ln.startswith("fatal:")), err[-1] if err else "git failed")
+        raise UsageError(f"cannot clone {url}: {why.removeprefix('fatal: ')}", "check the name")
     part.rename(dest)
     return dest
 
@@ -215,7 +215,6 @@ def build_corpus(
     mirror folder) and leaves the others out of ``skipped.csv`` (they were not tried).
     """
     from ossmetrics.collect.git import collect_git
-    from ossmetrics.collect.readme_status import readme_status_events
     from ossmetrics.store import connect, transaction
 
     say = log or (lambda _m: None)
@@ -240,6 +239,19 @@ def build_corpus(
             try:
                 path = _source(row, mirrors, out, network)
                 g = open_repository(path)
+                if _already_built(con, row.repo, g.tips(False)[0][0]):
+                    # resumed build, same HEAD: only the README rule and the manifest's words
+                    # may have changed; the collection time measured first is kept.
+                    with transaction(con):
+                        _store_events(con, row.repo, readme_status_events(g))
+                        con.execute(
+                            "UPDATE corpus_manifest SET ecosystem = ?, why = ?, family = ?, "
+                            "expected_fate = ? WHERE repo = ?",
+                            [row.ecosystem, row.why, row.family or row.repo.split("/")[0],
+                             row.expected_fate, row.repo],
+                        )  # fmt: skip
+                    result.built.append(row.repo)
+                    continue
                 res = collect_git(con, path, row.repo, jobs=1)
                 events = readme_status_events(g)
                 head = g.tips(False)[0][0]
@@ -249,12 +261,7 @@ def build_corpus(
                 continue
             secs = time.perf_counter() - t0
             with transaction(con):
-                con.execute("DELETE FROM corpus_status_events WHERE repo = ?", [row.repo])
-                if events:
-                    con.executemany(
-                        "INSERT INTO corpus_status_events VALUES (?, ?, ?, ?, ?)",
-                        [[row.repo, e.at, e.kind, e.evidence, e.sha] for e in events],
-                    )
+                _store_events(con, row.repo, events)
                 con.execute(
                     "INSERT OR REPLACE INTO corpus_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
@@ -279,6 +286,22 @@ def build_corpus(
     finally:
         con.close()
     return result
+
+
+def _store_events(con: duckdb.DuckDBPyConnection, repo: str, events: list[StatusEvent]) -> None:
+    con.execute("DELETE FROM corpus_status_events WHERE repo = ?", [repo])
+    if events:
+        con.executemany(
+            "INSERT INTO corpus_status_events VALUES (?, ?, ?, ?, ?)",
+            [[repo, e.at, e.kind, e.evidence, e.sha] for e in events],
+        )
+
+
+def _already_built(con: duckdb.DuckDBPyConnection, repo: str, head: str) -> bool:
+    row = con.execute(
+        "SELECT 1 FROM corpus_manifest WHERE repo = ? AND head_sha = ?", [repo, head]
+    ).fetchone()
+    return row is not None
 
 
 def _has_mirror(row: ManifestRow, mirrors: Path | None) -> bool:

@@ -37,64 +37,90 @@ __all__ = [
     "DECLARED_KINDS",
     "HEAD_CHARS",
     "RULES",
+    "TOP_CHARS",
     "StatusEvent",
     "classify",
     "readme_status_events",
 ]
 
 HEAD_CHARS = 2500
+TOP_CHARS = 600
 DECLARED_KINDS = ("unmaintained", "deprecated", "archived")
 
 _THING = (
     r"(?:project|repo(?:sitory)?|library|lib|package|module|crate|gem|plugin|tool|extension|"
-    r"framework|sdk|client|code\s?base|fork|app(?:lication)?|software|version|gem)"
+    r"framework|sdk|client|code\s?base|fork|app(?:lication)?|software)"
 )
-# (kind, pattern): the first match wins, so the strongest statements come first.
-RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(p, re.IGNORECASE | re.MULTILINE))
-    for kind, p in (
-        ("archived", rf"\b(?:this|the)\s+{_THING}\s+(?:is|has\s+been|was)\s+(?:now\s+)?archived\b"),
-        ("archived", r"\b(?:is|been)\s+archived\s+(?:and|as|in)\b"),
-        (
-            "archived",
-            r"^\W*(?:#+\s*)?\W*(?:this\s+(?:repo(?:sitory)?|project)\s+is\s+)?archived\W*$",
-        ),
-        ("unmaintained", r"\b(?:no\s+longer|not)\s+(?:being\s+)?(?:actively\s+)?maintained\b"),
-        ("unmaintained", r"\bunmaintained\b"),
-        ("unmaintained", r"\bno[- ]maintenance[- ]intended\b"),
-        (
-            "unmaintained",
-            rf"\b(?:this|the)\s+{_THING}\s+(?:is|has\s+been)\s+(?:now\s+)?abandoned\b",
-        ),
-        (
-            "unmaintained",
-            r"\bno\s+longer\s+(?:being\s+)?(?:actively\s+)?(?:developed|supported|updated)\b",
-        ),
-        ("unmaintained", rf"\b{_THING}\s+(?:is|has)\s+(?:reached\s+)?end[- ]of[- ]life\b"),
-        ("unmaintained", r"repostatus\.org/badges/latest/(?:abandoned|unsupported|inactive)"),
-        (
-            "deprecated",
-            rf"\b(?:this|the)\s+{_THING}\s+(?:is|has\s+been)\s+(?:now\s+)?(?:officially\s+)?deprecated\b",
-        ),
-        ("deprecated", r"^\W*(?:#+\s*)?[^\w\n]*(?:\[\s*)?deprecated(?:\s*\])?[^\w\n]*$"),
-        ("deprecated", r"^\W*(?:#+\s*)?[^\n]{0,60}[(\[]\s*deprecated\s*[)\]]"),
-        ("deprecated", r"^\W*(?:#+\s*)?\W*deprecated\s*[:\-\u2013\u2014!]"),
-        (
-            "seeking_maintainers",
-            r"\b(?:looking|searching)\s+for\s+(?:a\s+)?(?:new\s+)?maintainers?\b",
-        ),
-        ("seeking_maintainers", r"\bseeking\s+(?:a\s+)?(?:new\s+)?maintainers?\b"),
-        ("seeking_maintainers", r"\bmaintainers?\s+wanted\b"),
-        ("seeking_maintainers", r"\bneeds?\s+(?:a\s+)?(?:new\s+)?maintainers?\b"),
-        ("maintenance_mode", r"\b(?:in|into)\s+maintenance[- ]mode\b"),
-        ("maintenance_mode", r"\bmaintenance[- ]only\b"),
-        (
-            "moved",
-            rf"\b(?:this\s+{_THING}|development)\s+(?:has\s+)?(?:been\s+)?moved\s+to\b",
-        ),
-    )
+_F = re.IGNORECASE | re.MULTILINE
+# Strong statements: a subject ("this library", "the project") and a verb; anywhere in the head.
+_STRONG: tuple[tuple[str, str], ...] = (
+    ("archived", rf"\b(?:this|the)\s+{_THING}\s+(?:is|has\s+been|was)\s+(?:now\s+)?archived\b"),
+    (
+        "unmaintained",
+        rf"\b(?:this|the)\s+{_THING}\s+(?:is|has\s+been)\s+(?:now\s+|currently\s+)?(?:no\s+longer|not)"
+        r"\s+(?:being\s+)?(?:actively\s+)?(?:maintained|developed|supported)\b",
+    ),
+    ("unmaintained", rf"\b(?:this|the)\s+{_THING}\s+(?:is|has\s+been)\s+(?:now\s+)?abandoned\b"),
+    (
+        "unmaintained",
+        rf"\b(?:this|the)\s+{_THING}\s+(?:is|has)\s+(?:reached\s+)?end[- ]of[- ]life\b",
+    ),
+    (
+        "deprecated",
+        rf"\b{_THING}\s+(?:is|has\s+been)\s+(?:now\s+)?(?:officially\s+)?deprecated\b",
+    ),
+    ("seeking_maintainers", r"\b(?:looking|searching)\s+for\s+(?:a\s+)?(?:new\s+)?maintainers?\b"),
+    ("seeking_maintainers", r"\bseeking\s+(?:a\s+)?(?:new\s+)?maintainers?\b"),
+    ("seeking_maintainers", r"\bmaintainers?\s+wanted\b"),
+    ("seeking_maintainers", r"\bneeds?\s+(?:a\s+)?(?:new\s+)?maintainers?\b"),
+    ("maintenance_mode", r"\b(?:in|into)\s+maintenance[- ](?:only\s+)?mode\b"),
+    ("maintenance_mode", r"\bmaintenance[- ]only\b"),
+    ("moved", rf"\b(?:this\s+{_THING}|development)\s+(?:has\s+)?(?:been\s+)?moved\s+to\b"),
 )
 
+
+def _title(word: str) -> str:
+    """The word in the title: a first line that is a ``#`` heading or is underlined."""
+    return rf"\A(?:#+[^\n]{{0,80}}\b{word}\b|[^\n]{{0,80}}\b{word}\b[^\n]*\n[=\-]{{3,}}$)"
+
+
+# Bare words and headings: only in the first TOP_CHARS of the text with markup removed, where a
+# notice is about the project and not about one function, option or old version.
+_TOP: tuple[tuple[str, str], ...] = (
+    ("archived", _title("archived")),
+    ("deprecated", _title("deprecated")),
+    ("unmaintained", _title("unmaintained")),
+    ("archived", r"\b(?:is|been)\s+(?:now\s+)?archived\b"),
+    ("unmaintained", r"\bunmaintained\b"),
+    (
+        "unmaintained",
+        r"\b(?:is|are)\s+(?:now\s+|currently\s+)?(?:no\s+longer|not)\s+(?:being\s+)?"
+        r"(?:actively\s+)?maintained\b",
+    ),
+    ("deprecated", r"^\W*(?:#+\s*)?deprecated\s*!?\s*$"),  # a heading "Deprecated"
+    ("deprecated", r"^\W*(?:warning:?\s*|note:?\s*|attention:?\s*)?deprecated\s*[:!\u2013\u2014-]"),
+    ("deprecated", r"(?:^|[.!]\s+)[A-Z][\w.-]*\s+is\s+(?:now\s+)?deprecated\b"),
+)
+# On the raw text (the badges' URLs say it).
+_BADGES: tuple[tuple[str, str], ...] = (
+    ("unmaintained", r"unmaintained\.tech|\bno[- ]maintenance[- ]intended\b"),
+    ("unmaintained", r"repostatus\.org/badges/latest/(?:abandoned|unsupported)"),
+)
+RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
+    (scope, kind, re.compile(p, _F))
+    for scope, rules in (("badge", _BADGES), ("strong", _STRONG), ("top", _TOP))
+    for kind, p in rules
+)
+
+_MARKUP = re.compile(
+    r"!\[[^\]]*\]\([^)]*\)"  # markdown images (badges)
+    r"|\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)"  # linked badges
+    r"|<[^>\n]+>"  # HTML tags
+    r"|^\s*\.\.\s+(?:image|figure)::.*$|^\s+:(?:target|alt|width|height|align):.*$"  # rst images
+    r"|^\s*\[[^\]]+\]:\s*\S+.*$",  # link reference definitions
+    re.MULTILINE,
+)
+_LINK = re.compile(r"\]\([^)]*\)")
 _EMPHASIS = re.compile(r"[*_`]+")  # **bold**, _em_, `code`: the words around a phrase stay adjacent
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _SEP = "\x1f"
@@ -108,14 +134,25 @@ class StatusEvent:
     sha: str
 
 
+def _plain(text: str) -> str:
+    """The README without badges, images, tags and link targets, emphasis removed."""
+    t = _MARKUP.sub(" ", text)
+    t = _LINK.sub("]", t)
+    t = _EMPHASIS.sub("", t)
+    return "\n".join(ln for ln in (x.strip() for x in t.splitlines()) if ln)
+
+
 def classify(text: str) -> tuple[str, str] | None:
     """``(kind, evidence)`` for a README's text, or None when its head declares nothing."""
-    head = _EMPHASIS.sub("", text[:HEAD_CHARS])
-    for kind, pattern in RULES:
-        m = pattern.search(head)
+    raw = text[:HEAD_CHARS]
+    plain = _plain(raw)
+    where = {"badge": raw, "strong": plain, "top": plain[:TOP_CHARS]}
+    for scope, kind, pattern in RULES:
+        hay = where[scope]
+        m = pattern.search(hay)
         if m:
-            lo, hi = max(0, m.start() - 40), min(len(head), m.end() + 40)
-            snippet = " ".join(head[lo:hi].split())
+            lo, hi = max(0, m.start() - 40), min(len(hay), m.end() + 40)
+            snippet = " ".join(hay[lo:hi].split())
             return kind, _EMAIL.sub("[email]", snippet)[:200]
     return None
 

@@ -210,3 +210,22 @@ def test_the_committed_manifest() -> None:
     assert {"repo", "ecosystem", "why", "commit"} <= set(recs[0])
     assert all(r["why"].strip() for r in recs)
     assert all(re.fullmatch(r"(?:[0-9a-f]{40})?", r["commit"]) for r in recs)
+
+
+def test_a_second_run_resumes_without_collecting_again(built: dict[str, object]) -> None:
+    out = Path(str(built["out"]))
+    before = {r["repo"]: r for r in _rows(out, "repos")}
+    commits_before = sorted((c["repo"], c["sha"], c["author_id"]) for c in _rows(out, "commits"))
+    proc = run_cli(
+        "collect", "corpus", "--manifest", str(built["manifest"]), "--out", str(out),
+        "--mirror-dir", str(built["mirror"]),
+        env={"OSSMETRICS_CORPUS_SALT": "test-salt"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert not re.search(r"\d commits \(", proc.stdout)  # nothing collected: every HEAD known
+    after = {r["repo"]: r for r in _rows(out, "repos")}
+    assert after == before  # including the first run's build_seconds
+    assert (
+        sorted((c["repo"], c["sha"], c["author_id"]) for c in _rows(out, "commits"))
+        == commits_before
+    )
