@@ -45,6 +45,11 @@ def collect_corpus_command(
     no_export: bool = typer.Option(
         False, "--no-export", help="Collect only; write the Parquet files on a later run."
     ),
+    write_commits: bool = typer.Option(
+        False,
+        "--write-commits",
+        help="Fill the manifest's empty `commit` cells with the HEAD each repository was built at.",
+    ),
     allow_reserved: bool = typer.Option(
         False,
         "--allow-reserved",
@@ -55,7 +60,17 @@ def collect_corpus_command(
     import time
 
     if manifest is not None:
-        _build(manifest, out, mirror_dir, offline, only_local, limit, no_export, allow_reserved)
+        _build(
+            manifest,
+            out,
+            mirror_dir,
+            offline,
+            only_local,
+            limit,
+            no_export,
+            allow_reserved,
+            write_commits,
+        )
         return
     from ossmetrics.collect.corpus import default_corpus_dir, load_corpus
 
@@ -82,6 +97,7 @@ def _build(
     limit: int | None,
     no_export: bool,
     allow_reserved: bool,
+    write_commits: bool = False,
 ) -> None:
     import time
 
@@ -97,6 +113,7 @@ def _build(
         allow_reserved=allow_reserved,
         limit=limit,
         export=not no_export,
+        write_commits=write_commits,
         log=lambda m: console.print(m, markup=False, highlight=False),
     )
     for name, reason in res.skipped:

@@ -46,6 +46,7 @@ __all__ = [
     "BuildResult",
     "ManifestRow",
     "build_corpus",
+    "fill_commits",
     "read_manifest",
     "reserved",
 ]
@@ -60,6 +61,7 @@ class ManifestRow:
     ecosystem: str
     why: str = ""
     source: str = ""
+    commit: str = ""
     family: str = ""
     expected_fate: str = ""
 
@@ -113,6 +115,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[ManifestRow]:
                     ecosystem=(rec.get("ecosystem") or "").strip() or "unknown",
                     why=(rec.get("why") or "").strip(),
                     source=(rec.get("source") or "").strip(),
+                    commit=(rec.get("commit") or "").strip(),
                     family=(rec.get("family") or "").strip(),
                     expected_fate=(rec.get("expected_fate") or "").strip(),
                 )
@@ -154,7 +157,7 @@ def _source(row: ManifestRow, mirror_dir: Path | None, out: Path, network: bool)
         url = f"https://github.com/{row.repo}.git"
     dest = out / "clones" / (row.repo.replace("/", "+", 1) + ".git")
     if (dest / "HEAD").exists():
-        return dest
+        return _cut(dest, row)
     part = dest.with_name(dest.name + ".part")
     subprocess.run(["rm", "-rf", str(part)], check=False)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -176,7 +179,20 @@ def _source(row: ManifestRow, mirror_dir: Path | None, out: Path, network: bool)
         why = next((ln for ln in err if ln.startswith("fatal:")), err[-1] if err else "git failed")
         raise UsageError(f"cannot clone {url}: {why.removeprefix('fatal: ')}", "check the name")
     part.rename(dest)
-    return dest
+    return _cut(dest, row)
+
+
+def _cut(clone: Path, row: ManifestRow) -> Path:
+    """Point our own clone's HEAD at the manifest's ``commit`` (the history it was cut at)."""
+    if row.commit:
+        proc = subprocess.run(
+            ["git", "--git-dir", str(clone), "update-ref", "--no-deref", "HEAD", row.commit],
+            capture_output=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise UsageError(f"{row.repo}: commit {row.commit} is not in its history", "")
+    return clone
 
 
 _BUILD_TABLES = """
@@ -207,6 +223,7 @@ def build_corpus(
     allow_reserved: bool = False,
     limit: int | None = None,
     export: bool = True,
+    write_commits: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Collect every manifest repository into ``out_dir/corpus.duckdb`` and export Parquet.
@@ -279,6 +296,9 @@ def build_corpus(
             result.seconds[row.repo] = secs
             say(f"[{i}/{len(todo)}] {row.repo}: {res.commits_total:,} commits ({secs:.1f} s)")
         _write_skipped(out / "skipped.csv", result.skipped)
+        if write_commits:
+            heads = dict(con.execute("SELECT repo, head_sha FROM corpus_manifest").fetchall())
+            fill_commits(manifest, {str(k): str(v) for k, v in heads.items()})
         if export:
             from ossmetrics.collect.corpus_export import export_corpus
 
@@ -331,3 +351,27 @@ def built_repos(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         str(r[0]) for r in con.execute("SELECT repo FROM corpus_manifest ORDER BY repo").fetchall()
     ]
+
+
+def fill_commits(manifest: str | os.PathLike[str], heads: dict[str, str]) -> int:
+    """Write each built repository's HEAD into the manifest's empty ``commit`` cells."""
+    p = Path(manifest)
+    with p.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields = list(reader.fieldnames or [])
+        recs = list(reader)
+    if "commit" not in fields:
+        fields.append("commit")
+    n = 0
+    for r in recs:
+        head = heads.get((r.get("repo") or "").strip())
+        if head and not (r.get("commit") or "").strip():
+            r["commit"] = head
+            n += 1
+    tmp = p.with_name(p.name + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(recs)
+    tmp.replace(p)
+    return n

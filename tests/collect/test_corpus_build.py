@@ -229,3 +229,27 @@ def test_a_second_run_resumes_without_collecting_again(built: dict[str, object])
         sorted((c["repo"], c["sha"], c["author_id"]) for c in _rows(out, "commits"))
         == commits_before
     )
+
+
+def test_clones_are_cut_at_the_manifest_commit(built: dict[str, object], tmp_path: Path) -> None:
+    alpha = built["alpha"]
+    first = alpha.git("rev-list", "--max-parents=0", "HEAD").strip()  # type: ignore[attr-defined]
+    url = alpha.path.as_uri()  # type: ignore[attr-defined]
+    m = _manifest(
+        tmp_path / "m.csv",
+        [
+            {"repo": "acme/old", "ecosystem": "pypi", "source": url, "commit": first},
+            {"repo": "acme/new", "ecosystem": "pypi", "source": url},
+        ],
+    )
+    proc = run_cli(
+        "collect", "corpus", "--manifest", str(m), "--out", str(tmp_path / "o"), "--write-commits",
+        env={"OSSMETRICS_CORPUS_SALT": "s"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    repos = {r["repo"]: r for r in _rows(tmp_path / "o", "repos")}
+    assert repos["acme/old"]["n_commits"] == 1 and repos["acme/old"]["head_sha"] == first
+    assert repos["acme/new"]["n_commits"] == 3
+    with m.open() as fh:
+        commits = {r["repo"]: r["commit"] for r in csv.DictReader(fh)}
+    assert commits == {"acme/old": first, "acme/new": alpha.head()}  # type: ignore[attr-defined]
