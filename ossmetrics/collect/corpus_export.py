@@ -9,9 +9,10 @@ Columns follow ``../shared/corpus/README.md`` so the corpus loader (``collect.co
 every consumer of the shared corpus read a build unchanged; ``ecosystem`` is added to
 ``repos`` and ``commits``. Differences, all documented in docs/corpus.md:
 
-- ``author_mailmap_id`` is the pseudonym of the *person* after the store's identity merge
-  (the repository's ``.mailmap`` plus the collector's name/email rules, across all
-  repositories), not only the mailmap: a stronger merge, under the same column name.
+- ``author_mailmap_id`` is the pseudonym of the *person's* primary email after the store's
+  identity merge (the repository's ``.mailmap`` plus the collector's name/email rules, across
+  all repositories), hashed like ``author_id``: a stronger merge than the mailmap alone, under
+  the same column name, so the corpus loader makes one person of it.
 - ``author_name_id`` hashes the name lowercased with whitespace collapsed (DuckDB ``lower``,
   close to but not exactly Python's ``casefold``).
 - ``diff_fallback`` is NULL: the collector does not record which commits lost a blob.
@@ -37,7 +38,7 @@ _COMMITS = """
 SELECT m.repo, c.sha, c.n_parents::TINYINT AS n_parents,
        _pz(lower(trim(ai.email))) AS author_id,
        _pz(lower(regexp_replace(trim(ai.name), '\\s+', ' ', 'g'))) AS author_name_id,
-       _pz('person:' || coalesce(lower(trim(ap.primary_email)), lower(trim(ai.email)), ai.identity_key))
+       _pz(coalesce(lower(trim(ap.primary_email)), lower(trim(ai.email))))
            AS author_mailmap_id,
        c.author_tz_offset_min::SMALLINT AS author_tz_offset_min, c.authored_at,
        _pz(lower(trim(ci.email))) AS committer_id,

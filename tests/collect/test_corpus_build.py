@@ -253,3 +253,20 @@ def test_clones_are_cut_at_the_manifest_commit(built: dict[str, object], tmp_pat
     with m.open() as fh:
         commits = {r["repo"]: r["commit"] for r in csv.DictReader(fh)}
     assert commits == {"acme/old": first, "acme/new": alpha.head()}  # type: ignore[attr-defined]
+
+
+def test_the_built_corpus_loads_like_the_shared_one(
+    built: dict[str, object], tmp_path: Path
+) -> None:
+    db = tmp_path / "s.duckdb"
+    proc = run_cli("--db", str(db), "collect", "corpus", str(built["out"]))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("loaded 2 corpus repositories")
+    con = duckdb.connect(str(db), read_only=True)
+    n = con.execute(
+        "SELECT r.full_name, count(*) FROM commits c JOIN repos r USING (repo_id) GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    people = con.execute("SELECT count(DISTINCT person_id) FROM identities").fetchone()
+    con.close()
+    assert n == [("acme/alpha", 3), ("gamma/beta", 2)]
+    assert people == (3,)  # Alice, Bob (in both repositories), Carol
