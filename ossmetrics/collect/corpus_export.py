@@ -100,6 +100,7 @@ def _copy(con: duckdb.DuckDBPyConnection, sql: str, dest: Path) -> int:
 
 def export_corpus(con: duckdb.DuckDBPyConnection, out: Path, salt: str) -> dict[str, int]:
     """Write repos/commits/commit_files/status_events.parquet into ``out``; row counts back."""
+    con.execute("SET enable_progress_bar = false")  # a log file is no terminal
     lit = salt.replace("'", "''")
     con.execute(
         f"CREATE OR REPLACE TEMP MACRO _pz(x) AS "
