@@ -1,4 +1,4 @@
-"""Command: collect corpus (the shared pseudonymised corpus, to reproduce the model and benchmarks)."""
+"""Command: collect corpus: load the shared pseudonymised corpus, or build one from a manifest."""
 
 from __future__ import annotations
 
@@ -21,10 +21,57 @@ def collect_corpus_command(
     repo: list[str] | None = typer.Option(
         None, "--repo", help="Only this corpus repository (OWNER/REPO; repeat for more)."
     ),
+    manifest: Path | None = typer.Option(
+        None,
+        "--manifest",
+        help="Build a corpus from this manifest CSV (repo,ecosystem,why,...) instead of loading "
+        "one: clone, collect, pseudonymise, write Parquet into --out.",
+    ),
+    out: Path = typer.Option(
+        Path("corpus-build"), "--out", help="Build folder (store, clones, Parquet) for --manifest."
+    ),
+    mirror_dir: Path | None = typer.Option(
+        None,
+        "--mirror-dir",
+        help="Folder of local bare copies named OWNER+NAME (or OWNER+NAME/repo) used before cloning.",
+    ),
+    offline: bool = typer.Option(
+        False, "--offline", help="Never clone: build only what --mirror-dir or `source` holds."
+    ),
+    only_local: bool = typer.Option(
+        False, "--only-local", help="Leave out (without listing) rows with no local copy."
+    ),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N rows."),
+    no_export: bool = typer.Option(
+        False, "--no-export", help="Collect only; write the Parquet files on a later run."
+    ),
+    write_commits: bool = typer.Option(
+        False,
+        "--write-commits",
+        help="Fill the manifest's empty `commit` cells with the HEAD each repository was built at.",
+    ),
+    allow_reserved: bool = typer.Option(
+        False,
+        "--allow-reserved",
+        help="Also build apache/* repositories (reserved for validation: never train on them).",
+    ),
 ) -> None:
-    """Load the shared corpus (git histories of 130 repositories) into the store."""
+    """Load the shared corpus into the store, or build a larger one with --manifest."""
     import time
 
+    if manifest is not None:
+        _build(
+            manifest,
+            out,
+            mirror_dir,
+            offline,
+            only_local,
+            limit,
+            no_export,
+            allow_reserved,
+            write_commits,
+        )
+        return
     from ossmetrics.collect.corpus import default_corpus_dir, load_corpus
 
     folder = path or default_corpus_dir()
@@ -38,4 +85,44 @@ def collect_corpus_command(
     console.print(
         f"loaded {n:,} corpus {'repository' if n == 1 else 'repositories'} from {folder} "
         f"({commits[0] if commits else 0:,} commits in the store, {time.perf_counter() - t0:.1f} s)"
+    )
+
+
+def _build(
+    manifest: Path,
+    out: Path,
+    mirror_dir: Path | None,
+    offline: bool,
+    only_local: bool,
+    limit: int | None,
+    no_export: bool,
+    allow_reserved: bool,
+    write_commits: bool = False,
+) -> None:
+    import time
+
+    from ossmetrics.collect.corpus_build import build_corpus
+
+    t0 = time.perf_counter()
+    res = build_corpus(
+        manifest,
+        out,
+        mirror_dir=mirror_dir,
+        network=not offline,
+        only_local=only_local,
+        allow_reserved=allow_reserved,
+        limit=limit,
+        export=not no_export,
+        write_commits=write_commits,
+        log=lambda m: console.print(m, markup=False, highlight=False),
+    )
+    for name, reason in res.skipped:
+        console.print(f"skipped {name}: {reason}", markup=False, highlight=False)
+    rows = ", ".join(f"{v:,} {k}" for k, v in res.rows.items())
+    console.print(
+        f"built {len(res.built):,} repositories, skipped {len(res.skipped):,} "
+        f"(listed in {out / 'skipped.csv'}); {rows or 'no export'} in {out} "
+        f"({time.perf_counter() - t0:.1f} s)",
+        markup=False,
+        highlight=False,
     )
