@@ -26,9 +26,11 @@ __all__ = [
     "SETTINGS",
     "Setting",
     "Settings",
+    "corpus_salt",
     "github_token",
     "load_settings",
     "load_toml",
+    "pseudonym_salt",
     "redact",
     "resolve",
     "settings_from",
@@ -156,6 +158,9 @@ class Settings:
     publish: bool = SETTINGS["publish"].default
     allow_names: tuple[str, ...] = SETTINGS["allow_names"].default
     identity_keys: str = SETTINGS["identity_keys"].default
+    depsdev_url: str = SETTINGS["depsdev_url"].default
+    ecosystems_url: str = SETTINGS["ecosystems_url"].default
+    mailto: str = SETTINGS["mailto"].default
 
     def with_flags(self, **flags: Any) -> Settings:
         """These settings with the command-line flags that were given (None: not given)."""
@@ -337,6 +342,20 @@ def resolve(name: str, flag: Any = None, toml: dict[str, Any] | None = None) -> 
 def github_token(token_env: str = "GITHUB_TOKEN") -> str | None:
     value = os.environ.get(token_env, "").strip()
     return value or None
+
+
+PSEUDONYM_SALT_ENV = "OSSMETRICS_PSEUDONYM_SALT"
+
+
+def corpus_salt() -> str | None:
+    """The secret salt of the training corpus's person pseudonyms (``collect corpus --manifest``):
+    from the environment only; a build without it keeps a random one beside its output."""
+    return os.environ.get("OSSMETRICS_CORPUS_SALT") or None
+
+
+def pseudonym_salt() -> str | None:
+    """The secret salt of ``--publish`` pseudonyms: from the environment only, like the token."""
+    return os.environ.get(PSEUDONYM_SALT_ENV)
 
 
 def redact(text: str, *secrets: str | None) -> str:

@@ -5,8 +5,8 @@ statement, at module level or inside a function):
   reached through static imports that grep and mypy see. ``importlib.resources`` and
   ``importlib.metadata`` read package data and versions, not code, and are allowed. Plugin points
   allowed to import dynamically: ``PLUGIN_POINTS`` (none today);
-- no module imports a later stage: config/errors/store ← collect ← metrics, graph ← risk ←
-  report ← pipeline ← nightly ← cli;
+- no module imports a later stage: config/errors/store/privacy ← collect ← metrics, graph ←
+  risk, fund ← report ← pipeline ← nightly ← cli;
 - ``report/`` imports no collector.
 """
 
@@ -24,22 +24,28 @@ PLUGIN_POINTS: frozenset[str] = frozenset()  # modules allowed a dynamic import,
 # stage rank by top-level subpackage or module; an import may only go to an equal or lower rank
 RANK = {
     "__init__": 0,
+    "__version__": 0,  # `from ossmetrics import __version__`
     "config": 0,
     "errors": 0,
     "resources": 0,
     "store": 0,
     "tracking": 0,
+    # how people may appear (options, masking, scrubbing): read by every writer, imports nothing
+    # of a stage
+    "privacy": 0,
     "collect": 1,
     "metrics": 2,
     "graph": 2,
     "risk": 3,
+    # dependency data and the funding plan: reads risk scores from the store, imports no risk
+    "fund": 3,
     "report": 4,
     "pipeline": 5,
     "nightly": 6,
     "cli": 7,
 }
 # same rank, still one-way: graphs and metrics are both computed from the collected store
-APART = {("metrics", "graph"), ("graph", "metrics")}
+APART = {("metrics", "graph"), ("graph", "metrics"), ("risk", "fund"), ("fund", "risk")}
 
 
 def _modules() -> list[Path]:

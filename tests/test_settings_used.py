@@ -11,10 +11,11 @@ import torch
 
 from ossmetrics.config import Settings, settings_from
 from ossmetrics.errors import ConfigError
+from ossmetrics.graph import compute_graphs
 from ossmetrics.store import connect
 from tests.gitfactory import GitFactory, Person
 from tests.github_server import FakeGitHub
-from tests.risk.tiny import standard_store
+from tests.risk.tiny import standard_store, store_truck_factors
 
 NO_ENV = {
     "OSSMETRICS_CONFIG": "",
@@ -86,6 +87,8 @@ def risk_store(tmp_path: Path) -> Path:
     db = tmp_path / "risk.duckdb"
     con = connect(db)
     standard_store(con)
+    compute_graphs(con)  # `ossmetrics graph`: the truck factors of today's scoring
+    store_truck_factors(con)  # `ossmetrics graph --risk-snapshots`: those training reads
     con.close()
     return db
 

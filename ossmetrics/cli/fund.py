@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from ossmetrics.cli._app import console, err_console, fund_app, open_store, state
+from ossmetrics.cli.report import privacy_options, publish_option
 from ossmetrics.errors import BadParameter
 
 __all__ = ["fund_enrich", "fund_importance", "fund_ingest", "fund_link", "fund_plan", "fund_select"]
@@ -212,20 +213,27 @@ def fund_plan(
     sponsors: Path | None = typer.Option(
         None, "--sponsors-csv", help="Also write a GitHub Sponsors bulk CSV (known sponsor links)."
     ),
+    publish: bool = publish_option(),
 ) -> None:
-    """Rank by P(dormant) x importance and split the budget (floor, cap; sums exactly)."""
+    """Rank by P(dormant) x importance and split the budget (floor, cap; sums exactly).
+
+    Key people are named (never emailed) by default; --publish gives pseudonyms to everyone not
+    in allow_names, for a plan shared beyond the team.
+    """
     from ossmetrics.fund.plan import build_plan, save_plan, sponsors_rows, to_cents
+    from ossmetrics.privacy import PeopleView
     from ossmetrics.report.funding import key_people_names
 
     if fmt not in ("table", "csv", "json"):
         raise BadParameter(f"unknown --format {fmt!r}", "use table, csv or json")
     budget_cents = to_cents(budget)
     floor_cents = 0 if str(floor).strip() in ("0", "0.0") else to_cents(floor)
+    privacy = privacy_options(publish)
     con = open_store()
     try:
         plan = build_plan(
             con, budget_cents, lens=by, floor_cents=floor_cents, cap=cap,
-            key_people=key_people_names(con),
+            key_people=key_people_names(con, PeopleView(con, privacy)),
         )  # fmt: skip
         save_plan(con, plan, floor_cents=floor_cents, cap=cap)  # the report's plan page
     finally:

@@ -18,7 +18,7 @@ def people_export(
     ),
 ) -> None:
     """Print, as JSON, everything the store holds about one person (an access request)."""
-    from ossmetrics.privacy.forget import export_person
+    from ossmetrics.collect.forget import export_person
 
     con = open_store(read_only=True)
     try:
@@ -39,7 +39,7 @@ def people_forget(
     Their commits, issues and comments stay, attributed to an anonymous person, so every metric
     gives the same numbers. Later collections recognise them and do not re-attach their names.
     """
-    from ossmetrics.privacy.forget import forget_person
+    from ossmetrics.collect.forget import forget_person
 
     con = open_store()
     try:

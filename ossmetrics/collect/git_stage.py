@@ -187,7 +187,7 @@ class Stager:
         sequence_past_max(con)
         # `people forget`: an author whose identity key (or address) hash is in
         # forgotten_identities gets no new identity; their commits join the anonymous identity
-        # kept for them instead (privacy/forget.py).
+        # kept for them instead (collect/forget.py).
         f = "(SELECT key_hash FROM forgotten_identities)"
         forgotten = f"(sha256(u.key) IN {f} OR sha256('email:' || lower(u.email)) IN {f})"
         fjoin = (

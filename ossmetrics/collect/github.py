@@ -296,7 +296,7 @@ def finish_identities(con: duckdb.DuckDBPyConnection, extra_bots: Sequence[str] 
 
     First drops the logins of forgotten people the payloads brought back (`people forget`).
     """
-    from ossmetrics.privacy.forget import honour_forgotten
+    from ossmetrics.collect.forget import honour_forgotten
 
     with transaction(con):
         honour_forgotten(con)

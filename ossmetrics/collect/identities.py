@@ -205,7 +205,7 @@ def store_mailmap(con: duckdb.DuckDBPyConnection, repo_id: int, text: bytes | No
     import pyarrow as pa
 
     rows = parse_mailmap(text)
-    from ossmetrics.privacy.forget import forgotten_hashes, key_hash
+    from ossmetrics.collect.forget import forgotten_hashes, key_hash
 
     gone = forgotten_hashes(con)  # `people forget`: their mailmap lines are not kept
     if gone:

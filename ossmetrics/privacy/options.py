@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +28,7 @@ from ossmetrics.errors import ConfigError
 
 __all__ = ["SALT_ENV", "PrivacyOptions", "parse_names", "pseudonym"]
 
-SALT_ENV = "OSSMETRICS_PSEUDONYM_SALT"
+SALT_ENV = config.PSEUDONYM_SALT_ENV
 IDENTITY_KEY_FORMS = ("id", "masked")
 
 
@@ -97,7 +96,7 @@ class PrivacyOptions:
         pub = _flag(config.resolve("publish", True if publish else None, toml))
         names = parse_names(config.resolve("allow_names", allow_names, toml))
         keys = str(config.resolve("identity_keys", None, toml)).strip().lower()
-        salt = os.environ.get(SALT_ENV) if pub else None
+        salt = config.pseudonym_salt() if pub else None
         return cls(publish=pub, salt=salt, allow_names=names, identity_keys=keys)
 
     def pseudonym(self, anchor: str) -> str:

@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ossmetrics.privacy import PeopleView
 from ossmetrics.report import data_people
 
 __all__ = [
@@ -39,8 +40,14 @@ FUNDING_COLUMNS = [
 ]  # fmt: skip
 
 
-def key_people_names(con: duckdb.DuckDBPyConnection) -> Callable[[int], list[str]]:
-    """repo_id -> the names of its truck-factor people, in removal order."""
+def key_people_names(
+    con: duckdb.DuckDBPyConnection, people: PeopleView | None = None
+) -> Callable[[int], list[str]]:
+    """repo_id -> the names of its truck-factor people, in removal order.
+
+    With ``people``, each is labelled as that view allows (a pseudonym in publish mode unless
+    the person is in ``allow_names``); without, the display name (never an email).
+    """
 
     def names(repo_id: int) -> list[str]:
         g = data_people.graph_measures(con, [repo_id])
@@ -48,7 +55,7 @@ def key_people_names(con: duckdb.DuckDBPyConnection) -> Callable[[int], list[str
         if len(tf):
             tf = tf.sort_values("as_of", ascending=False) if "as_of" in tf else tf
         ids = data_people.key_people(tf["detail"].iloc[0]) if len(tf) else []
-        shown = data_people.person_names(con, ids)
+        shown = people.labels(ids) if people is not None else data_people.person_names(con, ids)
         return [shown[p] for p in ids if p in shown]
 
     return names
@@ -123,7 +130,7 @@ def spearman(a: pd.Series, b: pd.Series) -> tuple[float | None, int]:
     return float(np.corrcoef(ra, rb)[0, 1]), n
 
 
-def plan_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def plan_frame(con: duckdb.DuckDBPyConnection, people: PeopleView | None = None) -> pd.DataFrame:
     """The stored plan with each project's key people (display names), empty if none."""
     if not _table_exists(con, "fund_plan"):
         return pd.DataFrame()
@@ -135,7 +142,7 @@ def plan_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
     if df.empty:
         return df
-    names = key_people_names(con)
+    names = key_people_names(con, people)
     df["key_people"] = [
         ", ".join(names(int(rid))) if pd.notna(rid) else "" for rid in df["repo_id"]
     ]

@@ -171,7 +171,7 @@ class SiteData:
         # the metric library's row, at the report's reference date so both read the same year
         sd.summary = run_metric(con, "health_summary", params={"as_of": ref})
         sd.funding = funding.funding_frame(con)
-        sd.plan = funding.plan_frame(con)
+        sd.plan = funding.plan_frame(con, sd.people)
         return sd
 
     def summary_row(self, repo_id: int) -> dict[str, Any]:

@@ -213,9 +213,10 @@ def _what_if(stored: dict[str, Any], person: str, sd: SiteData | None = None) ->
         v = stored.get(k)
         if isinstance(v, int | float) and not pd.isna(v):
             out[k] = float(v)
-    out["without"] = person
-    out["drivers"] = json.loads(stored["drivers"]) if stored.get("drivers") else []
     view = sd.people if sd is not None else None
+    # the name the risk step stored, unless the site is published (then the label given)
+    out["without"] = person if view is not None and view.publish else stored.get("person") or person
+    out["drivers"] = json.loads(stored["drivers"]) if stored.get("drivers") else []
     people = []
     hidden = 0
     for p in json.loads(stored["people"]) if stored.get("people") else []:

@@ -108,6 +108,7 @@ def test_first_run_then_no_change_then_one_change(tmp_path: Path, repos: dict[st
         ("graphs", _portfolio_status("graphs")),
         ("snapshots", _portfolio_status("snapshots")),
         ("risk", "skipped"),
+        ("funding", "ok"),
         ("report", _portfolio_status("report")),
     ]
     con = connect(db, read_only=True)

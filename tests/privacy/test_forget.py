@@ -65,9 +65,9 @@ def _traces(con: duckdb.DuckDBPyConnection, needles: list[str]) -> dict[str, lis
 def test_forget_keeps_every_metric_and_survives_recollection(
     collected: Collected, tmp_path: Path
 ) -> None:
+    from ossmetrics.collect.forget import forget_person
     from ossmetrics.collect.git import collect_git
     from ossmetrics.metrics import install
-    from ossmetrics.privacy.forget import forget_person
     from ossmetrics.store import connect
 
     repo_dir = tmp_path / "widget"
@@ -152,9 +152,9 @@ def test_github_collection_does_not_reattach_a_forgotten_login(
 ) -> None:
     """Bob's noreply address made ``bobj`` his login: after forget, GitHub payloads naming
     ``BobJ`` join his anonymous identity, and his login is dropped from what they brought."""
+    from ossmetrics.collect.forget import forget_person
     from ossmetrics.collect.github import finish_identities
     from ossmetrics.collect.github_save import identity_ids
-    from ossmetrics.privacy.forget import forget_person
     from ossmetrics.store import connect
 
     con = connect(collected.copy_store(tmp_path))

@@ -97,7 +97,7 @@ def test_publish_without_salt_is_refused(collected: Collected, tmp_path: Path) -
 def test_allow_names_entry_matching_nobody_warns(collected: Collected, tmp_path: Path) -> None:
     db = collected.copy_store(tmp_path)
     env = {"OSSMETRICS_PSEUDONYM_SALT": SALT, "OSSMETRICS_ALLOW_NAMES": "Ann Smith, Nobody Atall"}
-    r = run_cli("--db", str(db), "report", "--publish", "--what-if", "0",
+    r = run_cli("--db", str(db), "report", "--publish",
                 "--out", str(tmp_path / "site"), env=env)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "Warning: allow_names entry 'Nobody Atall' matches nobody in the store" in r.stderr

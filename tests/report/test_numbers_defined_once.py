@@ -116,7 +116,7 @@ def test_portfolio_table_and_its_download(site: Path, expected: dict[str, dict[s
     cols = [
         "repo", "risk", "p_dormant", "p_core_loss", "truck_factor", "key_people_cross_load",
         "contributors_12m", "commits_12m", "newcomer_retention", "first_response_h",
-        "last_release_at", "importance",
+        "last_release_at", "importance_exposure", "importance_reach", "criticality",
     ]  # fmt: skip
     for tr in rows:
         cells = dict(
