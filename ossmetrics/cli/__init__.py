@@ -19,6 +19,7 @@ from ossmetrics.cli import (  # noqa: F401
     collect_github,
     graph,
     identities,
+    lake,
     metrics,
     nightly,
     report,

@@ -67,6 +67,8 @@ class State:
     config: Path
     debug: bool = False
     toml: dict[str, Any] = field(default_factory=dict)
+    lake: str | None = None
+    ctx: Any = None  # the root typer.Context: the command run, and on-close hooks
 
     def setting(self, name: str, flag: Any = None) -> Any:
         """A setting under flag > environment > ``ossmetrics.toml`` > default, parsed once."""
@@ -84,6 +86,7 @@ def state() -> State:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     db: Path | None = typer.Option(
         None,
         "--db",
@@ -97,6 +100,13 @@ def _root(
         show_default=False,
     ),
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
+    lake: str | None = typer.Option(
+        None,
+        "--lake",
+        help="Read a Parquet lake (folder or s3://, gs://, https:// prefix) instead of --db "
+        "(query, metrics, graph, score, report).",
+        show_default=False,
+    ),
 ) -> None:
     cfg_path = Path(config.resolve("config", config_file))
     toml = config.load_toml(cfg_path)
@@ -104,6 +114,12 @@ def _root(
     _state.toml = toml
     _state.db = Path(config.resolve("db", db, toml))
     _state.debug = debug
+    _state.lake = lake
+    _state.ctx = ctx
+    if lake:
+        from ossmetrics.cli.lake import refuse_writers
+
+        refuse_writers(str(ctx.invoked_subcommand or ""))
 
 
 def out_option(what: str = "the HTML reports") -> Any:
@@ -123,6 +139,10 @@ def open_store(read_only: bool = False) -> duckdb.DuckDBPyConnection:
     the metrics of whatever was just collected; that is a few-millisecond no-op when the
     query files did not change.
     """
+    if _state.lake:
+        from ossmetrics.cli.lake import open_lake_store
+
+        return open_lake_store(_state.lake)
     con = connect(_state.db, read_only=read_only)
     if not read_only:
         from ossmetrics.metrics import install
