@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from typing import Any
 
 from ossmetrics.errors import SparkUnavailable
@@ -44,6 +45,10 @@ def get_spark(master: str | None = None, app_name: str = "ossmetrics") -> Any:
     ``local[*]``). Small-cluster defaults: few shuffle partitions, UTC, Arrow for pandas."""
     check_spark()
     from pyspark.sql import SparkSession
+
+    # Python workers run this interpreter (with ossmetrics and its dependencies), not
+    # whatever `python3` is first on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     active = SparkSession.getActiveSession()
     if active is not None:
