@@ -117,13 +117,16 @@ def _replace(con: Any, table: str, select: str) -> None:
         ).fetchall()
     ]
     names = ", ".join(f'"{c}"' for c in cols)
+    # the rows first: ``select`` may read the very view being replaced
+    con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}__rows" AS {select}')
     con.execute(f'CREATE TABLE "{table}__typed" AS SELECT {names} FROM "{table}" LIMIT 0')
     kind = con.execute(
         "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [table]
     ).fetchone()
     con.execute(f'DROP {"VIEW" if kind and kind[0] else "TABLE"} "{table}"')
     con.execute(f'ALTER TABLE "{table}__typed" RENAME TO "{table}"')
-    con.execute(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM ({select})')
+    con.execute(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "{table}__rows"')
+    con.execute(f'DROP TABLE "{table}__rows"')
 
 
 def fold_into_lake(lake: Path, hours: list[str], *, all_repos: bool) -> dict[str, int]:
