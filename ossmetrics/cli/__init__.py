@@ -24,6 +24,7 @@ from ossmetrics.cli import (  # noqa: F401
     nightly,
     report,
     risk,
+    spark,
 )
 from ossmetrics.config import redact
 from ossmetrics.errors import OssmetricsError

@@ -49,6 +49,10 @@ def get_spark(master: str | None = None, app_name: str = "ossmetrics") -> Any:
     # Python workers run this interpreter (with ossmetrics and its dependencies), not
     # whatever `python3` is first on PATH.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    import warnings
+
+    # pyspark warns about pandas 3 on every import; it is not ours to act on
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
 
     active = SparkSession.getActiveSession()
     if active is not None:
