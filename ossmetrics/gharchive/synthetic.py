@@ -40,6 +40,20 @@ def _user(login: str) -> dict[str, Any]:
     }
 
 
+_URL_KEYS = (
+    "url", "html_url", "labels_url", "comments_url", "events_url", "repository_url",
+    "diff_url", "patch_url", "issue_url", "commits_url", "review_comments_url",
+    "review_comment_url", "statuses_url", "timeline_url",
+)
+
+
+def _urls(repo: str, kind: str, n: int) -> dict[str, str]:
+    """The URL fields GitHub embeds in every issue and pull request: most of a real line's
+    bytes, and what makes the archive's lines ~2-3 KB."""
+    base = f"https://api.github.com/repos/{repo}/{kind}/{n}"
+    return {k: f"{base}/{k.removesuffix('_url')}" for k in _URL_KEYS}
+
+
 def event_line(i: int, repo: str, at: str, kind: str, shape: str = "2015") -> str:
     """One event as the archive writes it (a JSON line with its newline)."""
     actor = f"user{i % 997}"
@@ -49,6 +63,7 @@ def event_line(i: int, repo: str, at: str, kind: str, shape: str = "2015") -> st
         payload = {
             "action": "opened" if i % 2 else "closed",
             "issue": {
+                **_urls(repo, "issues", n),
                 "id": 1000 + i,
                 "number": n,
                 "title": f"Issue {n}",
@@ -66,6 +81,9 @@ def event_line(i: int, repo: str, at: str, kind: str, shape: str = "2015") -> st
         n += 1000  # pull requests and issues share GitHub's numbering: keep them apart
         if shape == "2015":
             pr = {
+                **_urls(repo, "pulls", n),
+                "head": {"ref": "feature", "sha": f"{i:040x}", "label": f"{actor}:feature"},
+                "base": {"ref": "main", "sha": f"{i + 1:040x}", "label": "main"},
                 "id": 5000 + i,
                 "number": n,
                 "user": _user(actor),
@@ -90,7 +108,8 @@ def event_line(i: int, repo: str, at: str, kind: str, shape: str = "2015") -> st
     elif kind == "IssueCommentEvent":
         payload = {
             "action": "created",
-            "issue": {"id": 1000 + i, "number": n, "user": _user("author"), "state": "open",
+            "issue": {**_urls(repo, "issues", n), "id": 1000 + i, "number": n,
+                      "user": _user("author"), "state": "open",
                       "created_at": at, "updated_at": at, "title": f"Issue {n}"},
             "comment": {"id": 90000 + i, "user": _user(actor), "created_at": at,
                         "updated_at": at, "body": "z" * 150, "author_association": "MEMBER"},
