@@ -69,10 +69,14 @@ def _metrics(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, An
     for m in metrics:
         t1 = time.perf_counter()
         spark.sql(metric_spark_sql(m, params(m))).write.format("noop").mode("overwrite").save()
-        print(f"  {m.name}: duckdb {per[m.name]:.2f} s, spark {time.perf_counter() - t1:.2f} s",
-              flush=True)
+        print(
+            f"  {m.name}: duckdb {per[m.name]:.2f} s, spark {time.perf_counter() - t1:.2f} s",
+            flush=True,
+        )
     out["metrics_spark_s"] = round(time.perf_counter() - t, 2)
-    out["spark_duckdb_ratio"] = round(out["metrics_spark_s"] / max(out["metrics_duckdb_s"], 1e-9), 2)
+    out["spark_duckdb_ratio"] = round(
+        out["metrics_spark_s"] / max(out["metrics_duckdb_s"], 1e-9), 2
+    )
 
 
 def _gharchive(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, Any]) -> None:
@@ -84,7 +88,7 @@ def _gharchive(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, 
 
     # 5,000 repositories appear in the hours; the lake tracks 200 of them
     names = [f"org{i % 300}/proj{i}" for i in range(5000)]
-    tracked = names[:: 25]
+    tracked = names[::25]
     con = connect(work / "gha.duckdb")
     for n in tracked:
         ensure_repo(con, n)
@@ -121,7 +125,8 @@ def _make_repo(path: Path, i: int, commits: int) -> None:
         for f in range(3):
             lines.append(f"M 644 inline src/f{(c + f) % 11}.py\ndata {len(body)}\n{body}\n")
     subprocess.run(
-        ["git", "-C", str(path), "fast-import", "--quiet"], input="".join(lines).encode(),
+        ["git", "-C", str(path), "fast-import", "--quiet"],
+        input="".join(lines).encode(),
         check=True,
     )
     subprocess.run(["git", "-C", str(path), "checkout", "-q", "main"], check=True)
@@ -154,7 +159,9 @@ def main() -> None:
     ap.add_argument("--gha-events", type=int, default=20_000)
     ap.add_argument("--collect-repos", type=int, default=200)
     ap.add_argument("--collect-commits", type=int, default=150)
-    ap.add_argument("--skip", action="append", default=[], choices=["metrics", "gharchive", "collect"])
+    ap.add_argument(
+        "--skip", action="append", default=[], choices=["metrics", "gharchive", "collect"]
+    )
     ap.add_argument("--work", type=Path, default=None, help="Keep the generated data here.")
     args = ap.parse_args()
 

@@ -7,6 +7,7 @@ calls one job in ``ossmetrics.spark``. ``--master local[N]`` runs on this machin
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -26,11 +27,11 @@ _MASTER = typer.Option(
 )
 
 
-def _session(master: str | None) -> object:
+def _session(master: str | None) -> Any:
     from ossmetrics.spark import get_spark
 
     s = get_spark(master)
-    s.sparkContext.setLogLevel("ERROR")  # type: ignore[attr-defined]
+    s.sparkContext.setLogLevel("ERROR")
     return s
 
 
@@ -49,8 +50,11 @@ def backfill_cmd(
 
     r = backfill(_session(master), lake, files, all_repos=all_repos, force=force)
     for hour, why in r.incomplete:
-        err_console.print(f"Warning: hour {hour} incomplete ({why}) — kept its good lines; "
-                          "the next run retries it", markup=False)
+        err_console.print(
+            f"Warning: hour {hour} incomplete ({why}) — kept its good lines; "
+            "the next run retries it",
+            markup=False,
+        )
     rate = r.events / r.parse_seconds if r.parse_seconds else 0.0
     console.print(
         f"{r.hours_read} hour(s) read, {r.hours_skipped} already complete; {r.events:,} events, "
@@ -77,7 +81,9 @@ def collect_cmd(
         items.append((name, path))
     r = collect_repos(_session(master), lake, items)
     for name, why in r.failed.items():
-        err_console.print(f"Warning: {name} failed ({why}) — recorded; rerun to retry", markup=False)
+        err_console.print(
+            f"Warning: {name} failed ({why}) — recorded; rerun to retry", markup=False
+        )
     console.print(
         f"{len(r.ok)} collected ({r.commits_added:,} new commits), {len(r.unchanged)} unchanged, "
         f"{len(r.failed)} failed ({r.seconds:.1f} s)",

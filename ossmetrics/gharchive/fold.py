@@ -79,9 +79,7 @@ def write_hour(lake: Path, key: str, result: HourResult) -> None:
         rows: list[tuple[Any, ...]] = getattr(result, table)
         schema = pa.schema([(c, _arrow_type(c)) for c in cols])
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in cols]
-        arrays = [
-            pa.array(list(v), type=schema.field(i).type) for i, v in enumerate(columns)
-        ]
+        arrays = [pa.array(list(v), type=schema.field(i).type) for i, v in enumerate(columns)]
         pq.write_table(pa.Table.from_arrays(arrays, schema=schema), tmp / f"{table}.parquet")
     if final.exists():
         old = final.with_name(f".old-{final.name}.{uuid.uuid4().hex[:8]}")
@@ -157,9 +155,7 @@ def fold_into_lake(lake: Path, hours: list[str], *, all_repos: bool) -> dict[str
                 FROM new_repos"""
             )
             _replace(con, "repos", "SELECT * FROM repos_new")
-        con.execute(
-            "CREATE TEMP TABLE ids AS SELECT lower(full_name) AS name, repo_id FROM repos"
-        )
+        con.execute("CREATE TEMP TABLE ids AS SELECT lower(full_name) AS name, repo_id FROM repos")
         merged: dict[str, str] = {
             "issues": f"""
                 WITH ev AS (

@@ -112,7 +112,7 @@ def _login(obj: Any) -> str | None:
     return obj.get("login") if isinstance(obj, dict) else None
 
 
-def _issue_row(repo: str, issue: dict[str, Any], is_pull: bool, at: str) -> tuple[Any, ...]:
+def _issue_row(repo: str, issue: dict[str, Any], is_pull: bool, at: str | None) -> tuple[Any, ...]:
     merged_at = issue.get("merged_at")
     return (
         repo,
@@ -135,7 +135,9 @@ def _issue_row(repo: str, issue: dict[str, Any], is_pull: bool, at: str) -> tupl
     )
 
 
-def _pull_row(repo: str, payload: dict[str, Any], actor: str | None, at: str) -> tuple[Any, ...]:
+def _pull_row(
+    repo: str, payload: dict[str, Any], actor: str | None, at: str | None
+) -> tuple[Any, ...]:
     pr = payload.get("pull_request") or {}
     if "user" in pr or "created_at" in pr:  # the full (pre-2025-10) object
         return _issue_row(repo, pr, True, at)
@@ -167,9 +169,9 @@ def _pull_row(repo: str, payload: dict[str, Any], actor: str | None, at: str) ->
 
 def _event(ev: dict[str, Any], out: HourResult) -> None:
     kind = ev.get("type")
-    repo = (ev.get("repo") or {}).get("name")
+    repo = str((ev.get("repo") or {}).get("name") or "")
     payload = ev.get("payload") or {}
-    at = ev.get("created_at")
+    at: str | None = ev.get("created_at") or None
     actor = _login(ev.get("actor"))
     if kind == "IssuesEvent" and isinstance(payload.get("issue"), dict):
         out.issues.append(_issue_row(repo, payload["issue"], False, at))
@@ -301,7 +303,7 @@ def open_hour(source: str) -> IO[bytes]:
     if source.startswith(("http://", "https://")):
         import urllib.request
 
-        raw: IO[bytes] = urllib.request.urlopen(source, timeout=60)  # noqa: S310 - user's URL
+        raw: IO[bytes] = urllib.request.urlopen(source, timeout=60)
     else:
         raw = open(source, "rb")  # noqa: SIM115 - closed by the caller
     return raw

@@ -41,9 +41,20 @@ def _user(login: str) -> dict[str, Any]:
 
 
 _URL_KEYS = (
-    "url", "html_url", "labels_url", "comments_url", "events_url", "repository_url",
-    "diff_url", "patch_url", "issue_url", "commits_url", "review_comments_url",
-    "review_comment_url", "statuses_url", "timeline_url",
+    "url",
+    "html_url",
+    "labels_url",
+    "comments_url",
+    "events_url",
+    "repository_url",
+    "diff_url",
+    "patch_url",
+    "issue_url",
+    "commits_url",
+    "review_comments_url",
+    "review_comment_url",
+    "statuses_url",
+    "timeline_url",
 )
 
 
@@ -108,46 +119,94 @@ def event_line(i: int, repo: str, at: str, kind: str, shape: str = "2015") -> st
     elif kind == "IssueCommentEvent":
         payload = {
             "action": "created",
-            "issue": {**_urls(repo, "issues", n), "id": 1000 + i, "number": n,
-                      "user": _user("author"), "state": "open",
-                      "created_at": at, "updated_at": at, "title": f"Issue {n}"},
-            "comment": {"id": 90000 + i, "user": _user(actor), "created_at": at,
-                        "updated_at": at, "body": "z" * 150, "author_association": "MEMBER"},
+            "issue": {
+                **_urls(repo, "issues", n),
+                "id": 1000 + i,
+                "number": n,
+                "user": _user("author"),
+                "state": "open",
+                "created_at": at,
+                "updated_at": at,
+                "title": f"Issue {n}",
+            },
+            "comment": {
+                "id": 90000 + i,
+                "user": _user(actor),
+                "created_at": at,
+                "updated_at": at,
+                "body": "z" * 150,
+                "author_association": "MEMBER",
+            },
         }
     elif kind == "PullRequestReviewEvent":
         payload = {
             "action": "created",
-            "review": {"id": 70000 + i, "user": _user(actor), "state": "approved",
-                       "submitted_at": at},
+            "review": {
+                "id": 70000 + i,
+                "user": _user(actor),
+                "state": "approved",
+                "submitted_at": at,
+            },
             "pull_request": {"id": 5000 + i, "number": n + 1000},
         }
     elif kind == "ReleaseEvent":
         payload = {
             "action": "published",
-            "release": {"id": 300 + i, "tag_name": f"v{i}", "name": f"v{i}",
-                        "author": _user(actor), "created_at": at, "published_at": at,
-                        "prerelease": i % 3 == 0, "draft": False},
+            "release": {
+                "id": 300 + i,
+                "tag_name": f"v{i}",
+                "name": f"v{i}",
+                "author": _user(actor),
+                "created_at": at,
+                "published_at": at,
+                "prerelease": i % 3 == 0,
+                "draft": False,
+            },
         }
     elif kind == "ForkEvent":
         payload = {"forkee": {"id": 40000 + i, "full_name": f"{actor}/{repo.split('/')[1]}"}}
     elif kind == "WatchEvent":
         payload = {"action": "started"}
     elif kind == "PushEvent" and shape == "2015":
-        payload = {"push_id": i, "size": 1, "distinct_size": 1, "ref": "refs/heads/main",
-                   "head": f"{i:040x}", "before": f"{i + 1:040x}",
-                   "commits": [{"sha": f"{i:040x}", "message": "m" * 80, "distinct": True,
-                                "author": {"name": actor, "email": "hash@example.invalid"}}]}
+        payload = {
+            "push_id": i,
+            "size": 1,
+            "distinct_size": 1,
+            "ref": "refs/heads/main",
+            "head": f"{i:040x}",
+            "before": f"{i + 1:040x}",
+            "commits": [
+                {
+                    "sha": f"{i:040x}",
+                    "message": "m" * 80,
+                    "distinct": True,
+                    "author": {"name": actor, "email": "hash@example.invalid"},
+                }
+            ],
+        }
     else:
-        payload = {"repository_id": i, "push_id": i, "ref": "refs/heads/main",
-                   "head": f"{i:040x}", "before": f"{i + 1:040x}"}
+        payload = {
+            "repository_id": i,
+            "push_id": i,
+            "ref": "refs/heads/main",
+            "head": f"{i:040x}",
+            "before": f"{i + 1:040x}",
+        }
     ev = {
         "id": str(2489585015 + i),
         "type": kind,
-        "actor": {"id": i % 997, "login": actor, "gravatar_id": "",
-                  "url": f"https://api.github.com/users/{actor}",
-                  "avatar_url": f"https://avatars.githubusercontent.com/u/{i % 997}?"},
-        "repo": {"id": abs(hash(repo)) % 100_000_000, "name": repo,
-                 "url": f"https://api.github.com/repos/{repo}"},
+        "actor": {
+            "id": i % 997,
+            "login": actor,
+            "gravatar_id": "",
+            "url": f"https://api.github.com/users/{actor}",
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{i % 997}?",
+        },
+        "repo": {
+            "id": abs(hash(repo)) % 100_000_000,
+            "name": repo,
+            "url": f"https://api.github.com/repos/{repo}",
+        },
         "payload": payload,
         "public": True,
         "created_at": at,

@@ -62,7 +62,12 @@ def read_hours(
 
 
 def backfill(
-    spark: Any, lake: str | Path, sources: list[str], *, all_repos: bool = False, force: bool = False
+    spark: Any,
+    lake: str | Path,
+    sources: list[str],
+    *,
+    all_repos: bool = False,
+    force: bool = False,
 ) -> BackfillResult:
     """Backfill ``sources`` (hour files) into ``lake`` for its repositories (or all)."""
     from ossmetrics.errors import LakeError
@@ -74,17 +79,19 @@ def backfill(
     root = Path(lake).resolve()
     manifest = load_local_manifest(root)
     if manifest is None:
-        raise LakeError(f"{lake} is not an ossmetrics lake", "make one with `ossmetrics export --lake DIR`")
+        raise LakeError(
+            f"{lake} is not an ossmetrics lake", "make one with `ossmetrics export --lake DIR`"
+        )
     done = manifest.get("gharchive", {})
-    todo = [
-        s for s in sources if force or done.get(hour_key(s), {}).get("status") != "complete"
-    ]
+    todo = [s for s in sources if force or done.get(hour_key(s), {}).get("status") != "complete"]
     result = BackfillResult(hours_skipped=len(sources) - len(todo))
     repos: list[str] | None = None
     if not all_repos:
         lk = open_lake(str(root))
         try:
-            repos = [str(r[0]).lower() for r in lk.con.execute("SELECT full_name FROM repos").fetchall()]
+            repos = [
+                str(r[0]).lower() for r in lk.con.execute("SELECT full_name FROM repos").fetchall()
+            ]
         finally:
             lk.close()
     t1 = time.perf_counter()

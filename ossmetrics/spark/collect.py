@@ -62,9 +62,16 @@ def _task(item: tuple[str, str], work: str) -> dict[str, Any]:
             "seconds": time.perf_counter() - t0,
         }
     except Exception as exc:  # recorded, not raised: one repository never stops the job
-        msg = getattr(exc, "one_line", lambda: f"{type(exc).__name__}: {exc}")()
-        return {"repo": repo, "status": "failed", "commits_added": 0, "error": str(msg)[:500],
-                "seconds": time.perf_counter() - t0}
+        from ossmetrics.errors import OssmetricsError
+
+        msg = exc.one_line() if isinstance(exc, OssmetricsError) else f"{type(exc).__name__}: {exc}"
+        return {
+            "repo": repo,
+            "status": "failed",
+            "commits_added": 0,
+            "error": str(msg)[:500],
+            "seconds": time.perf_counter() - t0,
+        }
 
 
 def run_tasks(spark: Any, items: list[tuple[str, str]], work: str) -> list[dict[str, Any]]:
@@ -106,8 +113,12 @@ def collect_repos(
         section = manifest.setdefault("collect", {})
         now = datetime.now(UTC).isoformat(timespec="seconds")
         for name, r in results.items():
-            section[name] = {"status": r["status"], "error": r["error"], "run_at": now,
-                             "attempts": r.get("attempts", 1)}
+            section[name] = {
+                "status": r["status"],
+                "error": r["error"],
+                "run_at": now,
+                "attempts": r.get("attempts", 1),
+            }
         save_manifest(root, manifest)
     out.seconds = time.perf_counter() - t0
     return out
@@ -144,16 +155,22 @@ def merge_repo_stores(root: Path, names: list[str]) -> None:
 
 
 def _merge_one(con: Any, name: str) -> None:
-    row = con.execute("SELECT repo_id FROM repos WHERE lower(full_name) = lower(?)", [name]).fetchone()
+    row = con.execute(
+        "SELECT repo_id FROM repos WHERE lower(full_name) = lower(?)", [name]
+    ).fetchone()
     if row is None:
         con.execute(
             "INSERT INTO repos SELECT * REPLACE ((SELECT coalesce(max(repo_id), 0) + 1 FROM repos) "
             "AS repo_id) FROM src.repos WHERE lower(full_name) = lower(?)",
             [name],
         )
-        row = con.execute("SELECT repo_id FROM repos WHERE lower(full_name) = lower(?)", [name]).fetchone()
+        row = con.execute(
+            "SELECT repo_id FROM repos WHERE lower(full_name) = lower(?)", [name]
+        ).fetchone()
     rid = int(row[0])
-    src_rid = con.execute("SELECT repo_id FROM src.repos WHERE lower(full_name) = lower(?)", [name]).fetchone()
+    src_rid = con.execute(
+        "SELECT repo_id FROM src.repos WHERE lower(full_name) = lower(?)", [name]
+    ).fetchone()
     srid = int(src_rid[0]) if src_rid else -1
     con.execute(
         """INSERT INTO identities

@@ -104,7 +104,9 @@ def _repo_task(people: Any, identities: Any, as_of: str | None) -> Any:
     return run
 
 
-def spark_graph(spark: Any, lake: str | Path, *, as_of: str | None = None) -> dict[int, dict[str, Any]]:
+def spark_graph(
+    spark: Any, lake: str | Path, *, as_of: str | None = None
+) -> dict[int, dict[str, Any]]:
     """Truck and bus factor of every repository in ``lake`` on Spark; written to the lake."""
     from ossmetrics.lake.reader import open_lake
     from ossmetrics.spark.lake_views import register_lake

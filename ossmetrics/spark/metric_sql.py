@@ -27,9 +27,7 @@ def literal(value: Any, type_: str) -> str:
         return f"CAST({float(value) if type_ == 'DOUBLE' else int(value)} AS {type_})"
     if type_ == "BOOLEAN":
         return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    elif isinstance(value, date):
+    if isinstance(value, (datetime, date)):
         value = value.isoformat()
     return f"CAST({exp.Literal.string(str(value)).sql('duckdb')} AS {type_})"
 
@@ -88,7 +86,7 @@ def _spark_twins(node: Any) -> Any:
         arr = inner.expressions[0] if isinstance(inner, exp.Unnest) else inner.this
         to = exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[node.to], nested=True)
         return exp.Explode(this=exp.Cast(this=arr, to=to))
-    if isinstance(node, exp.PercentileCont) or isinstance(node, exp.Quantile):
+    if isinstance(node, exp.PercentileCont):
         # quantile_cont(x, p) interpolates linearly, as Spark's percentile(x, p) does
         return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
     return node

@@ -28,7 +28,13 @@ def ev(i: int, kind: str, repo: str, at: str, payload: dict[str, Any], actor: st
             {
                 "id": str(100 + i),
                 "type": kind,
-                "actor": {"id": 7, "login": actor, "gravatar_id": "", "url": "u", "avatar_url": "a"},
+                "actor": {
+                    "id": 7,
+                    "login": actor,
+                    "gravatar_id": "",
+                    "url": "u",
+                    "avatar_url": "a",
+                },
                 "repo": {"id": 9, "name": repo, "url": f"https://api.github.com/repos/{repo}"},
                 "payload": payload,
                 "public": True,
@@ -69,12 +75,25 @@ HOUR_A = [
         "2024-03-02T10:07:00Z",
         {
             "action": "created",
-            "issue": {"id": 77, "number": 41, "user": {"login": "yan"}, "state": "open",
-                      "title": "Crash", "created_at": "2024-03-02T09:00:00Z",
-                      "updated_at": "2024-03-02T10:07:00Z", "comments": 1, "labels": [{"name": "bug"}]},
-            "comment": {"id": 9001, "user": {"login": "alice"}, "created_at": "2024-03-02T10:07:00Z",
-                        "updated_at": "2024-03-02T10:07:00Z", "body": "On it",
-                        "author_association": "MEMBER"},
+            "issue": {
+                "id": 77,
+                "number": 41,
+                "user": {"login": "yan"},
+                "state": "open",
+                "title": "Crash",
+                "created_at": "2024-03-02T09:00:00Z",
+                "updated_at": "2024-03-02T10:07:00Z",
+                "comments": 1,
+                "labels": [{"name": "bug"}],
+            },
+            "comment": {
+                "id": 9001,
+                "user": {"login": "alice"},
+                "created_at": "2024-03-02T10:07:00Z",
+                "updated_at": "2024-03-02T10:07:00Z",
+                "body": "On it",
+                "author_association": "MEMBER",
+            },
         },
     ),
     ev(
@@ -82,25 +101,76 @@ HOUR_A = [
         "ReleaseEvent",
         W,
         "2024-03-02T10:30:00Z",
-        {"action": "published", "release": {"id": 31, "tag_name": "v3.0", "name": "Three",
-         "author": {"login": "alice"}, "created_at": "2024-03-02T10:29:00Z",
-         "published_at": "2024-03-02T10:30:00Z", "prerelease": False, "draft": False}},
+        {
+            "action": "published",
+            "release": {
+                "id": 31,
+                "tag_name": "v3.0",
+                "name": "Three",
+                "author": {"login": "alice"},
+                "created_at": "2024-03-02T10:29:00Z",
+                "published_at": "2024-03-02T10:30:00Z",
+                "prerelease": False,
+                "draft": False,
+            },
+        },
     ),
     ev(6, "ForkEvent", W, "2024-03-02T10:40:00Z", {"forkee": {"full_name": "fan1/widget"}}),
 ]
 # 2025 shape: the trimmed pull request (no user, no created_at, no merged) opened, then closed
 HOUR_B = [
-    ev(7, "PullRequestEvent", W, "2025-11-03T07:00:00Z",
-       {"action": "opened", "number": 42, "pull_request": {"id": 5042, "number": 42,
-        "url": "u", "head": {"ref": "f", "sha": "a"}, "base": {"ref": "main", "sha": "b"}}},
-       actor="kim"),
-    ev(8, "PullRequestEvent", W, "2025-11-03T07:45:00Z",
-       {"action": "closed", "number": 42, "pull_request": {"id": 5042, "number": 42,
-        "url": "u", "head": {"ref": "f", "sha": "a"}, "base": {"ref": "main", "sha": "b"}}},
-       actor="alice"),
-    ev(9, "PullRequestReviewEvent", W, "2025-11-03T07:30:00Z",
-       {"action": "created", "review": {"id": 555, "user": {"login": "alice"}, "state": "approved",
-        "submitted_at": "2025-11-03T07:30:00Z"}, "pull_request": {"id": 5042, "number": 42}}),
+    ev(
+        7,
+        "PullRequestEvent",
+        W,
+        "2025-11-03T07:00:00Z",
+        {
+            "action": "opened",
+            "number": 42,
+            "pull_request": {
+                "id": 5042,
+                "number": 42,
+                "url": "u",
+                "head": {"ref": "f", "sha": "a"},
+                "base": {"ref": "main", "sha": "b"},
+            },
+        },
+        actor="kim",
+    ),
+    ev(
+        8,
+        "PullRequestEvent",
+        W,
+        "2025-11-03T07:45:00Z",
+        {
+            "action": "closed",
+            "number": 42,
+            "pull_request": {
+                "id": 5042,
+                "number": 42,
+                "url": "u",
+                "head": {"ref": "f", "sha": "a"},
+                "base": {"ref": "main", "sha": "b"},
+            },
+        },
+        actor="alice",
+    ),
+    ev(
+        9,
+        "PullRequestReviewEvent",
+        W,
+        "2025-11-03T07:30:00Z",
+        {
+            "action": "created",
+            "review": {
+                "id": 555,
+                "user": {"login": "alice"},
+                "state": "approved",
+                "submitted_at": "2025-11-03T07:30:00Z",
+            },
+            "pull_request": {"id": 5042, "number": 42},
+        },
+    ),
 ]
 
 
@@ -170,8 +240,15 @@ def test_backfill_folds_merges_and_is_idempotent(lake: Path, tmp_path: Path) -> 
             " merged_at::VARCHAR FROM issues WHERE repo_id = 2 AND number >= 40 ORDER BY number"
         ).fetchall()
         assert rows == [
-            (40, True, "zoe", "closed", "2024-03-01 08:00:00+00", "2024-03-02 10:00:00+00",
-             "2024-03-02 10:00:00+00"),
+            (
+                40,
+                True,
+                "zoe",
+                "closed",
+                "2024-03-01 08:00:00+00",
+                "2024-03-02 10:00:00+00",
+                "2024-03-02 10:00:00+00",
+            ),
             (41, False, "yan", "open", "2024-03-02 09:00:00+00", None, None),
             # opened by kim (first snapshot), closed later (latest snapshot); merge unknown
             (42, True, "kim", "closed", "2025-11-03 07:00:00+00", "2025-11-03 07:45:00+00", None),
@@ -229,8 +306,7 @@ def test_backfill_on_spark_all_repositories(spark: Any, lake: Path, tmp_path: Pa
     lk = open_lake(str(lake))
     try:
         row = lk.con.execute(
-            "SELECT r.full_name, s.login FROM stargazers s JOIN repos r USING (repo_id) "
-            "ORDER BY 1"
+            "SELECT r.full_name, s.login FROM stargazers s JOIN repos r USING (repo_id) ORDER BY 1"
         ).fetchall()
         assert row == [(W, "fan1"), ("other/repo", "ann")]
     finally:

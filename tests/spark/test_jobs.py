@@ -17,10 +17,14 @@ from ossmetrics.store import connect
 from tests.lake.conftest import fill_every_table
 
 
-def test_spark_metrics_written_to_the_lake(spark: Any, widget_lake: tuple[Path, Path], tmp_path: Path) -> None:
+def test_spark_metrics_written_to_the_lake(
+    spark: Any, widget_lake: tuple[Path, Path], tmp_path: Path
+) -> None:
     lake = tmp_path / "lake"
     shutil.copytree(widget_lake[1], lake)
-    out = spark_metrics(spark, lake, names=["commits_per_month", "bus_factor"], as_of="2024-12-01T00:00:00+00:00")
+    out = spark_metrics(
+        spark, lake, names=["commits_per_month", "bus_factor"], as_of="2024-12-01T00:00:00+00:00"
+    )
     m = json.loads((lake / MANIFEST).read_text())
     assert set(m["metric_results"]) == {"commits_per_month", "bus_factor"}
     con = duckdb.connect()
@@ -41,7 +45,9 @@ def test_spark_graph_matches_the_library_and_lands_in_the_lake(spark: Any, tmp_p
     con.close()
     got = spark_graph(spark, tmp_path / "lake")
     for rid, r in expected.items():
-        assert got[rid]["truck_factor"] == (None if r.truck_factor is None else float(r.truck_factor))
+        assert got[rid]["truck_factor"] == (
+            None if r.truck_factor is None else float(r.truck_factor)
+        )
         assert got[rid]["bus_factor_chaoss"] == float(r.bus_factor_chaoss or 0)
     assert expected[2].bus_factor_chaoss == 2  # two people hold >= 50% of widget's commits
     lk = open_lake(str(tmp_path / "lake"))

@@ -9,7 +9,7 @@ tests/metrics and a generated one; parameters both defaulted and given.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ AS_OF = "2024-12-01 00:00:00+00"
 
 def _norm(v: Any) -> Any:
     if isinstance(v, datetime):
-        return v.astimezone(timezone.utc) if v.tzinfo else v.replace(tzinfo=timezone.utc)
+        return v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)
     return v
 
 
