@@ -38,6 +38,9 @@ branch on the class or its fields instead of parsing messages::
     ├── FundError                        the funding inputs or plan cannot be used
     │   ├── SbomError                    .path: an SBOM or purl list cannot be read
     │   └── ServiceError                 .source: deps.dev / ecosyste.ms failed after retries
+    ├── LakeError                        a Parquet lake cannot be written or read
+    │   ├── LakeTooNew                   .lake_version, .code_version: written by a newer one
+    │   └── SparkUnavailable             pyspark or Java missing (what to install)
     └── NightlyError                     the nightly pipeline cannot start
         └── AlreadyRunning               .pid: another nightly run holds the lock
 
@@ -67,6 +70,8 @@ __all__ = [
     "GraphsMissing",
     "InsufficientHistory",
     "InvalidRepoName",
+    "LakeError",
+    "LakeTooNew",
     "MetricDefinitionError",
     "ModelVersionMismatch",
     "NightlyError",
@@ -79,6 +84,7 @@ __all__ = [
     "RiskError",
     "SbomError",
     "ServiceError",
+    "SparkUnavailable",
     "StoreCorrupt",
     "StoreError",
     "StoreLocked",
@@ -363,3 +369,24 @@ class MetricDefinitionError(OssmetricsError):
         super().__init__(f"{where}{message}", hint)
         self.path = path
         self.line = line
+
+
+class LakeError(OssmetricsError):
+    """A Parquet lake (``ossmetrics export --lake``, ``--lake DIR``) cannot be used."""
+
+
+class LakeTooNew(LakeError):
+    def __init__(
+        self, where: str, lake_version: int, code_version: int, lake_format: int, code_format: int
+    ) -> None:
+        super().__init__(
+            f"lake {where} was written by a newer ossmetrics (schema {lake_version}, lake format "
+            f"{lake_format}; this version knows schema {code_version}, lake format {code_format})",
+            "upgrade ossmetrics (pip install -U ossmetrics) or export a new lake",
+        )
+        self.lake_version = lake_version
+        self.code_version = code_version
+
+
+class SparkUnavailable(LakeError):
+    """pyspark or a Java runtime is missing; the message says what to install."""

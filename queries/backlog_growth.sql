@@ -39,10 +39,18 @@ filled AS (
     SELECT months.repo_id, months.month,
            CAST(coalesce(m.opened, 0) AS BIGINT) AS opened, CAST(coalesce(m.closed, 0) AS BIGINT) AS closed
     FROM months LEFT JOIN m ON m.repo_id = months.repo_id AND m.month = months.month
+),
+-- The running total needs every month, so the $since filter applies after it (a plain WHERE on
+-- the outer query: QUALIFY has no Spark SQL twin, and the metric runs on both engines).
+-- Columns are qualified (o.repo): inside the installed macro an unqualified `repo` would be
+-- taken for the macro's parameter of that name.
+out AS (
+    SELECT r.full_name AS repo, f.month, f.opened, f.closed, f.opened - f.closed AS net_change,
+           CAST(sum(f.opened - f.closed) OVER (PARTITION BY f.repo_id ORDER BY f.month
+                                              ROWS UNBOUNDED PRECEDING) AS BIGINT) AS open_at_month_end
+    FROM filled f JOIN r ON r.repo_id = f.repo_id
 )
-SELECT r.full_name AS repo, f.month, f.opened, f.closed, f.opened - f.closed AS net_change,
-       CAST(sum(f.opened - f.closed) OVER (PARTITION BY f.repo_id ORDER BY f.month
-                                          ROWS UNBOUNDED PRECEDING) AS BIGINT) AS open_at_month_end
-FROM filled f JOIN r ON r.repo_id = f.repo_id
-QUALIFY $since IS NULL OR f.month >= date_trunc('month', $since)
-ORDER BY repo, f.month
+SELECT o.repo, o.month, o.opened, o.closed, o.net_change, o.open_at_month_end
+FROM out o
+WHERE $since IS NULL OR o.month >= date_trunc('month', $since)
+ORDER BY o.repo, o.month

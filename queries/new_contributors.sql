@@ -31,14 +31,22 @@ span AS (
 ),
 months AS (
     SELECT repo_id, CAST(unnest(generate_series(lo, hi, INTERVAL 1 MONTH)) AS DATE) AS month FROM span
+),
+-- The running total needs every month, so the $since filter applies after it (a plain WHERE on
+-- the outer query: QUALIFY has no Spark SQL twin, and the metric runs on both engines).
+-- Columns are qualified (o.repo): inside the installed macro an unqualified `repo` would be
+-- taken for the macro's parameter of that name.
+out AS (
+    SELECT r.full_name AS repo, months.month,
+           coalesce(m.new_contributors, 0) AS new_contributors,
+           CAST(sum(coalesce(m.new_contributors, 0)) OVER (
+               PARTITION BY months.repo_id ORDER BY months.month ROWS UNBOUNDED PRECEDING) AS BIGINT)
+               AS total_contributors
+    FROM months
+    JOIN r ON r.repo_id = months.repo_id
+    LEFT JOIN m ON m.repo_id = months.repo_id AND m.month = months.month
 )
-SELECT r.full_name AS repo, months.month,
-       coalesce(m.new_contributors, 0) AS new_contributors,
-       CAST(sum(coalesce(m.new_contributors, 0)) OVER (
-           PARTITION BY months.repo_id ORDER BY months.month ROWS UNBOUNDED PRECEDING) AS BIGINT)
-           AS total_contributors
-FROM months
-JOIN r ON r.repo_id = months.repo_id
-LEFT JOIN m ON m.repo_id = months.repo_id AND m.month = months.month
-QUALIFY $since IS NULL OR months.month >= date_trunc('month', $since)
-ORDER BY repo, months.month
+SELECT o.repo, o.month, o.new_contributors, o.total_contributors
+FROM out o
+WHERE $since IS NULL OR o.month >= date_trunc('month', $since)
+ORDER BY o.repo, o.month

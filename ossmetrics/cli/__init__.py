@@ -20,11 +20,13 @@ from ossmetrics.cli import (  # noqa: F401
     fund,
     graph,
     identities,
+    lake,
     metrics,
     nightly,
     people,
     report,
     risk,
+    spark,
 )
 from ossmetrics.config import redact
 from ossmetrics.errors import OssmetricsError

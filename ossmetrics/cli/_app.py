@@ -85,6 +85,8 @@ class State:
     debug: bool = False
     toml: dict[str, Any] = field(default_factory=dict)
     base: Settings = field(default_factory=Settings)
+    lake: str | None = None
+    ctx: Any = None  # the root typer.Context: the command run, and on-close hooks
 
     def settings(self, **flags: Any) -> Settings:
         """Every setting under flag > environment > ``ossmetrics.toml`` > default."""
@@ -121,6 +123,7 @@ def state() -> State:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     db: Path | None = typer.Option(
         None,
         "--db",
@@ -134,6 +137,13 @@ def _root(
         show_default=False,
     ),
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
+    lake: str | None = typer.Option(
+        None,
+        "--lake",
+        help="Read a Parquet lake (folder or s3://, gs://, https:// prefix) instead of --db "
+        "(query, metrics, graph, score, report).",
+        show_default=False,
+    ),
 ) -> None:
     cfg_path = Path(config.resolve("config", config_file))
     toml = config.load_toml(cfg_path)
@@ -142,6 +152,12 @@ def _root(
     _state.base = config.settings_from(toml, path=cfg_path)
     _state.db = Path(_state.setting("db", str(db) if db is not None else None))
     _state.debug = debug
+    _state.lake = lake
+    _state.ctx = ctx
+    if lake:
+        from ossmetrics.cli.lake import refuse_writers
+
+        refuse_writers(str(ctx.invoked_subcommand or ""))
 
 
 def out_option(what: str = "the HTML reports") -> Any:
@@ -161,6 +177,10 @@ def open_store(read_only: bool = False) -> duckdb.DuckDBPyConnection:
     the metrics of whatever was just collected; that is a few-millisecond no-op when the
     query files did not change.
     """
+    if _state.lake:
+        from ossmetrics.cli.lake import open_lake_store
+
+        return open_lake_store(_state.lake)
     con = connect(_state.db, read_only=read_only)
     if not read_only:
         from ossmetrics.metrics import install

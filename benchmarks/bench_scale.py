@@ -1,0 +1,189 @@
+"""Scale figures for docs/scale.md: the metric suite on DuckDB vs Spark, GH Archive backfill
+throughput, and collection fan-out.
+
+    python benchmarks/bench_scale.py [--repos 20000] [--commits 20000000] [--master local[2]]
+                                     [--gha-hours 24] [--gha-events 20000] [--collect-repos 200]
+
+1. A generated store (``ossmetrics.lake.synthetic``) of ``--repos`` repositories and
+   ``--commits`` commits is exported as a lake; every metric of ``queries/`` runs on DuckDB
+   over the lake and on Spark (``--master``) over the same files, each result fully
+   materialised (DuckDB: fetched as Arrow; Spark: written to the no-op sink). Seconds, ratio.
+2. ``--gha-hours`` hour files of ``--gha-events`` events in the archive's line format are
+   backfilled: parsed in this one process (events/s per core, for the lake's repositories --
+   the command's default -- and for all), then through Spark (whole job, wall clock).
+3. ``--collect-repos`` local git repositories (made with git fast-import) are collected by the
+   per-repository task sequentially and on Spark; speedup = sequential / Spark seconds.
+
+Last line: key=value with metrics_duckdb_s= metrics_spark_s= spark_duckdb_ratio=
+gharchive_events_per_core_s= gharchive_all_events_per_core_s= collect_sequential_s=
+collect_spark_s= collect_speedup= and the scale used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+AS_OF = "2024-12-01 00:00:00+00"
+
+
+def _metrics(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, Any]) -> None:
+    from ossmetrics.lake import export_lake, open_lake
+    from ossmetrics.lake.synthetic import generate_store
+    from ossmetrics.metrics import list_metrics
+    from ossmetrics.spark.lake_views import register_lake
+    from ossmetrics.spark.metric_sql import metric_duckdb_sql, metric_spark_sql
+    from ossmetrics.store import connect
+
+    t = time.perf_counter()
+    con = connect(work / "gen.duckdb")
+    generate_store(con, repos=args.repos, commits=args.commits)
+    export_lake(con, work / "lake")
+    con.close()
+    out["generate_and_export_s"] = round(time.perf_counter() - t, 1)
+    metrics = list_metrics()
+
+    def params(m: Any) -> dict[str, Any]:
+        return {"as_of": AS_OF} if m.param("as_of") else {}
+
+    lk = open_lake(str(work / "lake"))
+    t = time.perf_counter()
+    per: dict[str, float] = {}
+    for m in metrics:
+        t1 = time.perf_counter()
+        lk.con.execute(metric_duckdb_sql(m, params(m))).to_arrow_table()
+        per[m.name] = time.perf_counter() - t1
+    out["metrics_duckdb_s"] = round(time.perf_counter() - t, 2)
+    lk.close()
+    register_lake(spark, str(work / "lake"))
+    t = time.perf_counter()
+    for m in metrics:
+        t1 = time.perf_counter()
+        spark.sql(metric_spark_sql(m, params(m))).write.format("noop").mode("overwrite").save()
+        print(
+            f"  {m.name}: duckdb {per[m.name]:.2f} s, spark {time.perf_counter() - t1:.2f} s",
+            flush=True,
+        )
+    out["metrics_spark_s"] = round(time.perf_counter() - t, 2)
+    out["spark_duckdb_ratio"] = round(
+        out["metrics_spark_s"] / max(out["metrics_duckdb_s"], 1e-9), 2
+    )
+
+
+def _gharchive(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, Any]) -> None:
+    from ossmetrics.gharchive.parse import parse_hour
+    from ossmetrics.gharchive.synthetic import write_hour_file
+    from ossmetrics.lake import export_lake
+    from ossmetrics.spark.backfill import backfill
+    from ossmetrics.store import connect, ensure_repo
+
+    # 5,000 repositories appear in the hours; the lake tracks 200 of them
+    names = [f"org{i % 300}/proj{i}" for i in range(5000)]
+    tracked = names[::25]
+    con = connect(work / "gha.duckdb")
+    for n in tracked:
+        ensure_repo(con, n)
+    export_lake(con, work / "gha_lake")
+    con.close()
+    files = []
+    for h in range(args.gha_hours):
+        p = work / f"2024-05-01-{h}.json.gz"
+        write_hour_file(p, f"2024-05-01-{h}", names, args.gha_events)
+        files.append(str(p))
+    size = sum(Path(f).stat().st_size for f in files)
+    out["gharchive_mb_per_hour"] = round(size / len(files) / 1e6, 2)
+    keep = {n.lower() for n in tracked}
+    t = time.perf_counter()
+    n = sum(parse_hour(f, keep).events for f in files)
+    out["gharchive_events_per_core_s"] = round(n / (time.perf_counter() - t))
+    t = time.perf_counter()
+    n = sum(parse_hour(f, None).events for f in files)
+    out["gharchive_all_events_per_core_s"] = round(n / (time.perf_counter() - t))
+    r = backfill(spark, work / "gha_lake", files)
+    out["gharchive_spark_job_s"] = round(r.seconds, 1)
+    out["gharchive_spark_events_per_s"] = round(r.events / max(r.seconds, 1e-9))
+
+
+def _make_repo(path: Path, i: int, commits: int) -> None:
+    path.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    lines = []
+    for c in range(commits):
+        ts = 1_700_000_000 + c * 3600
+        who = f"Dev{(i + c) % 7} <dev{(i + c) % 7}@example.org>"
+        body = "".join(f"line {c} {k}\n" for k in range(1 + c % 5))
+        lines.append(f"commit refs/heads/main\ncommitter {who} {ts} +0000\ndata 3\nc{c % 10}\n")
+        for f in range(3):
+            lines.append(f"M 644 inline src/f{(c + f) % 11}.py\ndata {len(body)}\n{body}\n")
+    subprocess.run(
+        ["git", "-C", str(path), "fast-import", "--quiet"],
+        input="".join(lines).encode(),
+        check=True,
+    )
+    subprocess.run(["git", "-C", str(path), "checkout", "-q", "main"], check=True)
+
+
+def _collect(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, Any]) -> None:
+    from ossmetrics.spark.collect import collect_repos
+
+    items = []
+    for i in range(args.collect_repos):
+        p = work / "repos" / f"r{i}"
+        _make_repo(p, i, args.collect_commits)
+        items.append((f"bench/r{i}", str(p)))
+    spark.sparkContext.parallelize(range(4), 2).count()  # start the Python workers first
+    t = time.perf_counter()
+    collect_repos(None, work / "seq_lake", items, merge=False)
+    out["collect_sequential_s"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    collect_repos(spark, work / "spark_lake", items, merge=False)
+    out["collect_spark_s"] = round(time.perf_counter() - t, 2)
+    out["collect_speedup"] = round(out["collect_sequential_s"] / out["collect_spark_s"], 2)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repos", type=int, default=20_000)
+    ap.add_argument("--commits", type=int, default=20_000_000)
+    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--gha-hours", type=int, default=24)
+    ap.add_argument("--gha-events", type=int, default=20_000)
+    ap.add_argument("--collect-repos", type=int, default=200)
+    ap.add_argument("--collect-commits", type=int, default=150)
+    ap.add_argument(
+        "--skip", action="append", default=[], choices=["metrics", "gharchive", "collect"]
+    )
+    ap.add_argument("--work", type=Path, default=None, help="Keep the generated data here.")
+    args = ap.parse_args()
+
+    from ossmetrics.spark import get_spark
+
+    spark = get_spark(args.master, app_name="bench_scale")
+    spark.sparkContext.setLogLevel("ERROR")
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Any] = {"repos": args.repos, "commits": args.commits, "master": args.master}
+    try:
+        for name, fn in (("metrics", _metrics), ("gharchive", _gharchive), ("collect", _collect)):
+            if name not in args.skip:
+                t = time.perf_counter()
+                fn(args, work, spark, out)
+                print(f"{name}: {time.perf_counter() - t:.1f} s {out}", flush=True)
+    finally:
+        spark.stop()
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(" ".join(f"{k}={v}" for k, v in out.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Register a lake's tables as Spark temporary views, read from the files its manifest lists.
+
+Spark reads the same Parquet files DuckDB does; only files the manifest lists are read (a
+crashed writer's leftovers never are), a partition the manifest cannot vouch for is skipped and
+reported exactly as ``open_lake`` does, and the ``human_commits`` view is defined by the same
+SQL as in the store's migration, transpiled.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ossmetrics.errors import LakeError
+from ossmetrics.lake.export import _check_version
+from ossmetrics.lake.layout import MANIFEST, TABLES
+from ossmetrics.lake.reader import Skipped, _check_files
+from ossmetrics.store.migrations import available
+
+__all__ = ["register_lake", "spark_type", "store_schema"]
+
+_TYPES = {
+    "INTEGER": "INT",
+    "BIGINT": "BIGINT",
+    "SMALLINT": "SMALLINT",
+    "TINYINT": "TINYINT",
+    "VARCHAR": "STRING",
+    "BOOLEAN": "BOOLEAN",
+    "DOUBLE": "DOUBLE",
+    "DATE": "DATE",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP",
+    "VARCHAR[]": "ARRAY<STRING>",
+}
+
+
+def spark_type(duck: str) -> str:
+    return _TYPES[duck]
+
+
+def store_schema() -> dict[str, list[tuple[str, str]]]:
+    """{table: [(column, DuckDB type)]} of the store this code writes."""
+    con = duckdb.connect()
+    try:
+        for _, _, sql in available():
+            con.execute(sql)
+        rows = con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+        ).fetchall()
+    finally:
+        con.close()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for t, c, d in rows:
+        out.setdefault(str(t), []).append((str(c), str(d)))
+    return out
+
+
+def human_commits_sql() -> str:
+    import sqlglot
+
+    text = next(sql for _, name, sql in available() if name.endswith("human_commits.sql"))
+    body = text[text.index("SELECT") :].rstrip().rstrip(";")
+    return str(sqlglot.transpile(body, read="duckdb", write="spark")[0])
+
+
+def register_lake(spark: Any, lake: str) -> list[Skipped]:
+    """Create a temp view per store table over the lake at ``lake``; returns skipped parts."""
+    p = Path(lake)
+    if "://" in lake:
+        raise LakeError(f"Spark jobs here read local lakes, not {lake}", "mount or sync it first")
+    if not (p / MANIFEST).exists():
+        raise LakeError(
+            f"{lake} is not an ossmetrics lake (no {MANIFEST})",
+            "make one with `ossmetrics export --lake DIR`",
+        )
+    manifest: dict[str, Any] = json.loads((p / MANIFEST).read_text(encoding="utf-8"))
+    _check_version(manifest, lake)
+    schema = store_schema()
+    skipped: list[Skipped] = []
+    con = duckdb.connect()
+    try:
+        for spec in TABLES:
+            cols = schema[spec.name]
+            entry = manifest["tables"].get(spec.name)
+            files: list[str] = []
+            if entry is not None:
+                files, bad = _check_files(con, str(p.resolve()), spec.name, entry)
+                skipped.extend(bad)
+            have = set(entry.get("columns", [])) if entry else set()
+            ddl = ", ".join(f"`{c}` {spark_type(t)}" for c, t in cols)
+            if files:
+                file_schema = ", ".join(f"`{c}` {spark_type(t)}" for c, t in cols if c in have)
+                df = spark.read.schema(file_schema).parquet(*files)
+                select = ", ".join(
+                    f"`{c}`" if c in have else f"CAST(NULL AS {spark_type(t)}) AS `{c}`"
+                    for c, t in cols
+                )
+                df.createOrReplaceTempView(f"_lake_{spec.name}")
+                spark.sql(f"SELECT {select} FROM _lake_{spec.name}").createOrReplaceTempView(
+                    spec.name
+                )
+            else:
+                spark.createDataFrame([], ddl).createOrReplaceTempView(spec.name)
+    finally:
+        con.close()
+    spark.sql(human_commits_sql()).createOrReplaceTempView("human_commits")
+    return skipped

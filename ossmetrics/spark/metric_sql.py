@@ -1,0 +1,103 @@
+"""Every metric of ``queries/`` as Spark SQL: the same file, transpiled by SQLGlot.
+
+The metric files are written in one portable dialect: DuckDB SQL that SQLGlot translates
+faithfully (no ``epoch(interval)``, list indexing or other constructs without a Spark twin),
+checked by tests/spark, which runs every metric on both engines and compares the rows.
+Parameters become typed literals here (Spark SQL has no bound ``$name`` parameters in every
+version we support); values are quoted by SQLGlot, never pasted in as text.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ossmetrics.metrics.library import Metric, find_metric, substitute_params
+
+__all__ = ["literal", "metric_duckdb_sql", "metric_spark_sql"]
+
+
+def literal(value: Any, type_: str) -> str:
+    """A DuckDB SQL literal of ``type_`` for ``value`` (None: NULL)."""
+    import sqlglot.expressions as exp
+
+    if value is None:
+        return f"CAST(NULL AS {type_})"
+    if type_ in ("INTEGER", "DOUBLE"):
+        return f"CAST({float(value) if type_ == 'DOUBLE' else int(value)} AS {type_})"
+    if type_ == "BOOLEAN":
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (datetime, date)):
+        value = value.isoformat()
+    return f"CAST({exp.Literal.string(str(value)).sql('duckdb')} AS {type_})"
+
+
+def metric_duckdb_sql(metric: Metric | str, params: dict[str, Any] | None = None) -> str:
+    """The metric's body with its parameters as literals (defaults where not given)."""
+    m = find_metric(metric) if isinstance(metric, str) else metric
+    given = params or {}
+
+    def repl(name: str) -> str:
+        p = m.param(name)
+        assert p is not None
+        if name in given:
+            return literal(given[name], p.type)
+        return f"CAST(({p.default}) AS {p.type})" if p.default else f"CAST(NULL AS {p.type})"
+
+    return substitute_params(m.body, repl).rstrip().rstrip(";")
+
+
+def _fn_name(node: Any) -> str:
+    import sqlglot.expressions as exp
+
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    return ""
+
+
+def _spark_twins(node: Any) -> Any:
+    """DuckDB functions SQLGlot leaves as they are (or maps to a Spark function with other
+    semantics), replaced by their exact Spark equivalents. The Spark session runs in UTC (see
+    session.py), as the store does, which is what makes the time-zone ones identities."""
+    import sqlglot.expressions as exp
+
+    name = _fn_name(node)
+    args = list(node.expressions) if name else []
+    if name == "epoch_us" and len(args) == 1:
+        # microseconds since the epoch of an instant
+        return exp.Anonymous(this="UNIX_MICROS", expressions=args)
+    if name == "timezone" and len(args) == 2:
+        # timezone('UTC', x) flips TIMESTAMPTZ <-> UTC wall-clock TIMESTAMP; in a UTC Spark
+        # session both are the same instant.
+        return args[1]
+    if name == "to_months" and len(args) == 1:
+        return exp.Anonymous(this="MAKE_YM_INTERVAL", expressions=[exp.Literal.number(0), args[0]])
+    if isinstance(node, exp.TimeToUnix):
+        # epoch(ts): seconds with the fraction (UNIX_TIMESTAMP would drop it)
+        micros = exp.Anonymous(this="UNIX_MICROS", expressions=[node.this])
+        return exp.Div(
+            this=exp.Cast(this=micros, to=exp.DataType.build("DOUBLE")),
+            expression=exp.Literal.number(1000000),
+        )
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Unnest | exp.Explode):
+        # CAST(unnest(list) AS T): Spark allows no generator inside an expression, so the cast
+        # moves onto the list: explode(CAST(list AS ARRAY<T>))
+        inner = node.this
+        arr = inner.expressions[0] if isinstance(inner, exp.Unnest) else inner.this
+        to = exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[node.to], nested=True)
+        return exp.Explode(this=exp.Cast(this=arr, to=to))
+    if isinstance(node, exp.PercentileCont):
+        # quantile_cont(x, p) interpolates linearly, as Spark's percentile(x, p) does
+        return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
+    return node
+
+
+def metric_spark_sql(metric: Metric | str, params: dict[str, Any] | None = None) -> str:
+    """The metric as one Spark SQL statement."""
+    import sqlglot
+
+    sql = metric_duckdb_sql(metric, params)
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    for _ in range(3):  # a replacement can expose another (timezone(timezone(...)))
+        tree = tree.transform(_spark_twins)
+    return str(tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE))

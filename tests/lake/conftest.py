@@ -1,0 +1,81 @@
+"""A store with rows in every table the lake holds, built once per session.
+
+The crafted widget history of tests/metrics (people, aliases, bots, commits, issues, comments,
+releases) plus a row or two in each remaining table, with the awkward values a lossless round
+trip must keep: NULLs, empty and non-ASCII text, lists, time-zone offsets, 64-bit ids.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ossmetrics.store import connect
+from tests.metrics.conftest import build_widget
+
+
+def fill_every_table(con: duckdb.DuckDBPyConnection) -> None:
+    build_widget(con)
+    con.execute(
+        "UPDATE repos SET topics = ['a', 'ümlaut'], renamed_from = [], github_id = 9007199254740993, "
+        "archived = false, stars = 12 WHERE full_name = 'acme/widget'"
+    )
+    con.execute(
+        "INSERT INTO repo_community VALUES (2, 80, true, false, NULL, true, false, true, "
+        "TIMESTAMPTZ '2024-05-01 10:00:00+00')"
+    )
+    con.execute(
+        "INSERT INTO identity_overrides VALUES ('git:a@x', 'merge', 'github:alice', "
+        "TIMESTAMPTZ '2024-01-01 00:00:00+00'), ('git:b@x', 'split', NULL, "
+        "TIMESTAMPTZ '2024-01-02 00:00:00+00')"
+    )
+    con.execute("INSERT INTO git_mailmap VALUES (2, 'Alice', 'a@x', NULL, 'old@x')")
+    con.execute(
+        "UPDATE commits SET parents = ['abc', 'def'], author_tz_offset_min = -300, "
+        "committer_tz_offset_min = 330 WHERE n_parents = 2"
+    )
+    con.execute(
+        "INSERT INTO commit_files SELECT repo_id, sha, 'src/é.py', "
+        "CASE WHEN n_parents = 2 THEN 'old.py' END, "
+        "CASE WHEN lines_added > 5 THEN lines_added END, 1 FROM commits"
+    )
+    con.execute(
+        "INSERT INTO stargazers VALUES (2, 'zed', TIMESTAMPTZ '2024-03-03 03:00:00+00'), "
+        "(2, 'nulltime', NULL)"
+    )
+    con.execute(
+        "INSERT INTO sync_state VALUES (2, 'github', 'issues', 'cursor''s', 'W/\"e\"', "
+        "now(), NULL, now())"
+    )
+    con.execute(
+        "INSERT INTO metric_snapshots VALUES (1, 2, 'bus_factor', 2.0, now()), "
+        "(1, 2, 'nan', 'NaN'::DOUBLE, now())"
+    )
+    con.execute(
+        "INSERT INTO runs (run_id, started_at, finished_at, repo_id, stage, status, items, "
+        "requests, seconds, error, repo) VALUES (1, now(), now(), 2, 'collect', 'ok', 5, 0, "
+        "0.25, NULL, 'acme/widget')"
+    )
+    con.execute("INSERT INTO nightly_state VALUES ('repo:2', 'graph', 'f00', 1, now())")
+    con.execute(
+        "INSERT INTO graph_person_measures VALUES (2, 1, DATE '2024-12-01', 'collaboration', "
+        "'degree', 0.5), (NULL, 1, DATE '2024-12-01', 'portfolio', 'degree', 1.0)"
+    )
+    con.execute(
+        "INSERT INTO graph_repo_measures VALUES (2, DATE '2024-12-01', 'truck_factor', 1, "
+        "'[\"alice\"]')"
+    )
+    con.execute(
+        "INSERT INTO risk_scores VALUES (2, DATE '2024-12-01', 'm1', 0.1, 0.2, 42.0, '[]', now())"
+    )
+
+
+@pytest.fixture(scope="session")
+def full_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("full") / "full.duckdb"
+    con = connect(path)
+    fill_every_table(con)
+    con.close()
+    return path

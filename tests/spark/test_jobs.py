@@ -1,0 +1,61 @@
+"""Spark metrics and graph jobs write their results back into the lake, and agree with the
+single-machine path (the graph job runs the same library code per repository group)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ossmetrics.graph.truck_factor import truck_factor
+from ossmetrics.lake import MANIFEST, export_lake, open_lake
+from ossmetrics.spark.jobs import spark_graph, spark_metrics
+from ossmetrics.store import connect
+from tests.lake.conftest import fill_every_table
+
+
+def test_spark_metrics_written_to_the_lake(
+    spark: Any, widget_lake: tuple[Path, Path], tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    shutil.copytree(widget_lake[1], lake)
+    out = spark_metrics(
+        spark, lake, names=["commits_per_month", "bus_factor"], as_of="2024-12-01T00:00:00+00:00"
+    )
+    m = json.loads((lake / MANIFEST).read_text())
+    assert set(m["metric_results"]) == {"commits_per_month", "bus_factor"}
+    con = duckdb.connect()
+    got = con.execute(
+        f"SELECT repo, bus_factor FROM read_parquet('{lake}/metric_results/metric=bus_factor/*.parquet') ORDER BY repo"
+    ).fetchall()
+    # tests/metrics: acme/widget's bus factor over the 12 months to 2024-12-01 is 2, solo/one's 1
+    assert got == [("acme/empty", None), ("acme/widget", 2), ("solo/one", 1)]
+    assert out["commits_per_month"] == m["metric_results"]["commits_per_month"]["rows"] > 0
+
+
+def test_spark_graph_matches_the_library_and_lands_in_the_lake(spark: Any, tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    con = connect(db)
+    fill_every_table(con)
+    export_lake(con, tmp_path / "lake", buckets=4)
+    expected = {rid: truck_factor(con, rid, None) for rid in (2, 3)}
+    con.close()
+    got = spark_graph(spark, tmp_path / "lake")
+    for rid, r in expected.items():
+        assert got[rid]["truck_factor"] == (
+            None if r.truck_factor is None else float(r.truck_factor)
+        )
+        assert got[rid]["bus_factor_chaoss"] == float(r.bus_factor_chaoss or 0)
+    assert expected[2].bus_factor_chaoss == 2  # two people hold >= 50% of widget's commits
+    lk = open_lake(str(tmp_path / "lake"))
+    try:
+        rows = lk.con.execute(
+            "SELECT repo_id, value FROM graph_repo_measures WHERE measure = 'bus_factor_chaoss' "
+            "AND as_of = current_date ORDER BY repo_id"
+        ).fetchall()
+    finally:
+        lk.close()
+    assert rows == [(2, 2.0), (3, 1.0)]
