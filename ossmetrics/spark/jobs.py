@@ -94,8 +94,8 @@ def _repo_task(people: Any, identities: Any, as_of: str | None) -> Any:
             ),
             (
                 repo_id,
-                "bus_factor_chaoss",
-                None if r.bus_factor_chaoss is None else float(r.bus_factor_chaoss),
+                "bus_factor_all_history",
+                None if r.bus_factor_all_history is None else float(r.bus_factor_all_history),
                 None,
             ),
         ]
@@ -134,7 +134,7 @@ def spark_graph(
         con.execute("BEGIN TRANSACTION")
         con.execute(
             "DELETE FROM graph_repo_measures WHERE as_of = CAST(? AS DATE) AND measure IN "
-            "('truck_factor', 'bus_factor_chaoss') AND repo_id IN (SELECT unnest(?))",
+            "('truck_factor', 'bus_factor_all_history') AND repo_id IN (SELECT unnest(?))",
             [stored, list(by_repo)],
         )
         for row in result:

@@ -212,7 +212,7 @@ def test_cli_export_query_graph_write_back_and_refusals(full_store: Path, tmp_pa
     lk = open_lake(str(lake))
     try:
         row = lk.con.execute(
-            "SELECT value FROM graph_repo_measures WHERE repo_id = 3 AND measure = 'bus_factor_chaoss'"
+            "SELECT value FROM graph_repo_measures WHERE repo_id = 3 AND measure = 'bus_factor_all_history'"
             " ORDER BY as_of DESC LIMIT 1"
         ).fetchone()
         assert row == (1.0,)

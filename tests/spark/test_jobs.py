@@ -48,12 +48,12 @@ def test_spark_graph_matches_the_library_and_lands_in_the_lake(spark: Any, tmp_p
         assert got[rid]["truck_factor"] == (
             None if r.truck_factor is None else float(r.truck_factor)
         )
-        assert got[rid]["bus_factor_chaoss"] == float(r.bus_factor_chaoss or 0)
-    assert expected[2].bus_factor_chaoss == 2  # two people hold >= 50% of widget's commits
+        assert got[rid]["bus_factor_all_history"] == float(r.bus_factor_all_history or 0)
+    assert expected[2].bus_factor_all_history == 2  # two people hold >= 50% of widget's commits
     lk = open_lake(str(tmp_path / "lake"))
     try:
         rows = lk.con.execute(
-            "SELECT repo_id, value FROM graph_repo_measures WHERE measure = 'bus_factor_chaoss' "
+            "SELECT repo_id, value FROM graph_repo_measures WHERE measure = 'bus_factor_all_history' "
             "AND as_of = current_date ORDER BY repo_id"
         ).fetchall()
     finally:
