@@ -118,6 +118,8 @@ def evaluate_cmd(
     finally:
         con.close()
     console.print(rep.markdown(), markup=False)
+    if rep.loeo_refused:
+        err_console.print(f"leave-one-ecosystem-out refused: {rep.loeo_refused}", markup=False)
     console.print(f"\nmodel card written to {card} ({rep.seconds:.0f} s)")
 
 

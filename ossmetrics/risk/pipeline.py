@@ -17,7 +17,9 @@ import duckdb
 
 from ossmetrics.risk.card import model_card
 from ossmetrics.risk.dataset import build_dataset
+from ossmetrics.risk.ecosystems import reserved_mask
 from ossmetrics.risk.evaluate import EvaluationReport, evaluate
+from ossmetrics.risk.folds import check_no_reserved
 from ossmetrics.risk.modelfile import save_model, shipped_model_path
 from ossmetrics.risk.train import TrainConfig, resolve_device, train_model
 
@@ -52,6 +54,8 @@ def train_from_store(
     """
     dev = resolve_device(device)
     ds = build_dataset(con)
+    ds = ds.subset(~reserved_mask(ds.rows["repo"].tolist()))  # Apache: validation only
+    check_no_reserved(ds.rows["repo"])
     tm = train_model(ds, TrainConfig(seed=seed), device=str(dev))
     tm.trained_on = f"{ds.rows['repo'].nunique()} repositories, {len(ds)} snapshots"
     path = Path(output) if output else Path("risk_model.pt")
