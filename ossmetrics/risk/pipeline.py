@@ -38,6 +38,7 @@ class TrainSummary:
     train_seconds: float
     best_epoch: int
     device: str
+    use_graph: bool = False
 
 
 def train_from_store(
@@ -46,6 +47,7 @@ def train_from_store(
     output: str | os.PathLike[str] | None = None,
     device: str = "auto",
     seed: int = 0,
+    use_graph: bool = False,
 ) -> TrainSummary:
     """Train on every labelled snapshot of the store; write the model to ``output``.
 
@@ -56,7 +58,7 @@ def train_from_store(
     ds = build_dataset(con)
     ds = ds.subset(~reserved_mask(ds.rows["repo"].tolist()))  # Apache: validation only
     check_no_reserved(ds.rows["repo"])
-    tm = train_model(ds, TrainConfig(seed=seed), device=str(dev))
+    tm = train_model(ds, TrainConfig(seed=seed, use_graph=use_graph), device=str(dev))
     tm.trained_on = f"{ds.rows['repo'].nunique()} repositories, {len(ds)} snapshots"
     path = Path(output) if output else Path("risk_model.pt")
     version = save_model(tm, path)
@@ -71,6 +73,7 @@ def train_from_store(
         tm.seconds,
         tm.best_epoch,
         str(dev),
+        use_graph,
     )
 
 

@@ -26,7 +26,7 @@ from ossmetrics.errors import RiskError
 from ossmetrics.risk.batching import collate
 from ossmetrics.risk.dataset import RiskDataset, build_scoring_set
 from ossmetrics.risk.features import FEATURES, register
-from ossmetrics.risk.modelfile import LoadedModel, load_model
+from ossmetrics.risk.modelfile import LoadedModel, load_model, model_name
 from ossmetrics.risk.snapshots import repo_data_ends
 from ossmetrics.risk.train import LOGIT_CLIP, cpu_threads, resolve_device
 from ossmetrics.risk.words import drivers as fact_drivers
@@ -186,5 +186,6 @@ def score_projects(
         )
     con.unregister("_rk_scores_arrow")
     df.attrs["seconds"] = time.perf_counter() - t0
+    df.attrs["model_name"] = model_name(lm.model.use_graph)
     df.attrs["as_of"] = d
     return df

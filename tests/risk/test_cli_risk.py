@@ -32,7 +32,7 @@ def test_score_writes_risk_scores_with_model_version(cli, store) -> None:
     con.close()
     assert [x[0] for x in rows] == ["acme/fading", "acme/side", "acme/steady"]
     assert {x[1] for x in rows} == {"2022-12-15"} and all(
-        x[2].startswith(f"gnn-f{FORMAT_VERSION}-") for x in rows
+        x[2].startswith((f"gnn-f{FORMAT_VERSION}-", f"tab-f{FORMAT_VERSION}-")) for x in rows
     )
     assert all(0 <= x[3] <= 1 and 0 <= x[4] <= 100 for x in rows)
     drivers = json.loads(rows[0][5])

@@ -204,3 +204,36 @@ def test_corpus_with_ecosystem_and_status_events_loads_them(con, tmp_path: Path)
     ).fetchall()
     assert ev == [("o/app", "archived", "github_archived")]  # 'renamed' is no status kind
     assert con.execute("SELECT count(*) FROM status_coverage").fetchone() == (2,)
+
+
+def test_graph_features_by_hand(con) -> None:
+    """acme/p: ann 2/month 2019-2020; carl 1/month 2019-01..11 then moves to acme/q; ben, on
+    acme/q since 2019-01 (1/month, 2/month in 2020), joins acme/p in 2020 (1/month)."""
+    from ossmetrics.risk.features import build_project_table
+    from tests.risk.tiny import TinyStore, monthly
+
+    t = TinyStore(con)
+    for name in ("ann", "ben", "carl"):
+        t.person(name)
+    t.commits("acme/p", "ann", monthly(date(2019, 1, 1), 24, 2), "p.py")
+    t.commits("acme/p", "carl", monthly(date(2019, 1, 1), 11, 1, day=20), "p2.py")
+    t.commits("acme/p", "ben", monthly(date(2020, 1, 1), 12, 1, day=15), "p3.py")
+    t.commits(
+        "acme/q", "ben", monthly(date(2019, 1, 1), 12, 1) + monthly(date(2020, 1, 1), 12, 2), "q.py"
+    )
+    t.commits("acme/q", "carl", monthly(date(2020, 1, 1), 12, 1, day=20), "q2.py")
+    df = build_project_table(con, [date(2020, 12, 15)])
+    p = df[df["repo"] == "acme/p"].iloc[0]
+    q = df[df["repo"] == "acme/q"].iloc[0]
+    # p's one newcomer (ben) had committed to q first; of p's two people of the year before
+    # (ann, carl) carl stopped and is active in q; p's active people with another project: ben,
+    # whose q went from 12 to 35 commits a year (ben 24 + carl 11: carl's 2020-12-20 commit is
+    # after T) -> ln((35 + 1) / (12 + 1))
+    assert p["arrivals_from_neighbours"] == 1.0
+    assert p["leavers_to_neighbours"] == 0.5
+    assert p["source_trend"] == pytest.approx(np.log(36 / 13))
+    assert p["top1_focus_shift"] == pytest.approx(0.0, abs=1e-9)  # ann works only on p
+    # q's top person ben: 24 of his 36 commits go to q now, all 12 a year before -> 2/3 - 1
+    assert q["top1_focus_shift"] == pytest.approx(-1 / 3)
+    assert q["arrivals_from_neighbours"] == 1.0  # carl came from p
+    assert q["leavers_to_neighbours"] == 0.0
