@@ -8,7 +8,9 @@ leaves the ecosystem to be mapped from the language and the status label NULL.
 
 ``status_events.parquet`` columns: ``repo``; a time (``at``, else ``event_at``, ``detected_at``,
 ``observed_at``, ``date`` or ``ts``); a kind (``kind``, else ``status`` or ``event``); optional
-``source`` and ``detail``. Every repository of the corpus counts as covered by the status source
+``source`` and ``detail`` (else ``evidence``). Every event is kept, whatever its kind — a later
+``cleared`` (notice removed) ends an earlier ``unmaintained`` — and the risk stage reads the
+state at a date from the latest event before it. Every repository of the corpus counts as covered by the status source
 (an absent event then means "not archived"), checked up to the corpus' newest commit.
 """
 
@@ -20,9 +22,8 @@ import duckdb
 
 from ossmetrics.errors import UsageError
 
-__all__ = ["STATUS_KINDS", "load_corpus_status"]
+__all__ = ["load_corpus_status"]
 
-STATUS_KINDS = ("archived", "unmaintained", "deprecated")
 _TIME = ("at", "event_at", "detected_at", "observed_at", "date", "ts")
 _KIND = ("kind", "status", "event")
 
@@ -58,16 +59,16 @@ def load_corpus_status(con: duckdb.DuckDBPyConnection, corpus_dir: Path) -> tupl
             "give it the columns repo, at and kind (see ossmetrics/collect/corpus_status.py)",
         )
     src = "source" if "source" in cols else "'corpus'"
-    det = "detail" if "detail" in cols else "NULL"
+    det = "detail" if "detail" in cols else "evidence" if "evidence" in cols else "NULL"
     con.execute("DELETE FROM status_events WHERE repo_id IN (SELECT repo_id FROM _c_ids)")
     con.execute("DELETE FROM status_coverage WHERE repo_id IN (SELECT repo_id FROM _c_ids)")
     con.execute(
         f"""INSERT OR REPLACE INTO status_events (repo_id, event_at, kind, source, detail)
-            SELECT i.repo_id, min(e."{tcol}")::TIMESTAMPTZ, lower(e."{kcol}"),
+            SELECT i.repo_id, e."{tcol}"::TIMESTAMPTZ AS t, lower(e."{kcol}"),
                    any_value({src})::VARCHAR, any_value({det})::VARCHAR
             FROM read_parquet('{p}') e JOIN _c_ids i ON i.full_name = e.repo
-            WHERE lower(e."{kcol}") IN {STATUS_KINDS} AND e."{tcol}" IS NOT NULL
-            GROUP BY i.repo_id, lower(e."{kcol}")"""
+            WHERE e."{tcol}" IS NOT NULL AND e."{kcol}" IS NOT NULL
+            GROUP BY ALL"""
     )
     con.execute(
         """INSERT INTO status_coverage (repo_id, checked_at, source)

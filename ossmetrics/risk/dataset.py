@@ -57,7 +57,10 @@ from ossmetrics.risk.snapshots import (
     snapshot_grid,
 )
 
-__all__ = ["RiskDataset", "build_dataset", "build_scoring_set", "key_people"]
+#: Status kinds that make the archived label (a corpus may record others, e.g. ``cleared``).
+ENDING_KINDS = ("archived", "unmaintained", "deprecated")
+
+__all__ = ["ENDING_KINDS", "RiskDataset", "build_dataset", "build_scoring_set", "key_people"]
 
 
 @dataclass
@@ -283,16 +286,20 @@ def build_dataset(
 
 
 def _status_label(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> np.ndarray:
-    """1 if archived / declared unmaintained or deprecated on or before T + 12 months, 0 if a
-    status source covered the repository through T + 12 months without such an event, NaN
-    otherwise (no source, or the source stops earlier; and for unlabelled snapshots)."""
+    """1 if the repository's status at T + 12 months (its latest status event before then) is
+    archived / unmaintained / deprecated, 0 if a status source covered it through T + 12 months
+    and it was not, NaN otherwise (no source, the source stops earlier, or unlabelled)."""
     out = np.full(len(rows), np.nan)
     try:
         cov = dict(con.execute("SELECT repo_id, checked_at FROM status_coverage").fetchall())
-        ev = con.execute("SELECT repo_id, min(event_at) FROM status_events GROUP BY 1").fetchall()
+        ev = con.execute(
+            "SELECT repo_id, event_at, kind FROM status_events ORDER BY repo_id, event_at"
+        ).fetchall()
     except duckdb.Error:  # a store from before migration 0410
         return out
-    first_event = {int(r): t for r, t in ev}
+    events: dict[int, list[tuple[Any, str]]] = {}
+    for rid, t, kind in ev:
+        events.setdefault(int(rid), []).append((t, str(kind)))
     for i, (rid, d, lab) in enumerate(
         zip(rows["repo_id"], rows["as_of"], rows["labelled"], strict=True)
     ):
@@ -302,8 +309,12 @@ def _status_label(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> np.ndar
         horizon = cut_of(add_months(d, 12))
         if checked < horizon:
             continue
-        e = first_event.get(int(rid))
-        out[i] = 1.0 if e is not None and e < horizon else 0.0
+        state = ""
+        for t, kind in events.get(int(rid), []):
+            if t >= horizon:
+                break
+            state = kind
+        out[i] = 1.0 if state in ENDING_KINDS else 0.0
     return out
 
 

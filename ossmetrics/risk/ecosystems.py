@@ -20,6 +20,7 @@ import numpy as np
 
 __all__ = [
     "LANGUAGE_ECOSYSTEM",
+    "canonical_ecosystem",
     "ecosystem_of_language",
     "is_reserved",
     "repo_ecosystems",
@@ -47,6 +48,30 @@ LANGUAGE_ECOSYSTEM: dict[str, str] = {
 }
 
 OTHER = "other"
+
+#: Other spellings a corpus manifest may use, lower-case -> the names above.
+ALIASES: dict[str, str] = {
+    "pypi": "PyPI",
+    "python": "PyPI",
+    "npm": "npm",
+    "crates": "crates",
+    "crates.io": "crates",
+    "cargo": "crates",
+    "go": "Go",
+    "golang": "Go",
+    "gems": "gems",
+    "rubygems": "gems",
+    "jvm": "JVM",
+    "maven": "JVM",
+    "systems": "systems",
+    "c-cpp": "systems",
+    "c/c++": "systems",
+}
+
+
+def canonical_ecosystem(name: str) -> str:
+    """A manifest's ecosystem name in this module's spelling (unknown names kept as given)."""
+    return ALIASES.get(name.strip().lower(), name.strip())
 
 
 def ecosystem_of_language(language: str | None) -> str:

@@ -127,6 +127,12 @@ def status_store(tmp_path_factory):
         "INSERT INTO status_events VALUES (?, TIMESTAMPTZ '2021-03-01 00:00:00+00', 'unmaintained', 'readme', NULL)",
         [ids["acme/fading"]],
     )
+    # steady: deprecated 2020-09-01, notice removed 2021-03-01
+    for t, kind in (("2020-09-01", "deprecated"), ("2021-03-01", "cleared")):
+        c.execute(
+            f"INSERT INTO status_events VALUES (?, TIMESTAMPTZ '{t} 00:00:00+00', ?, 'readme', NULL)",
+            [ids["acme/steady"], kind],
+        )
     for r in ("acme/fading", "acme/steady"):
         c.execute(
             "INSERT INTO status_coverage VALUES (?, TIMESTAMPTZ '2022-12-10 00:00:00+00', 'test')",
@@ -148,6 +154,10 @@ def test_archived_label_from_status_events_never_guessed(status_store) -> None:
     assert _at(ds, "acme/fading", date(2020, 6, 15))["archived"] == 1.0
     # horizon of 2019-12-15 is 2020-12-15: before the notice -> 0
     assert _at(ds, "acme/fading", date(2019, 12, 15))["archived"] == 0.0
+    # steady's state: deprecated at 2020-12-15 (horizon of 2019-12-15), cleared again by
+    # 2021-06-15 (horizon of 2020-06-15) and 2021-12-15
+    assert _at(ds, "acme/steady", date(2019, 12, 15))["archived"] == 1.0
+    assert _at(ds, "acme/steady", date(2020, 6, 15))["archived"] == 0.0
     assert _at(ds, "acme/steady", date(2020, 12, 15))["archived"] == 0.0
     # no status source covered acme/side: unknown, not "not archived"
     assert np.isnan(_at(ds, "acme/side", date(2020, 12, 15))["archived"])
@@ -202,7 +212,8 @@ def test_corpus_with_ecosystem_and_status_events_loads_them(con, tmp_path: Path)
     ev = con.execute(
         "SELECT r.full_name, e.kind, e.source FROM status_events e JOIN repos r USING (repo_id)"
     ).fetchall()
-    assert ev == [("o/app", "archived", "github_archived")]  # 'renamed' is no status kind
+    # every event is kept (the risk stage decides which kinds make the label)
+    assert sorted(ev) == [("o/app", "archived", "github_archived"), ("o/app", "renamed", "x")]
     assert con.execute("SELECT count(*) FROM status_coverage").fetchone() == (2,)
 
 
@@ -237,3 +248,36 @@ def test_graph_features_by_hand(con) -> None:
     assert q["top1_focus_shift"] == pytest.approx(-1 / 3)
     assert q["arrivals_from_neighbours"] == 1.0  # carl came from p
     assert q["leavers_to_neighbours"] == 0.0
+
+
+def test_risk_rules_by_hand_and_the_choice_follows_the_target() -> None:
+    from ossmetrics.risk.riskindex import (
+        ANY,
+        RULES,
+        choose_rule,
+        composite_outcome,
+        risk_from_probabilities,
+    )
+
+    p = np.array([[0.2, 0.5], [0.1, 0.0]])
+    assert list(risk_from_probabilities(p, "P(dormant or core loss)")) == [60.0, 10.0]  # 1-.8*.5
+    assert list(risk_from_probabilities(p, "0.7 P(dormant) + 0.3 P(core loss)")) == [29.0, 7.0]
+    assert list(risk_from_probabilities(p, "P(dormant)")) == [20.0, 10.0]
+    rows = pd.DataFrame(
+        {
+            "dormant": [1.0, 0.0, 0.0, 0.0],
+            "core_loss": [np.nan, 1.0, 0.0, 1.0],
+            "archived": [np.nan, np.nan, 1.0, 0.0],
+        }
+    )
+    # ending = dormant or archived (unknown = 0); any adds core loss
+    assert list(composite_outcome(rows)) == [1.0, 0.0, 1.0, 0.0]
+    assert list(composite_outcome(rows, ANY)) == [1.0, 1.0, 1.0, 1.0]
+    # P(dormant) ranks the two endings first; P(core loss) would put row 1 (no ending) on top
+    pr = np.array([[0.9, 0.1], [0.1, 0.9], [0.8, 0.2], [0.2, 0.3]])
+    assert choose_rule(rows, pr) == "P(dormant)"
+    flipped = rows.assign(dormant=[0.0, 1.0, 0.0, 0.0], archived=[np.nan] * 4)
+    # only row 1 ends; its P(core loss) is the highest -> a rule leaning on core loss wins
+    assert choose_rule(flipped, np.array([[0.5, 0.0], [0.4, 0.9], [0.45, 0.0], [0.1, 0.0]])) in (
+        set(RULES) - {"P(dormant)"}
+    )

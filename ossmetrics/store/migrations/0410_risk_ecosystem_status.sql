@@ -4,7 +4,8 @@
 -- dated status changes a corpus build detected (GitHub archive flag, README/description notices).
 ALTER TABLE repos ADD COLUMN ecosystem VARCHAR;
 
--- One row per detected status change. kind: 'archived', 'unmaintained' or 'deprecated';
+-- One row per detected status change. kind: e.g. 'archived', 'unmaintained', 'deprecated' or 'cleared'
+-- (notice removed); the archived label reads the latest kind before T + 12 months;
 -- event_at: when it was first seen (the commit or snapshot that carried it); source: how it was
 -- detected (e.g. 'github_archived', 'readme', 'description'). A store without rows for a
 -- repository has no status information for it, and the label is NULL (never guessed).
