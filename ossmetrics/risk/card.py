@@ -178,6 +178,13 @@ def model_card(
     }[earns]
     if earns is not None and earns != info.shipped_uses_graph:
         graph_text += " **The shipped model does not follow this run's decision: retrain it.**"
+    kept = "; ".join(
+        f"{k}: {sum(e >= 0 for e in v)} of {len(v)}" for k, v in rep.gnn_best_epochs.items() if v
+    )
+    if kept:
+        graph_text += (
+            f" Folds in which the GNN's early stopping kept a graph correction at all — {kept}."
+        )
     young_share = rep.n_young / max(rep.n_snapshots, 1)
     eco = ", ".join(f"{k} {v}" for k, v in rep.ecosystems.items())
     arch = (

@@ -106,7 +106,7 @@ GRAPH_FEATURES: tuple[str, ...] = (
 #: common sense agree on, *other things equal*, are fixed: activity and spread of work lower
 #: dormancy; silence, concentration and idle key people raise it. A bound only stops a wrong
 #: sign — where the data disagree the weight becomes 0, it is never pushed the other way
-#: (`TrainConfig.sign_priors`; measured in docs/model-card.md, fifth round).
+#: (`TrainConfig.sign_priors`; measured in docs/model-history.md, fifth round).
 SIGN_PRIORS: dict[str, tuple[int, int]] = {
     "log_commits_12m": (-1, 0),
     "log_commits_3m": (-1, 0),

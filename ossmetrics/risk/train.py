@@ -104,7 +104,7 @@ class TrainConfig:
     val_fraction: float = 0.2
     seed: int = 0
     #: Epochs fitting the linear path alone by Adam before the network trains (0: none). Tried
-    #: with 300 in the second round, not shipped: docs/model-card.md, "Tried, not shipped".
+    #: with 300 in the second round, not shipped: docs/model-history.md, "Tried, not shipped".
     linear_warmup: int = 0
     #: Keep the fitted linear path fixed and start the deep (graph) part at zero, so the network
     #: begins as a logistic regression and early stopping keeps a graph correction only while it
@@ -237,7 +237,7 @@ def _warm_up_linear(
     stopping then also stopped the linear path long before it had converged — the old network
     ranked worse than a plain logistic regression on the same features. Chosen on inner
     validation folds only; on the outer folds it raised ROC-AUC but not PR-AUC, so it is off by
-    default (docs/model-card.md, "Tried, not shipped").
+    default (docs/model-history.md, "Tried, not shipped").
     """
     if model.skip is None or cfg.linear_warmup <= 0:
         return
@@ -263,7 +263,7 @@ def exact_logistic(
     The objective is scikit-learn's (``LogisticRegression(C=c)``: summed log-loss plus
     ``||w||^2 / (2c)``, bias not penalised), minimised to convergence in float64, so without
     ``signs`` it matches the logistic-regression baseline to about 1e-4 in ROC-AUC (measured on
-    the inner validation folds, docs/model-card.md). ``signs[k]`` of -1 / +1 bounds weight k to
+    the inner validation folds, docs/model-history.md). ``signs[k]`` of -1 / +1 bounds weight k to
     <= 0 / >= 0 (``features.SIGN_PRIORS``). SciPy's L-BFGS-B because it takes such bounds and the
     problem stays convex, so the answer is the unique optimum, not where an optimiser stopped;
     the design matrix is a few thousand rows, so it runs on the CPU whatever the device.

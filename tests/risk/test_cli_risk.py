@@ -24,6 +24,8 @@ def test_score_writes_risk_scores_with_model_version(cli, store) -> None:
     r = cli("--db", str(store), "score", "--device", "cpu")
     assert r.returncode == 0, r.stderr
     assert "scored 3 projects as of 2022-12-15" in r.stdout
+    # the shipped model is named for what it is: no graph since issue 19
+    assert "model: tabular network (no graph)" in r.stdout
     con = connect(store, read_only=True)
     rows = con.execute(
         "SELECT r.full_name, s.as_of::VARCHAR, s.model_version, s.p_dormant, s.risk, s.drivers "
