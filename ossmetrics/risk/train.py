@@ -27,6 +27,7 @@ from ossmetrics.risk.dataset import RiskDataset
 from ossmetrics.risk.features import FEATURES, OTHER_PROJECT_FEATURES, sign_priors
 from ossmetrics.risk.graphs import CONTRIBUTOR_FEATURES
 from ossmetrics.risk.model import RiskBatch, RiskGNN
+from ossmetrics.risk.results import LABELS  # one definition, shared with the evaluation
 
 __all__ = [
     "TrainConfig",
@@ -38,7 +39,6 @@ __all__ = [
     "train_model",
 ]
 
-LABELS = ("dormant", "core_loss")
 #: Calibrated logits are clipped here: sigmoid(±30) is 1e-13 away from 0 and 1 in float64, so a
 #: probability is never exactly 0 or 1 (±50 rounded to exactly 1.0 on separable toy data).
 LOGIT_CLIP = 30.0
