@@ -99,4 +99,7 @@ def repo_ecosystems(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
     ).fetchone()
     col = "ecosystem" if has_col and has_col[0] else "NULL::VARCHAR"
     rows = con.execute(f"SELECT repo_id, {col}, language FROM repos").fetchall()
-    return {int(rid): (str(eco) if eco else ecosystem_of_language(lang)) for rid, eco, lang in rows}
+    return {
+        int(rid): (canonical_ecosystem(str(eco)) if eco else ecosystem_of_language(lang))
+        for rid, eco, lang in rows
+    }

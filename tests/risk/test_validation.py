@@ -14,7 +14,12 @@ import pytest
 
 from ossmetrics.errors import UsageError
 from ossmetrics.risk.dataset import build_dataset
-from ossmetrics.risk.ecosystems import ecosystem_of_language, is_reserved, repo_ecosystems
+from ossmetrics.risk.ecosystems import (
+    canonical_ecosystem,
+    ecosystem_of_language,
+    is_reserved,
+    repo_ecosystems,
+)
 from ossmetrics.risk.folds import check_no_reserved, cv_folds, loeo_folds, time_forward
 from ossmetrics.risk.measures import (
     expected_calibration_error,
@@ -113,6 +118,10 @@ def test_ecosystem_mapping_and_stored_ecosystem_wins(con) -> None:
     con.execute("UPDATE repos SET language = 'Rust' WHERE repo_id = ?", [a])
     con.execute("UPDATE repos SET language = 'Rust', ecosystem = 'PyPI' WHERE repo_id = ?", [b])
     assert repo_ecosystems(con) == {a: "crates", b: "PyPI"}
+    # a manifest's own spelling is mapped to these names
+    con.execute("UPDATE repos SET ecosystem = 'c-cpp' WHERE repo_id = ?", [a])
+    assert repo_ecosystems(con)[a] == "systems"
+    assert canonical_ecosystem("RubyGems") == "gems" and canonical_ecosystem("Haskell") == "Haskell"
 
 
 @pytest.fixture(scope="module")
