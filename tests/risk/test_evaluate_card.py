@@ -29,7 +29,6 @@ def _data(n_repos: int = 12, dates: int = 4) -> RiskDataset:
     for k, repo in enumerate(names):
         for j in range(dates):
             recs.append({"repo": repo, "as_of": date(2015 + j, 6, 1), "ecosystem": ECOS[k % 3]})
-    # dormant snapshots in every ecosystem: the first feature decides
     rows = pd.DataFrame(recs)
     x = rng.normal(size=(len(rows), len(FEATURES)))
     rows[list(FEATURES)] = x
@@ -37,12 +36,11 @@ def _data(n_repos: int = 12, dates: int = 4) -> RiskDataset:
     rows["core_loss"] = (x[:, 1] > 0.3).astype(float)
     rows["archived"] = np.nan
     rows["young"] = np.arange(len(rows)) % 4 == 0
-    raw = {c for fn in SCORE_BASELINES.values() for c in ("commit_trend",)}
     for c in (
         "age_years", "days_since_last", "authors_all", "orgs_12m", "commits_12m", "releases_12m",
         "updated_issues_90d", "closed_issues_90d", "comments_90d", "authors_90d", "commits_3m",
         "pulls_90d", "review_comments_90d", "dependency_51_12m", "bus_factor_12m",
-        "bus_factor_chaoss", *raw,
+        "bus_factor_chaoss", "commit_trend",
     ):  # fmt: skip
         if c not in rows:
             rows[c] = rng.integers(1, 20, len(rows)).astype(float)
