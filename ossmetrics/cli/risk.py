@@ -41,25 +41,35 @@ def train_cmd(
         Path("risk_model.pt"), "--output", help="Where to write the trained model file."
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same model)."),
+    graph: bool = typer.Option(
+        False,
+        "--graph/--no-graph",
+        help="Train the graph neural network instead of the shipped tabular network "
+        "(the graph did not earn its place on held-out ecosystems: docs/model-card.md).",
+    ),
 ) -> None:
-    """Train the risk model on the store's own history (snapshots, labels, graph)."""
+    """Train the risk model on the store's own history (snapshots, labels; graph with --graph)."""
     from ossmetrics.risk import train_from_store
 
     dev = _device(device)
     con = open_store(read_only=True)
     try:
-        s = train_from_store(con, output=output, device=dev, seed=seed)
+        s = train_from_store(con, output=output, device=dev, seed=seed, use_graph=graph)
     finally:
         con.close()
-    graph = (
-        "no graph correction kept: the network is its logistic regression"
+    from ossmetrics.risk.modelfile import model_name
+
+    part = "graph" if s.use_graph else "non-linear"
+    kept = (
+        f"no {part} correction kept: the network is its logistic regression"
         if s.best_epoch < 0
-        else f"graph correction kept at epoch {s.best_epoch}"
+        else f"{part} correction kept at epoch {s.best_epoch}"
     )
+    console.print(f"model: {model_name(s.use_graph)}", markup=False)
     console.print(
         f"trained {s.model_version} on {s.n_snapshots} snapshots of {s.n_repos} repositories "
         f"({s.n_dormant} dormant; key people from {s.key_source}) on {s.device}: "
-        f"data {s.dataset_seconds:.0f} s, training {s.train_seconds:.0f} s ({graph}) "
+        f"data {s.dataset_seconds:.0f} s, training {s.train_seconds:.0f} s ({kept}) "
         f"-> {s.path}"
     )
     console.print(f"score with it: ossmetrics score --model {s.path}")
@@ -99,6 +109,7 @@ def score_cmd(
         f"scored {len(df)} projects as of {df.attrs.get('as_of')} with {df['model_version'].iloc[0]} "
         f"in {df.attrs.get('seconds', 0):.1f} s"
     )
+    console.print(f"model: {df.attrs.get('model_name', '')}", markup=False)
     console.print(f"{'risk':>5}  {'p_dormant':>9}  {'p_core_loss':>11}  repo")
     for r in df.itertuples():
         console.print(f"{r.risk:5.0f}  {r.p_dormant:9.2f}  {r.p_core_loss:11.2f}  {r.repo}")
@@ -130,6 +141,8 @@ def evaluate_cmd(
     finally:
         con.close()
     console.print(rep.markdown(), markup=False)
+    if rep.loeo_refused:
+        err_console.print(f"leave-one-ecosystem-out refused: {rep.loeo_refused}", markup=False)
     console.print(f"\nmodel card written to {card} ({rep.seconds:.0f} s)")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from ossmetrics.collect.corpus_status import load_corpus_status
 from ossmetrics.errors import UsageError
 from ossmetrics.store import transaction
 
@@ -112,6 +113,7 @@ def load_corpus(
             INSERT OR REPLACE INTO sync_state (repo_id, source, endpoint, cursor, last_success_at, updated_at)
             SELECT repo_id, 'corpus', 'HEAD', NULL, now(), now() FROM _c_ids""")
         count = con.execute("SELECT count(*) FROM _c_ids").fetchone()
+        load_corpus_status(con, d)  # ecosystem column, status_events.parquet (issue 19)
         con.execute("DROP TABLE _c_commits")
         con.execute("DROP TABLE _c_ids")
         con.execute("DROP TABLE _c_repos")

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ossmetrics.risk.dataset import RiskDataset
-from ossmetrics.risk.features import FEATURES
+from ossmetrics.risk.features import FEATURES, GRAPH_FEATURES
 from ossmetrics.risk.graphs import SnapshotGraph
 from ossmetrics.risk.model import RiskBatch
 
@@ -44,9 +44,12 @@ class Normaliser:
     c_std: np.ndarray
     o_mean: np.ndarray
     o_std: np.ndarray
+    #: 1 for each project feature the model reads, 0 for one it must not see (the graph
+    #: features in the network without the graph); None = all.
+    p_keep: np.ndarray | None = None
 
     def to_dict(self) -> dict[str, list[float]]:
-        return {k: [float(x) for x in v] for k, v in self.__dict__.items()}
+        return {k: [float(x) for x in v] for k, v in self.__dict__.items() if v is not None}
 
     @classmethod
     def from_dict(cls, d: dict[str, list[float]]) -> Normaliser:
@@ -60,14 +63,18 @@ def _stats(x: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     return x.mean(axis=0).astype(np.float32), np.where(std > 1e-6, std, 1.0).astype(np.float32)
 
 
-def fit_normaliser(ds: RiskDataset) -> Normaliser:
+def fit_normaliser(ds: RiskDataset, *, use_graph: bool = True) -> Normaliser:
+    """Statistics of the training rows; ``use_graph=False`` masks ``GRAPH_FEATURES`` out."""
     xp = ds.rows[list(FEATURES)].to_numpy(np.float32)
     xc = np.concatenate([g.x_contributor for g in ds.graphs]) if ds.graphs else np.zeros((0, 10))
     xo = np.concatenate([g.x_other for g in ds.graphs]) if ds.graphs else np.zeros((0, 5))
     pm, ps = _stats(xp, xp.shape[1])
     cm, cs = _stats(xc, ds.graphs[0].x_contributor.shape[1] if ds.graphs else 10)
     om, os_ = _stats(xo, ds.graphs[0].x_other.shape[1] if ds.graphs else 5)
-    return Normaliser(pm, ps, cm, cs, om, os_)
+    keep = None
+    if not use_graph:
+        keep = np.array([0.0 if f in GRAPH_FEATURES else 1.0 for f in FEATURES], np.float32)
+    return Normaliser(pm, ps, cm, cs, om, os_, keep)
 
 
 def collate(
@@ -100,6 +107,8 @@ def collate(
     xc = (cat(xs, (0, len(norm.c_mean)), np.float32) - norm.c_mean) / norm.c_std
     xother = (cat(xo, (0, len(norm.o_mean)), np.float32) - norm.o_mean) / norm.o_std
     xp = (x_project.astype(np.float32) - norm.p_mean) / norm.p_std
+    if norm.p_keep is not None:
+        xp = xp * norm.p_keep
     t = torch.as_tensor
     return (
         RiskBatch(

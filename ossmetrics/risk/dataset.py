@@ -9,6 +9,12 @@ training and scoring all go through it, so they share one definition of the task
 * **dormant**: < 5 non-bot commits in the 12 months after T;
 * **core loss**: every truck-factor key person at T has no commit in the project in the
   12 months after T (undefined when the truck factor found no key people);
+* **archived**: the repository was archived or declared unmaintained/deprecated on or before
+  T + 12 months (``status_events``); NULL where no status source covered the repository up to
+  T + 12 months — never guessed from commits;
+* **young** snapshots (first commit < 2 years before T) are also taken every 3 months
+  (``snapshots.YOUNG_STEP_MONTHS``), so young projects weigh in the training and evaluation;
+* each row carries its ``ecosystem`` (``ecosystems.repo_ecosystems``) and ``young`` flag;
 * features and graphs from data before the cut only.
 
 Key people come only from the graph stage: its truck factor (degree of authorship, Avelino et
@@ -25,12 +31,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from ossmetrics.errors import GraphsMissing, InsufficientHistory
+from ossmetrics.risk.ecosystems import repo_ecosystems
 from ossmetrics.risk.features import (
     build_labels,
     build_person_table,
@@ -41,13 +49,26 @@ from ossmetrics.risk.snapshots import (
     MIN_COMMITS_AFTER,
     MIN_COMMITS_BEFORE,
     NONBOT_COMMITS_SQL,
+    YOUNG_STEP_MONTHS,
+    YOUNG_YEARS,
     DataEnds,
     add_months,
+    cut_of,
     repo_data_ends,
     snapshot_grid,
 )
 
-__all__ = ["RiskDataset", "build_dataset", "build_scoring_set", "key_people", "snapshot_dates"]
+#: Status kinds that make the archived label (a corpus may record others, e.g. ``cleared``).
+ENDING_KINDS = ("archived", "unmaintained", "deprecated")
+
+__all__ = [
+    "ENDING_KINDS",
+    "RiskDataset",
+    "build_dataset",
+    "build_scoring_set",
+    "key_people",
+    "snapshot_dates",
+]
 
 
 @dataclass
@@ -223,11 +244,19 @@ def build_dataset(
         )
     firsts = _repo_first_dates(con)
     first = min(firsts.values())
+    main_grid: set[date] | None = None
     if dates is None:
-        dates = snapshot_grid(ends.global_end, first)
+        main_grid = set(snapshot_grid(ends.global_end, first))
+        dates = snapshot_grid(ends.global_end, first, step_months=YOUNG_STEP_MONTHS)
     projects, persons, _keys, source = _assemble(con, dates)
     labels = build_labels(con)
     rows = projects.merge(labels, on=["repo_id", "as_of"], how="left")
+    rows["young"] = rows["age_years"].astype(float) < YOUNG_YEARS
+    if main_grid is not None:  # the finer grid only for young projects
+        on_main = rows["as_of"].isin(main_grid)
+        rows = rows[on_main | rows["young"]].reset_index(drop=True)
+    ecos = repo_ecosystems(con)
+    rows["ecosystem"] = [ecos.get(int(r), "other") for r in rows["repo_id"]]
     rows["eligible"] = rows["commits_12m"] >= MIN_COMMITS_BEFORE
     rows["data_end"] = [ends.for_repo(int(r)) for r in rows["repo_id"]]
     rows["labelled"] = [
@@ -240,6 +269,7 @@ def build_dataset(
     rows["core_loss"] = np.where(
         rows["labelled"] & (rows["n_keys"] > 0), core.astype(float), np.nan
     )
+    rows["archived"] = _status_label(con, rows)
     keep = rows["eligible"] & (rows["labelled"] if require_labels else True)
     targets = rows[keep].reset_index(drop=True)
     if require_labels and targets.empty:
@@ -252,6 +282,39 @@ def build_dataset(
         )
     graphs = build_graphs(con, projects, persons, targets)
     return RiskDataset(targets, graphs, source, ends, time.perf_counter() - t0)
+
+
+def _status_label(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> np.ndarray:
+    """1 if the repository's status at T + 12 months (its latest status event before then) is
+    archived / unmaintained / deprecated, 0 if a status source covered it through T + 12 months
+    and it was not, NaN otherwise (no source, the source stops earlier, or unlabelled)."""
+    out = np.full(len(rows), np.nan)
+    try:
+        cov = dict(con.execute("SELECT repo_id, checked_at FROM status_coverage").fetchall())
+        ev = con.execute(
+            "SELECT repo_id, event_at, kind FROM status_events ORDER BY repo_id, event_at"
+        ).fetchall()
+    except duckdb.Error:  # a store from before migration 0410
+        return out
+    events: dict[int, list[tuple[Any, str]]] = {}
+    for rid, t, kind in ev:
+        events.setdefault(int(rid), []).append((t, str(kind)))
+    for i, (rid, d, lab) in enumerate(
+        zip(rows["repo_id"], rows["as_of"], rows["labelled"], strict=True)
+    ):
+        checked = cov.get(int(rid))
+        if not lab or checked is None:
+            continue
+        horizon = cut_of(add_months(d, 12))
+        if checked < horizon:
+            continue
+        state = ""
+        for t, kind in events.get(int(rid), []):
+            if t >= horizon:
+                break
+            state = kind
+        out[i] = 1.0 if state in ENDING_KINDS else 0.0
+    return out
 
 
 def build_scoring_set(

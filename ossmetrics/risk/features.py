@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ossmetrics.risk.graph_features import GRAPH_FEATURES, GRAPH_SQL
 from ossmetrics.risk.snapshots import NONBOT_COMMITS_SQL, cut_of
 
 __all__ = [
     "FEATURES",
+    "GRAPH_FEATURES",
     "OTHER_PROJECT_FEATURES",
     "SIGN_PRIORS",
     "build_labels",
@@ -66,7 +68,10 @@ FEATURES: tuple[str, ...] = (
     "log_key_max_days_since",
     "log_key_other_projects",
     "median_tenure_years",
+    # What only the store-wide contributor graph knows (issue 19): ``graph_features``.
+    *GRAPH_FEATURES,
 )
+
 
 #: Which way a feature may move each label's logit in the model's linear path, as
 #: ``(dormant, core_loss)``: ``-1`` more of it never *raises* that risk, ``+1`` never lowers
@@ -77,7 +82,7 @@ FEATURES: tuple[str, ...] = (
 #: common sense agree on, *other things equal*, are fixed: activity and spread of work lower
 #: dormancy; silence, concentration and idle key people raise it. A bound only stops a wrong
 #: sign — where the data disagree the weight becomes 0, it is never pushed the other way
-#: (`TrainConfig.sign_priors`; measured in docs/model-card.md, fifth round).
+#: (`TrainConfig.sign_priors`; measured in docs/model-history.md, fifth round).
 SIGN_PRIORS: dict[str, tuple[int, int]] = {
     "log_commits_12m": (-1, 0),
     "log_commits_3m": (-1, 0),
@@ -160,7 +165,8 @@ def _register_snapshots(
     con.execute("""CREATE OR REPLACE TEMP TABLE _rk_spx AS
         SELECT a.repo_id, a.as_of, a.person_id,
                count(b.repo_id) FILTER (WHERE b.n12 > 0) AS other12,
-               coalesce(sum(b.n12), 0) AS other_commits12
+               coalesce(sum(b.n12), 0) AS other_commits12,
+               coalesce(sum(b.nprev), 0) AS other_commits_prev12
         FROM _rk_sp a LEFT JOIN _rk_sp b
           ON b.as_of = a.as_of AND b.person_id = a.person_id AND b.repo_id <> a.repo_id
         GROUP BY ALL""")
@@ -307,6 +313,7 @@ def build_project_table(
     df = con.execute(_PROJECT_SQL).df()
     gh = con.execute(_GITHUB_SQL).df()
     df = df.merge(gh, on=["repo_id", "as_of"], how="left")
+    df = df.merge(con.execute(GRAPH_SQL).df(), on=["repo_id", "as_of"], how="left")
     return _derive(df)
 
 

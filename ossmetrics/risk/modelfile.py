@@ -25,9 +25,25 @@ from ossmetrics.risk.graphs import CONTRIBUTOR_FEATURES
 from ossmetrics.risk.model import RiskGNN
 from ossmetrics.risk.train import TrainConfig, TrainedModel
 
-__all__ = ["FORMAT_VERSION", "load_model", "model_version", "save_model", "shipped_model_path"]
+__all__ = [
+    "FORMAT_VERSION",
+    "feature_set_version",
+    "load_model",
+    "model_kind",
+    "model_name",
+    "model_version",
+    "save_model",
+    "shipped_model_path",
+]
 
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
+
+
+def feature_set_version(features: list[str] | tuple[str, ...]) -> str:
+    """A short name of a project-feature list (its count and a hash of the names in order), so
+    a model trained on another feature set is refused with both sets named."""
+    h = hashlib.sha256("\x1f".join(features).encode()).hexdigest()[:8]
+    return f"{len(features)} features, set {h}"
 
 
 def shipped_model_path() -> Path:
@@ -39,7 +55,21 @@ def model_version(tm: TrainedModel) -> str:
     for k, v in sorted(tm.model.state_dict().items()):
         h.update(k.encode())
         h.update(v.detach().cpu().numpy().tobytes())
-    return f"gnn-f{FORMAT_VERSION}-{h.hexdigest()[:10]}"
+    return f"{model_kind(tm.model.use_graph)}-f{FORMAT_VERSION}-{h.hexdigest()[:10]}"
+
+
+def model_kind(use_graph: bool) -> str:
+    """The prefix of a model version: ``gnn`` with the graph, ``tab`` (tabular) without."""
+    return "gnn" if use_graph else "tab"
+
+
+def model_name(use_graph: bool) -> str:
+    """What to call the model in the CLI and the card (truthfully: no graph, no "GNN")."""
+    return (
+        "graph neural network (contributor graph + portfolio)"
+        if use_graph
+        else "tabular network (no graph): a sign-bounded logistic regression of the project features, plus any non-linear correction early stopping keeps"
+    )
 
 
 def save_model(tm: TrainedModel, path: str | os.PathLike[str]) -> str:
@@ -105,8 +135,16 @@ def load_model(path: str | os.PathLike[str] | None = None) -> LoadedModel:
     if not isinstance(payload, dict) or "format_version" not in payload:
         raise ModelVersionMismatch(str(p), "unknown", FORMAT_VERSION)
     fv = str(payload["format_version"])
-    if fv != FORMAT_VERSION or payload.get("features") != list(FEATURES):
-        raise ModelVersionMismatch(str(p), fv, FORMAT_VERSION)
+    file_feats = payload.get("features")
+    if fv != FORMAT_VERSION or file_feats != list(FEATURES):
+        theirs = (
+            feature_set_version(list(file_feats))
+            if isinstance(file_feats, list)
+            else "unknown features"
+        )
+        raise ModelVersionMismatch(
+            str(p), f"{fv} ({theirs})", f"{FORMAT_VERSION} ({feature_set_version(FEATURES)})"
+        )
     try:
         model = RiskGNN(**payload["args"])
         model.load_state_dict(payload["state_dict"])
@@ -121,7 +159,7 @@ def load_model(path: str | os.PathLike[str] | None = None) -> LoadedModel:
         model=model,
         norm=Normaliser.from_dict(payload["normaliser"]),
         calibration=[(float(a), float(b)) for a, b in payload["calibration"]],
-        config=TrainConfig(),
+        config=TrainConfig(use_graph=bool(payload["args"].get("use_graph", True))),
         key_source=str(payload.get("key_source", "")),
         n_train=int(meta.get("n_train", 0)),
         best_epoch=int(meta.get("best_epoch", 0)),

@@ -8,17 +8,21 @@ then train or evaluate.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from threadpoolctl import threadpool_limits
 
-from ossmetrics.risk.card import model_card
+from ossmetrics.risk.card import RunInfo, model_card
 from ossmetrics.risk.dataset import build_dataset
-from ossmetrics.risk.evaluate import EvaluationReport, evaluate
+from ossmetrics.risk.ecosystems import reserved_mask
+from ossmetrics.risk.evaluate import GNN, LOEO, MLP, EvaluationReport, evaluate
+from ossmetrics.risk.folds import check_no_reserved
+from ossmetrics.risk.measures import reliability_curve
 from ossmetrics.risk.modelfile import save_model, shipped_model_path
+from ossmetrics.risk.riskindex import validate_rules
 from ossmetrics.risk.train import TrainConfig, resolve_device, train_model
 
 __all__ = ["TrainSummary", "evaluate_store", "train_from_store"]
@@ -36,6 +40,7 @@ class TrainSummary:
     train_seconds: float
     best_epoch: int
     device: str
+    use_graph: bool = False
 
 
 def train_from_store(
@@ -44,6 +49,7 @@ def train_from_store(
     output: str | os.PathLike[str] | None = None,
     device: str = "auto",
     seed: int = 0,
+    use_graph: bool = False,
 ) -> TrainSummary:
     """Train on every labelled snapshot of the store; write the model to ``output``.
 
@@ -52,7 +58,9 @@ def train_from_store(
     """
     dev = resolve_device(device)
     ds = build_dataset(con)
-    tm = train_model(ds, TrainConfig(seed=seed), device=str(dev))
+    ds = ds.subset(~reserved_mask(ds.rows["repo"].tolist()))  # Apache: validation only
+    check_no_reserved(ds.rows["repo"])
+    tm = train_model(ds, TrainConfig(seed=seed, use_graph=use_graph), device=str(dev))
     tm.trained_on = f"{ds.rows['repo'].nunique()} repositories, {len(ds)} snapshots"
     path = Path(output) if output else Path("risk_model.pt")
     version = save_model(tm, path)
@@ -67,7 +75,47 @@ def train_from_store(
         tm.seconds,
         tm.best_epoch,
         str(dev),
+        use_graph,
     )
+
+
+def _hardware(device: str) -> str:
+    """CPU model and cores, torch version, and the GPU when the run used one."""
+    import platform
+
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    text = f"{cpu}, {os.cpu_count()} logical CPUs (1 thread used), torch {torch.__version__}"
+    if device.startswith("cuda") and torch.cuda.is_available():
+        text += f", GPU {torch.cuda.get_device_name(0)}"
+    else:
+        text += ", CPU only" + ("" if torch.cuda.is_available() else " (no CUDA GPU detected)")
+    return text
+
+
+def _store(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """(store file name, what it holds)."""
+    try:
+        row = con.execute(
+            "SELECT file FROM pragma_database_list WHERE name = current_database()"
+        ).fetchone()
+        name = Path(str(row[0])).name if row and row[0] else "in-memory store"
+    except duckdb.Error:
+        name = "store"
+    n = con.execute(
+        "SELECT (SELECT count(*) FROM repos), (SELECT count(*) FROM commits), (SELECT max(committed_at)::DATE FROM commits)"
+    ).fetchone()
+    summary = f"{n[0]:,} repositories, {n[1]:,} commits, newest commit {n[2]}" if n else ""
+    return name, summary
 
 
 def evaluate_store(
@@ -80,17 +128,28 @@ def evaluate_store(
     n_boot: int = 1000,
     progress: Callable[[str], None] | None = None,
 ) -> EvaluationReport:
-    """Rebuild the data set from the store, backtest every method, write the model card."""
+    """Rebuild the data set from the store, backtest every method on every setting, check the
+    0–100 rule out of sample, write the model card (generated only)."""
     dev = resolve_device(device)
-    t0 = time.perf_counter()
     ds = build_dataset(con)
     if progress:
         progress(
             f"data set: {len(ds)} snapshots of {ds.rows['repo'].nunique()} repositories "
-            f"in {time.perf_counter() - t0:.0f} s"
+            f"in {ds.seconds:.0f} s"
         )
     rep = evaluate(ds, folds=folds, device=str(dev), seed=seed, n_boot=n_boot, progress=progress)
     rep.notes.append(f"data set built in {ds.seconds:.0f} s")
+    shipped_graph = TrainConfig().use_graph
+    shipped = GNN if shipped_graph else MLP
+    rule = None
+    if LOEO in rep.oof:
+        rows, preds = rep.oof[LOEO]
+        p = preds[shipped]
+        rep.reliability = reliability_curve(rows["dormant"].to_numpy(float), p[:, 0])
+        with threadpool_limits(1):
+            rule = validate_rules(
+                ds, rows, p[:, :2], device=str(dev), n_boot=n_boot, seed=seed, progress=progress
+            )
     if card_path:
         version = ""
         try:
@@ -100,7 +159,16 @@ def evaluate_store(
                 version = load_model().version
         except Exception:  # an old shipped model must not block writing the card
             version = ""
-        p = Path(card_path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(model_card(rep, model_version=version), encoding="utf-8")
+        store, summary = _store(con)
+        info = RunInfo(
+            hardware=_hardware(str(dev)),
+            store=store,
+            store_summary=summary,
+            dataset_seconds=ds.seconds,
+            model_version=version,
+            shipped_uses_graph=shipped_graph,
+        )
+        p_out = Path(card_path)
+        p_out.parent.mkdir(parents=True, exist_ok=True)
+        p_out.write_text(model_card(rep, info, rule), encoding="utf-8")
     return rep

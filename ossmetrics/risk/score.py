@@ -2,9 +2,9 @@
 
 ``p_dormant`` and ``p_core_loss`` are calibrated probabilities (the shipped setting's unweighted
 logistic fit is calibrated by construction; the older Adam setting is Platt-calibrated on the
-training run's validation repositories); ``risk`` (0–100) is
-``100 * (0.7 * p_dormant + 0.3 * p_core_loss)``: dormancy is the outcome a funder fears most,
-losing every key person the warning before it. Each row carries the model version and its top
+training run's validation repositories); ``risk`` (0–100) combines them by the rule
+``riskindex.SHIPPED_RULE``, chosen and checked out of sample on held-out ecosystems (the
+model card says which rule and what the number means). Each row carries the model version and its top
 three drivers in plain words (integrated-gradient attributions of the dormant logit, summed per
 fact: ``words.drivers``).
 """
@@ -26,7 +26,8 @@ from ossmetrics.errors import RiskError
 from ossmetrics.risk.batching import collate
 from ossmetrics.risk.dataset import RiskDataset, build_scoring_set
 from ossmetrics.risk.features import FEATURES, register
-from ossmetrics.risk.modelfile import LoadedModel, load_model
+from ossmetrics.risk.modelfile import LoadedModel, load_model, model_name
+from ossmetrics.risk.riskindex import SHIPPED_RULE, risk_from_probabilities
 from ossmetrics.risk.snapshots import repo_data_ends
 from ossmetrics.risk.train import LOGIT_CLIP, cpu_threads, resolve_device
 from ossmetrics.risk.words import drivers as fact_drivers
@@ -41,11 +42,10 @@ __all__ = [
     "score_projects",
 ]
 
-RISK_WEIGHTS = (0.7, 0.3)
-
 
 def risk_index(p: np.ndarray) -> np.ndarray:
-    return np.round(100 * (RISK_WEIGHTS[0] * p[:, 0] + RISK_WEIGHTS[1] * p[:, 1]), 1)
+    """0–100 risk of each row of ``p`` (P(dormant), P(core loss)) by the shipped rule."""
+    return risk_from_probabilities(p, SHIPPED_RULE)
 
 
 def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
@@ -188,5 +188,6 @@ def score_projects(
         )
     con.unregister("_rk_scores_arrow")
     df.attrs["seconds"] = time.perf_counter() - t0
+    df.attrs["model_name"] = model_name(lm.model.use_graph)
     df.attrs["as_of"] = d
     return df

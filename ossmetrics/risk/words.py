@@ -128,6 +128,24 @@ _TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "median_tenure_years": lambda r: (
         f"the median active contributor started {_f(r['median_tenure_years']):.1f} years ago"
     ),
+    "key_other_load": lambda r: (
+        f"the key people make about {_n(np.expm1(_f(r['key_other_load'])))} commits a year each on other tracked projects"
+    ),
+    "key_other_trend": lambda r: (
+        f"the key people's commits to other tracked projects changed ×{np.exp(_f(r['key_other_trend'])):.1f} on the year before"
+    ),
+    "top1_focus_shift": lambda r: (
+        f"the main author's share of their own work going to this project moved {_f(r['top1_focus_shift']):+.0%} in a year"
+    ),
+    "arrivals_from_neighbours": lambda r: (
+        f"{_f(r['arrivals_from_neighbours']):.0%} of last year's newcomers came from other tracked projects"
+    ),
+    "leavers_to_neighbours": lambda r: (
+        f"{_f(r['leavers_to_neighbours']):.0%} of the year before's people left for other tracked projects"
+    ),
+    "source_trend": lambda r: (
+        f"the other projects this project's people work on changed their commits ×{np.exp(_f(r['source_trend'])):.1f} in a year"
+    ),
 }
 
 
@@ -182,6 +200,11 @@ FACTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("key_activity", ("key_active_3m", "log_key_max_days_since")),
     ("key_elsewhere", ("log_key_other_projects",)),
     ("median_tenure", ("median_tenure_years",)),
+    ("key_people_elsewhere", ("key_other_load", "key_other_trend")),
+    ("main_author_focus", ("top1_focus_shift",)),
+    ("arrivals", ("arrivals_from_neighbours",)),
+    ("leavers", ("leavers_to_neighbours",)),
+    ("neighbour_health", ("source_trend",)),
 )
 
 

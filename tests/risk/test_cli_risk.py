@@ -27,6 +27,8 @@ def test_score_writes_risk_scores_with_model_version(cli, store) -> None:
     r = cli("--db", str(store), "score", "--device", "cpu")
     assert r.returncode == 0, r.stderr
     assert "scored 3 projects as of 2022-12-15" in r.stdout
+    # the shipped model is named for what it is: no graph since issue 19
+    assert "model: tabular network (no graph)" in r.stdout
     con = connect(store, read_only=True)
     rows = con.execute(
         "SELECT r.full_name, s.as_of::VARCHAR, s.model_version, s.p_dormant, s.risk, s.drivers "
@@ -35,7 +37,7 @@ def test_score_writes_risk_scores_with_model_version(cli, store) -> None:
     con.close()
     assert [x[0] for x in rows] == ["acme/fading", "acme/side", "acme/steady"]
     assert {x[1] for x in rows} == {"2022-12-15"} and all(
-        x[2].startswith(f"gnn-f{FORMAT_VERSION}-") for x in rows
+        x[2].startswith((f"gnn-f{FORMAT_VERSION}-", f"tab-f{FORMAT_VERSION}-")) for x in rows
     )
     assert all(0 <= x[3] <= 1 and 0 <= x[4] <= 100 for x in rows)
     drivers = json.loads(rows[0][5])
@@ -66,6 +68,12 @@ def test_explain_and_what_if(cli, store) -> None:
 
 
 def test_train_with_too_little_history_names_the_shipped_model(cli, store, tmp_path) -> None:
+    # one project only (the standard store's three give 20+ snapshots on the young-project grid)
+    con = connect(store)
+    con.execute(
+        "DELETE FROM commits WHERE repo_id <> (SELECT repo_id FROM repos WHERE full_name = 'acme/fading')"
+    )
+    con.close()
     r = cli("--db", str(store), "train", "--device", "cpu", "--output", str(tmp_path / "m.pt"))
     assert r.returncode == 1
     assert "too few to train" in r.stderr and "shipped model is used" in r.stderr

@@ -64,10 +64,15 @@ def test_labels_and_features_by_hand(built) -> None:
     assert s["dormant"] == 0.0 and s["top1_other_projects"] == 0
     # the last labelled date is the data end minus 12 months; fading is not eligible after 2021-06
     assert max(ds.rows["as_of"]) == date(2021, 12, 15)
+    # young (first commit < 2 years before T, i.e. until 2021-01) also every 3 months; 2019-03-15
+    # is not eligible (alice 6 + bob 2 = 8 commits in the 12 months before it)
     assert set(ds.rows[ds.rows["repo"] == "acme/fading"]["as_of"]) == {
         date(2019, 6, 15),
+        date(2019, 9, 15),
         date(2019, 12, 15),
+        date(2020, 3, 15),
         date(2020, 6, 15),
+        date(2020, 9, 15),
         date(2020, 12, 15),
         date(2021, 6, 15),
     }

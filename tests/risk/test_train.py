@@ -12,7 +12,7 @@ import torch
 from ossmetrics.errors import InsufficientHistory, ModelVersionMismatch
 from ossmetrics.risk.dataset import RiskDataset
 from ossmetrics.risk.features import FEATURES, sign_priors
-from ossmetrics.risk.modelfile import FORMAT_VERSION, load_model, save_model
+from ossmetrics.risk.modelfile import FORMAT_VERSION, feature_set_version, load_model, save_model
 from ossmetrics.risk.train import TrainConfig, predict, train_model
 from tests.risk.test_model import _graph
 
@@ -29,7 +29,7 @@ def _synthetic(n: int = 60, seed: int = 0) -> RiskDataset:
     return RiskDataset(rows, graphs, "synthetic")
 
 
-CFG = TrainConfig(hidden_channels=8, max_epochs=8, patience=5, seed=3)
+CFG = TrainConfig(hidden_channels=8, max_epochs=8, patience=5, seed=3, use_graph=True)
 #: The whole network trained by Adam (the model shipped before the fourth round): every weight
 #: depends on the seed, so this is where seeding shows.
 ADAM = replace(CFG, linear_fit="adam", residual_graph=False, class_weight=True)
@@ -82,7 +82,7 @@ def test_model_file_round_trip_and_version_check(tmp_path) -> None:
     tm = train_model(ds, CFG)
     path = tmp_path / "m.pt"
     version = save_model(tm, path)
-    assert version.startswith(f"gnn-f{FORMAT_VERSION}-")
+    assert version.startswith((f"gnn-f{FORMAT_VERSION}-", f"tab-f{FORMAT_VERSION}-"))
     lm = load_model(path)
     assert lm.version == version and lm.calibration == tm.calibration
     assert np.allclose(predict(lm, ds), predict(tm, ds))
@@ -92,19 +92,36 @@ def test_model_file_round_trip_and_version_check(tmp_path) -> None:
     torch.save(payload, old)
     with pytest.raises(ModelVersionMismatch) as e:
         load_model(old)
-    assert e.value.file_version == "0" and e.value.code_version == FORMAT_VERSION
+    assert e.value.file_version.startswith("0 (") and e.value.code_version.startswith(
+        FORMAT_VERSION
+    )
     assert "format 0" in e.value.message and f"format {FORMAT_VERSION}" in e.value.message
+    # same format, another feature set: refused, both sets named
+    payload["format_version"] = FORMAT_VERSION
+    payload["features"] = list(FEATURES)[:-1]
+    torch.save(payload, old)
+    with pytest.raises(ModelVersionMismatch) as e:
+        load_model(old)
+    n = len(FEATURES)
+    assert (
+        f"{n - 1} features, set {feature_set_version(list(FEATURES)[:-1])[-8:]}" in e.value.message
+    )
+    assert f"this ossmetrics reads format {FORMAT_VERSION} ({n} features, set" in e.value.message
 
 
 def test_shipped_model_loads() -> None:
     lm = load_model()
-    assert lm.version.startswith(f"gnn-f{FORMAT_VERSION}-") and lm.n_train > 1000
+    assert (
+        lm.version.startswith((f"gnn-f{FORMAT_VERSION}-", f"tab-f{FORMAT_VERSION}-"))
+        and lm.n_train > 1000
+    )
 
 
 def test_residual_graph_keeps_the_warmed_up_linear_path_fixed() -> None:
     """With ``residual_graph`` the linear path is fitted first and then frozen: training for 1 or
-    8 epochs leaves it identical while the graph part moves; without the option it moves too."""
-    ds = _synthetic(seed=1)
+    8 epochs leaves it identical while the graph part moves; without the option it moves too.
+    (Synthetic seed 2: one whose validation loss improves after epoch 0, so the kept state moves.)"""
+    ds = _synthetic(seed=2)
     cfg = dict(
         hidden_channels=8,
         patience=50,
@@ -114,14 +131,14 @@ def test_residual_graph_keeps_the_warmed_up_linear_path_fixed() -> None:
         linear_fit="adam",
         class_weight=True,
     )
-    short = train_model(ds, TrainConfig(max_epochs=1, **cfg))
-    long = train_model(ds, TrainConfig(max_epochs=8, **cfg))
+    short = train_model(ds, TrainConfig(max_epochs=1, use_graph=True, **cfg))
+    long = train_model(ds, TrainConfig(max_epochs=8, use_graph=True, **cfg))
     assert torch.equal(short.model.skip.weight, long.model.skip.weight)
     assert not torch.equal(short.model.head[0].weight, long.model.head[0].weight)
     assert all(q.requires_grad for q in long.model.parameters())
     free = dict(cfg, residual_graph=False)
-    a = train_model(ds, TrainConfig(max_epochs=1, **free))
-    b = train_model(ds, TrainConfig(max_epochs=8, **free))
+    a = train_model(ds, TrainConfig(max_epochs=1, use_graph=True, **free))
+    b = train_model(ds, TrainConfig(max_epochs=8, use_graph=True, **free))
     assert not torch.equal(a.model.skip.weight, b.model.skip.weight)
 
 
@@ -245,8 +262,8 @@ def test_graph_correction_is_kept_where_the_graph_carries_the_signal() -> None:
     ds = RiskDataset(rows, graphs, "synthetic")
     held_out = np.array([int(r[3:]) >= 30 for r in rows["repo"]])
     train, test = ds.subset(~held_out), ds.subset(held_out)
-    start = train_model(train, TrainConfig(max_epochs=0))
-    tm = train_model(train, TrainConfig(max_epochs=300))
+    start = train_model(train, TrainConfig(max_epochs=0, use_graph=True))
+    tm = train_model(train, TrainConfig(max_epochs=300, use_graph=True))
     assert start.best_epoch == -1 and tm.best_epoch >= 0
     y_test = test.rows["dormant"].to_numpy()
     auc_start = _auc(y_test, predict(start, test)[:, 0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ossmetrics.risk.features import FEATURES
+from ossmetrics.risk.features import FEATURES, GRAPH_FEATURES
 from ossmetrics.risk.words import FACTS, describe_feature, drivers
 
 BUSY = {
@@ -66,6 +66,7 @@ def test_every_feature_has_a_sentence() -> None:
             "key_max_days_since",
             "key_other_projects",
             "median_tenure_years",
+            *GRAPH_FEATURES,
         )
     }
     for f in FEATURES:
