@@ -186,8 +186,9 @@ def snapshot_dates(
     con: duckdb.DuckDBPyConnection, dates: Sequence[date] | None = None
 ) -> dict[int, list[date]]:
     """The (repository, date) pairs ``build_dataset`` reads truck factors for: each
-    repository's snapshot dates (``dates``, else the training grid) from its first commit on.
-    The graph stage stores them with ``store_truck_factors``."""
+    repository's snapshot dates (``dates``, else the training grid: every 6 months, and every 3
+    while the project is under ``YOUNG_YEARS`` old) from its first commit on. The graph stage
+    stores them with ``store_truck_factors``."""
     firsts = _repo_first_dates(con)
     if not firsts:
         return {}
@@ -195,7 +196,22 @@ def snapshot_dates(
         ends = repo_data_ends(con)
         if ends.global_end is None:
             return {}
-        dates = snapshot_grid(ends.global_end, min(firsts.values()))
+        start = min(firsts.values())
+        main = set(snapshot_grid(ends.global_end, start))
+        fine = snapshot_grid(ends.global_end, start, step_months=YOUNG_STEP_MONTHS)
+        # a day's margin: the features measure age from the first commit's time to the cut
+        young = YOUNG_YEARS + 2 / 365.25
+        return {
+            rid: ds
+            for rid, first in firsts.items()
+            if (
+                ds := [
+                    d
+                    for d in fine
+                    if d >= first and (d in main or (d - first).days / 365.25 < young)
+                ]
+            )
+        }
     out: dict[int, list[date]] = {}
     for rid, first in firsts.items():
         ds = [d for d in sorted(set(dates)) if d >= first]
@@ -210,10 +226,12 @@ def _assemble(
     *,
     exclude_people: Sequence[int] = (),
     only_repos: Sequence[int] | None = None,
+    per_repo: dict[int, list[date]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+    """``per_repo``: each repository's own dates (the training grid), else ``dates`` for all."""
     dates_by_repo = {
         rid: ds
-        for rid, ds in snapshot_dates(con, dates).items()
+        for rid, ds in (per_repo if per_repo is not None else snapshot_dates(con, dates)).items()
         if only_repos is None or rid in only_repos
     }
     keys, factors, source = key_people(con, dates_by_repo)
@@ -245,10 +263,12 @@ def build_dataset(
     firsts = _repo_first_dates(con)
     first = min(firsts.values())
     main_grid: set[date] | None = None
+    per_repo: dict[int, list[date]] | None = None
     if dates is None:
         main_grid = set(snapshot_grid(ends.global_end, first))
         dates = snapshot_grid(ends.global_end, first, step_months=YOUNG_STEP_MONTHS)
-    projects, persons, _keys, source = _assemble(con, dates)
+        per_repo = snapshot_dates(con)  # the finer dates only while a project is young
+    projects, persons, _keys, source = _assemble(con, dates, per_repo=per_repo)
     labels = build_labels(con)
     rows = projects.merge(labels, on=["repo_id", "as_of"], how="left")
     rows["young"] = rows["age_years"].astype(float) < YOUNG_YEARS

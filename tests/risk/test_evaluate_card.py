@@ -40,7 +40,7 @@ def _data(n_repos: int = 12, dates: int = 4) -> RiskDataset:
         "age_years", "days_since_last", "authors_all", "orgs_12m", "commits_12m", "releases_12m",
         "updated_issues_90d", "closed_issues_90d", "comments_90d", "authors_90d", "commits_3m",
         "pulls_90d", "review_comments_90d", "dependency_51_12m", "bus_factor_12m",
-        "bus_factor_chaoss", "commit_trend",
+        "bus_factor_all_history", "commit_trend",
     ):  # fmt: skip
         if c not in rows:
             rows[c] = rng.integers(1, 20, len(rows)).astype(float)

@@ -27,7 +27,7 @@ from ossmetrics.risk.measures import (
     paired_bootstrap,
     reliability_curve,
 )
-from tests.risk.tiny import standard_store
+from tests.risk.tiny import standard_store, store_truck_factors
 
 
 def test_ece_and_reliability_by_hand() -> None:
@@ -147,6 +147,7 @@ def status_store(tmp_path_factory):
             "INSERT INTO status_coverage VALUES (?, TIMESTAMPTZ '2022-12-10 00:00:00+00', 'test')",
             [ids[r]],
         )
+    store_truck_factors(c)  # `ossmetrics graph --risk-snapshots`, as before any training
     yield build_dataset(c)
     c.close()
 
