@@ -2,8 +2,8 @@
 
 Spark reads the same Parquet files DuckDB does; only files the manifest lists are read (a
 crashed writer's leftovers never are), a partition the manifest cannot vouch for is skipped and
-reported exactly as ``open_lake`` does, and the ``human_commits`` view is defined by the same
-SQL as in the store's migration, transpiled.
+reported exactly as ``open_lake`` does, and the store views (``human_commits``, ``human_issues``) are defined by the same
+SQL as in the store's migrations, transpiled.
 """
 
 from __future__ import annotations
@@ -58,10 +58,15 @@ def store_schema() -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def human_commits_sql() -> str:
+#: The store's views the metric SQL reads, each defined once by its migration.
+STORE_VIEWS = ("human_commits", "human_issues")
+
+
+def view_sql(view: str) -> str:
+    """The Spark SQL of one store view: its migration's ``SELECT``, transpiled by SQLGlot."""
     import sqlglot
 
-    text = next(sql for _, name, sql in available() if name.endswith("human_commits.sql"))
+    text = next(sql for _, name, sql in available() if name.endswith(f"_{view}.sql"))
     body = text[text.index("SELECT") :].rstrip().rstrip(";")
     return str(sqlglot.transpile(body, read="duckdb", write="spark")[0])
 
@@ -106,5 +111,6 @@ def register_lake(spark: Any, lake: str) -> list[Skipped]:
                 spark.createDataFrame([], ddl).createOrReplaceTempView(spec.name)
     finally:
         con.close()
-    spark.sql(human_commits_sql()).createOrReplaceTempView("human_commits")
+    for view in STORE_VIEWS:
+        spark.sql(view_sql(view)).createOrReplaceTempView(view)
     return skipped
