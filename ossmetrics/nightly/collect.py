@@ -10,6 +10,7 @@ of the collector.
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,9 +19,9 @@ from pathlib import Path
 import duckdb
 
 from ossmetrics.collect.git import collect_git
-from ossmetrics.collect.github_schedule import budget_order
+from ossmetrics.collect.github_schedule import TokenLock, budget_order
 from ossmetrics.config import Settings, github_token
-from ossmetrics.errors import RateLimited
+from ossmetrics.errors import GitHubError, RateLimited
 from ossmetrics.nightly.clones import CloneResult, clone_dir_for, clone_or_fetch
 from ossmetrics.pipeline.runs import RunLog, StageRecord
 from ossmetrics.tracking import TrackedRepo, is_url
@@ -78,6 +79,8 @@ class TrackedCollection:
         self.rate_limited: RateLimited | None = None
         self.warnings: list[str] = []
         self.outcomes: list[RepoOutcome] = []
+        # why GitHub is not collected this run although a token is set (its lock is held)
+        self.github_blocked: str | None = None
 
     def run(self) -> dict[int, TrackedRepo]:
         """Collect every tracked repository; return the ones in the store, by repo_id."""
@@ -90,6 +93,24 @@ class TrackedCollection:
                 f"${self.settings.token_env} is not set: GitHub collection skipped for {len(gh)} "
                 "repositories (git collection still runs) — export a token to collect issues and pull requests"
             )
+        with contextlib.ExitStack() as stack:
+            if gh and self.token and "github" not in self.skip:
+                # one process per token (the budget is the token's): a `collect github --tracked`
+                # holding it means GitHub waits for the next night; git still runs
+                try:
+                    stack.enter_context(TokenLock(self.token, self.settings.api_url))
+                except GitHubError as exc:
+                    self.github_blocked = exc.one_line()
+                    self.warnings.append(f"GitHub collection skipped: {exc.one_line()}")
+            self._collect_all(urls)
+        ids: dict[int, TrackedRepo] = {}
+        for repo, outcome in zip(self.tracked, self.outcomes, strict=True):
+            rid = outcome.repo_id or self._known_id(repo)
+            if rid is not None:
+                ids[rid] = repo
+        return ids
+
+    def _collect_all(self, urls: list[str]) -> None:
         cache = self.cache_dir
         with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="fetch") as pool:
             futures = {u: pool.submit(clone_or_fetch, u, cache) for u in urls}
@@ -103,12 +124,6 @@ class TrackedCollection:
             for idx, repo in todo:
                 done[idx] = self._one(repo, futures)
             self.outcomes.extend(done[i] for i in range(len(self.tracked)))
-        ids: dict[int, TrackedRepo] = {}
-        for repo, outcome in zip(self.tracked, self.outcomes, strict=True):
-            rid = outcome.repo_id or self._known_id(repo)
-            if rid is not None:
-                ids[rid] = repo
-        return ids
 
     def _source(self, repo: TrackedRepo) -> Path | None:
         """Where the git collector reads ``repo``: its path, or its clone in the cache."""
@@ -174,6 +189,8 @@ class TrackedCollection:
             rec.skip("github = false in the config")
         elif not self.token:
             rec.skip(f"${self.settings.token_env} not set")
+        elif self.github_blocked is not None:
+            rec.skip(self.github_blocked)
         elif self.rate_limited is not None and (
             self.rate_limited.reset_at is None or self.rate_limited.reset_at > datetime.now(UTC)
         ):

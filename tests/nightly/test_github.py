@@ -96,3 +96,23 @@ def test_rate_limit_stops_cleanly_and_the_next_run_resumes(tmp_path: Path) -> No
         assert second.repos[0].status == "ok"
         assert second.repos[1].status == "failed"  # now it is asked, and GitHub does not know it
         assert _issues(db) == 2  # everything the server has, once
+
+
+def test_a_held_token_lock_skips_github_and_git_still_runs(tmp_path: Path) -> None:
+    """One process per token: while `collect github --tracked` holds the token's lock, the night
+    collects git only, says why, and the next night (lock free) collects GitHub."""
+    from ossmetrics.collect.github_schedule import TokenLock
+
+    repo = make_repo(tmp_path / "one", [ALICE], 2)
+    with FakeGitHub("acme/one", **SMALL) as gh:
+        cfg = _config(tmp_path, gh, f'[[repos]]\nname = "acme/one"\ngit = "{repo}"\n')
+        db = tmp_path / "db.duckdb"
+        with TokenLock("ghp_nightlytesttoken", gh.url):
+            held = run_nightly(db, cfg, skip=SKIP, today=DAY)
+        assert gh.count() == 0  # not one GitHub request while another process holds the token
+        assert held.exit_code == 0 and held.repos[0].items == 2  # the two git commits
+        assert any("another ossmetrics process is collecting" in w for w in held.warnings)
+        assert "ghp_" not in " ".join(held.warnings)
+        assert _issues(db) == 0
+        free = run_nightly(db, cfg, skip=SKIP, today=DAY)
+        assert free.exit_code == 0 and gh.count() > 0 and _issues(db) > 0
