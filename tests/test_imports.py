@@ -33,7 +33,11 @@ RANK = {
     # how people may appear (options, masking, scrubbing): read by every writer, imports nothing
     # of a stage
     "privacy": 0,
+    # the store's tables as Parquet files (export, import, read): the store in another format
+    "lake": 0,
     "collect": 1,
+    # GH Archive lines into the GitHub tables: a collector of its own source
+    "gharchive": 1,
     "metrics": 2,
     "graph": 2,
     "risk": 3,
@@ -41,11 +45,20 @@ RANK = {
     "fund": 3,
     "report": 4,
     "pipeline": 5,
+    # the same stages fanned out on Spark over a lake: an orchestrator beside the pipeline
+    "spark": 5,
     "nightly": 6,
     "cli": 7,
 }
 # same rank, still one-way: graphs and metrics are both computed from the collected store
-APART = {("metrics", "graph"), ("graph", "metrics"), ("risk", "fund"), ("fund", "risk")}
+APART = {
+    ("metrics", "graph"),
+    ("graph", "metrics"),
+    ("risk", "fund"),
+    ("fund", "risk"),
+    ("pipeline", "spark"),
+    ("spark", "pipeline"),
+}
 
 
 def _modules() -> list[Path]:
