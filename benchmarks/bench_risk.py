@@ -210,7 +210,8 @@ def _explain_seconds(con: object, repos: list[str]) -> float:
 
 def training(dataset: str | None, device: str) -> dict[str, float]:
     from ossmetrics.risk.dataset import build_dataset
-    from ossmetrics.risk.train import TrainConfig, train_model
+    from ossmetrics.risk.train import train_model
+    from ossmetrics.risk.train_types import TrainConfig
 
     out: dict[str, float] = {}
     if dataset:

@@ -28,7 +28,8 @@ from ossmetrics.risk.dataset import build_dataset
 from ossmetrics.risk.ecosystems import reserved_mask
 from ossmetrics.risk.evaluate import LOEO, evaluate
 from ossmetrics.risk.riskindex import validate_rules
-from ossmetrics.risk.train import TrainConfig, train_model
+from ossmetrics.risk.train import train_model
+from ossmetrics.risk.train_types import TrainConfig
 
 
 def main() -> None:

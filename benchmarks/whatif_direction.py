@@ -29,9 +29,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ossmetrics.risk.dataset import build_dataset, build_scoring_set
+from ossmetrics.risk.device import cpu_threads
 from ossmetrics.risk.modelfile import load_model
 from ossmetrics.risk.riskindex import RULES, SHIPPED_RULE
-from ossmetrics.risk.train import cpu_threads, predict
+from ossmetrics.risk.train import predict
 
 BUCKETS = ((0.0, 0.3), (0.3, 0.5), (0.5, 0.8), (0.8, 1.01))
 

@@ -27,7 +27,7 @@ def _date(value: str | None, option: str) -> date | None:
 
 def _device(flag: str | None) -> str:
     """The device under flag > environment > ossmetrics.toml > auto, checked before any work."""
-    from ossmetrics.risk.train import resolve_device
+    from ossmetrics.risk.device import resolve_device
 
     device = str(state().setting("device", flag))
     resolve_device(device)

@@ -70,14 +70,15 @@ def resolve_person(con: duckdb.DuckDBPyConnection, ref: str) -> int:
 
 
 def _domain(email: str | None) -> str | None:
-    from ossmetrics.collect.identities import _domain as org_domain
+    from ossmetrics.collect.identity_keys import email_domain
 
-    return org_domain(email)
+    return email_domain(email)
 
 
 def forget_person(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
     """Erase person ``ref`` as described above; → a summary (person id, counts)."""
-    from ossmetrics.collect.identities import _mergeable_email, noreply_login, recompute_people
+    from ossmetrics.collect.identities import recompute_people
+    from ossmetrics.collect.identity_keys import mergeable_email, noreply_login
 
     pid = resolve_person(con, ref)
     ids = con.execute(
@@ -96,7 +97,7 @@ def forget_person(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
     for iid, key, *_ in ids:
         hashes.setdefault(key_hash(str(key)), int(iid))
     for e in emails:  # an address shared by strangers (root@localhost) identifies nobody
-        if _mergeable_email(e):
+        if mergeable_email(e):
             hashes.setdefault(key_hash("email:" + e), pid)
     for lg in sorted(logins):
         hashes.setdefault(key_hash("github:" + lg), pid)

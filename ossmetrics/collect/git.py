@@ -173,7 +173,8 @@ def collect_git(
         stager = Stager(con, rid, order)
         _run_log(g, tips, old_tips, stager, progress, order, n_jobs)
         new_identities = stager.finish()
-        from ossmetrics.collect.identities import recompute_people, store_mailmap
+        from ossmetrics.collect.identities import recompute_people
+        from ossmetrics.collect.mailmap import store_mailmap
 
         mailmap_changed = store_mailmap(con, rid, mailmap)
         # Re-merging every identity in the store costs ~1 s per 50k identities: skip it when

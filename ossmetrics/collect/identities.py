@@ -28,8 +28,6 @@ organization (most-used email domain that is not free mail) and ``is_bot`` (coll
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -37,204 +35,15 @@ from typing import Any
 import duckdb
 
 from ossmetrics.collect.bots import BotRules
+from ossmetrics.collect.identity_keys import (
+    email_domain,
+    mergeable_email,
+    noreply_login,
+    normalise_name,
+)
 from ossmetrics.store import transaction
 
-__all__ = [
-    "FREE_MAIL_DOMAINS",
-    "merge_identities",
-    "noreply_login",
-    "normalise_name",
-    "parse_mailmap",
-    "recompute_people",
-    "store_mailmap",
-]
-
-FREE_MAIL_DOMAINS = frozenset(
-    [
-        "gmail.com",
-        "googlemail.com",
-        "yahoo.com",
-        "yahoo.co.uk",
-        "yahoo.fr",
-        "yahoo.de",
-        "yahoo.co.jp",
-        "ymail.com",
-        "hotmail.com",
-        "hotmail.co.uk",
-        "hotmail.fr",
-        "hotmail.de",
-        "outlook.com",
-        "outlook.fr",
-        "live.com",
-        "live.fr",
-        "live.co.uk",
-        "msn.com",
-        "icloud.com",
-        "me.com",
-        "mac.com",
-        "aol.com",
-        "gmx.de",
-        "gmx.net",
-        "gmx.com",
-        "gmx.at",
-        "gmx.ch",
-        "web.de",
-        "mail.ru",
-        "inbox.ru",
-        "list.ru",
-        "bk.ru",
-        "yandex.ru",
-        "yandex.com",
-        "ya.ru",
-        "rambler.ru",
-        "qq.com",
-        "foxmail.com",
-        "163.com",
-        "126.com",
-        "sina.com",
-        "sohu.com",
-        "naver.com",
-        "hanmail.net",
-        "protonmail.com",
-        "protonmail.ch",
-        "proton.me",
-        "pm.me",
-        "tutanota.com",
-        "fastmail.com",
-        "fastmail.fm",
-        "hey.com",
-        "zoho.com",
-        "riseup.net",
-        "seznam.cz",
-        "free.fr",
-        "orange.fr",
-        "laposte.net",
-        "wanadoo.fr",
-        "libero.it",
-        "t-online.de",
-        "freenet.de",
-        "posteo.de",
-        "mailbox.org",
-        "users.noreply.github.com",
-        "noreply.github.com",
-        "github.com",
-        "users.sourceforge.net",
-        "localhost",
-        "localhost.localdomain",
-        "example.com",
-        "example.org",
-        "example.net",
-    ]
-)
-_PLACEHOLDER_EMAILS = frozenset(
-    {"", "none", "(none)", "unknown", "nobody", "noreply", "root", "you@example.com"}
-)
-_PLACEHOLDER_DOMAINS = ("localhost", "localdomain", "(none)", "example.com", "invalid", "local")
-_PLACEHOLDER_NAMES = frozenset(
-    """your name|unknown author|unknown user|github actions|github action|john doe|jane doe|
-    test user|git user|local user|default user|build user|the author|no author|
-    ubuntu user|system administrator|root user|anonymous user|travis ci|circle ci""".replace(
-        "\n", ""
-    )
-    .replace("    ", "")
-    .split("|")
-)
-_NOREPLY = re.compile(
-    r"^(?:\d+\+)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\[bot\])?)@users\.noreply\.github\.com$"
-)
-_MAILMAP_PAIR = re.compile(r"([^<>]*)<([^<>]*)>")
-
-
-def noreply_login(email: str | None) -> str | None:
-    """``12345+octocat@users.noreply.github.com`` → ``octocat`` (lowercased)."""
-    m = _NOREPLY.match((email or "").strip().lower())
-    return m.group(1) if m else None
-
-
-def normalise_name(name: str | None) -> str | None:
-    """Folded full name for the name rule, or None when it is too weak to merge on."""
-    if not name:
-        return None
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    words = re.sub(r"[^\w]+|_", " ", text).split()
-    if len(words) < 2 or sum(len(w) >= 2 for w in words) < 2:
-        return None
-    norm = " ".join(words)
-    return None if norm in _PLACEHOLDER_NAMES else norm
-
-
-def _mergeable_email(email: str) -> bool:
-    if email in _PLACEHOLDER_EMAILS or "@" not in email:
-        return False
-    domain = email.rsplit("@", 1)[1]
-    return bool(domain) and not any(
-        domain == d or domain.endswith("." + d) for d in _PLACEHOLDER_DOMAINS
-    )
-
-
-def parse_mailmap(text: bytes | str | None) -> list[tuple[str | None, str | None, str | None, str]]:
-    """``.mailmap`` lines → (proper_name, proper_email, commit_name, commit_email) rows.
-
-    Same reading as git's: ``Proper <commit>`` sets a name; ``<proper> <commit>`` an email;
-    ``Proper <proper> Commit <commit>`` maps only that name and email; ``#`` starts a comment.
-    """
-    if text is None:
-        return []
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    rows = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        pairs = _MAILMAP_PAIR.findall(line)
-        if not pairs:
-            continue
-        n1, e1 = pairs[0][0].strip() or None, pairs[0][1].strip()
-        if len(pairs) >= 2:
-            n2, e2 = pairs[1][0].strip() or None, pairs[1][1].strip()
-            rows.append((n1, e1 or None, n2, e2.lower()))
-        elif e1:
-            rows.append((n1, None, None, e1.lower()))
-    return rows
-
-
-def store_mailmap(con: duckdb.DuckDBPyConnection, repo_id: int, text: bytes | None) -> bool:
-    """Replace the repository's stored ``.mailmap`` rows; → whether they changed."""
-    import pyarrow as pa
-
-    rows = parse_mailmap(text)
-    from ossmetrics.collect.forget import forgotten_hashes, key_hash
-
-    gone = forgotten_hashes(con)  # `people forget`: their mailmap lines are not kept
-    if gone:
-        rows = [
-            r for r in rows
-            if not {key_hash("email:" + (e or "").lower()) for e in (r[1], r[3]) if e} & gone
-        ]  # fmt: skip
-    old = con.execute(
-        """SELECT proper_name, proper_email, commit_name, commit_email FROM git_mailmap
-           WHERE repo_id = ? ORDER BY rowid""",
-        [repo_id],
-    ).fetchall()
-    if [tuple(r) for r in old] == rows:
-        return False
-    con.execute("DELETE FROM git_mailmap WHERE repo_id = ?", [repo_id])
-    if not rows:
-        return True
-    cols = list(zip(*rows, strict=True))
-    tbl = pa.table(
-        {k: pa.array(v, pa.string()) for k, v in zip(("pn", "pe", "cn", "ce"), cols, strict=True)}
-    )
-    con.register("_mailmap_rows", tbl)
-    try:
-        con.execute(
-            "INSERT INTO git_mailmap SELECT ?, pn, pe, cn, ce FROM _mailmap_rows", [repo_id]
-        )
-    finally:
-        con.unregister("_mailmap_rows")
-    return True
+__all__ = ["merge_identities", "recompute_people"]
 
 
 class _UnionFind:
@@ -334,7 +143,7 @@ def recompute_people(con: duckdb.DuckDBPyConnection, *, extra_bots: Sequence[str
             proper_name[i], proper_email[i] = mapped
         if i in split:
             continue
-        if _mergeable_email(email_l):
+        if mergeable_email(email_l):
             link(i, "e:" + email_l)
         if proper_email[i]:
             link(i, "e:" + (proper_email[i] or "").lower())
@@ -405,18 +214,6 @@ def recompute_people(con: duckdb.DuckDBPyConnection, *, extra_bots: Sequence[str
     return len(clusters)
 
 
-def _domain(email: str | None) -> str | None:
-    e = (email or "").strip().lower()
-    if "@" not in e:
-        return None
-    d = e.rsplit("@", 1)[1].strip(".>")
-    if not d or "." not in d or d in FREE_MAIL_DOMAINS:
-        return None
-    if any(d == x or d.endswith("." + x) for x in _PLACEHOLDER_DOMAINS):
-        return None
-    return d
-
-
 def _person(
     rows: list[tuple[Any, ...]],
     members: list[int],
@@ -448,7 +245,7 @@ def _person(
         display = str(top[1])[7:15] if top[2] == "corpus" else fallback
     domains: Counter[str] = Counter()
     for i in order:
-        d = _domain(proper_email[i]) or _domain(rows[i][5])
+        d = email_domain(proper_email[i]) or email_domain(rows[i][5])
         if d:
             domains[d] += commits.get(rows[i][0], 0) + 1
     org = max(domains.items(), key=lambda kv: (kv[1], kv[0]))[0] if domains else None

@@ -39,7 +39,7 @@ import pandas as pd
 
 from ossmetrics.errors import GraphsMissing, InsufficientHistory
 from ossmetrics.risk.ecosystems import repo_ecosystems
-from ossmetrics.risk.features import (
+from ossmetrics.risk.feature_tables import (
     build_labels,
     build_person_table,
     build_project_table,

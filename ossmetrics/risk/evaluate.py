@@ -67,7 +67,8 @@ from ossmetrics.risk.results import (
     PairedResult,
     fmt,
 )
-from ossmetrics.risk.train import TrainConfig, predict, train_model
+from ossmetrics.risk.train import predict, train_model
+from ossmetrics.risk.train_types import TrainConfig
 
 _ = (_auc, fmt)  # re-exported: the tests check _auc against scikit-learn
 

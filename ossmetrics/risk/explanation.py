@@ -26,10 +26,11 @@ import numpy as np
 
 from ossmetrics.errors import BadParameter, RiskError
 from ossmetrics.risk.dataset import build_scoring_set
+from ossmetrics.risk.device import cpu_threads
 from ossmetrics.risk.features import FEATURES
 from ossmetrics.risk.modelfile import LoadedModel, load_model
 from ossmetrics.risk.score import attributions, calibrated, default_as_of, risk_index
-from ossmetrics.risk.train import cpu_threads, predict
+from ossmetrics.risk.train import predict
 from ossmetrics.risk.words import drivers as fact_drivers
 from ossmetrics.store import get_repo_id
 
@@ -158,7 +159,7 @@ def explain(
 
     ``people``: how many of the most active contributors to rescore without (each is one
     scoring-set rebuild, about 1 s on a 130-repository store; 0 skips them). Runs torch on one
-    CPU thread (``train.cpu_threads``): the report stage calls this once per
+    CPU thread (``device.cpu_threads``): the report stage calls this once per
     project, and on a busy 2-core machine the default two threads made each call 1-4 s.
     """
     with cpu_threads(1):

@@ -1,7 +1,7 @@
 """Project features that only the store-wide contributor graph knows (issue 19).
 
 A project's own history says how busy it is; these say what its people are doing *elsewhere*,
-read from the ``_rk_*`` temp tables ``features.build_project_table`` leaves (same cut: nothing
+read from the ``_rk_*`` temp tables ``feature_tables.build_project_table`` leaves (same cut: nothing
 at or after T). They are appended to ``features.FEATURES``; only the GNN sees them (the network
 without the graph has them masked to zero by its normaliser), so the paired GNN − no-graph
 difference of the evaluation measures them together with message passing. All six were written

@@ -7,7 +7,7 @@ it: the project's own contributors (the ``MAX_CONTRIBUTORS`` most active), the c
 edges among them, and every *other* project those people worked on at T, so a key person spread
 over several projects is visible to the model (DESIGN.md, options (a) and (b) together).
 
-Everything is read from the ``_rk_*`` temp tables that ``features.build_project_table`` leaves,
+Everything is read from the ``_rk_*`` temp tables that ``feature_tables.build_project_table`` leaves,
 so it uses the same cut and sees no commit at or after it.
 """
 
@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ossmetrics.risk.features import OTHER_PROJECT_FEATURES, register
+from ossmetrics.risk.feature_tables import register
+from ossmetrics.risk.features import OTHER_PROJECT_FEATURES
 
 __all__ = [
     "CONTRIBUTOR_FEATURES",

@@ -23,7 +23,7 @@ from ossmetrics.risk.batching import Normaliser
 from ossmetrics.risk.features import FEATURES, OTHER_PROJECT_FEATURES
 from ossmetrics.risk.graphs import CONTRIBUTOR_FEATURES
 from ossmetrics.risk.model import RiskGNN
-from ossmetrics.risk.train import TrainConfig, TrainedModel
+from ossmetrics.risk.train_types import TrainConfig, TrainedModel
 
 __all__ = [
     "FORMAT_VERSION",

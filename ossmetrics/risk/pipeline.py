@@ -17,13 +17,15 @@ from threadpoolctl import threadpool_limits
 
 from ossmetrics.risk.card import RunInfo, model_card
 from ossmetrics.risk.dataset import build_dataset
+from ossmetrics.risk.device import resolve_device
 from ossmetrics.risk.ecosystems import reserved_mask
 from ossmetrics.risk.evaluate import GNN, LOEO, MLP, EvaluationReport, evaluate
 from ossmetrics.risk.folds import check_no_reserved
 from ossmetrics.risk.measures import reliability_curve
 from ossmetrics.risk.modelfile import save_model, shipped_model_path
 from ossmetrics.risk.riskindex import validate_rules
-from ossmetrics.risk.train import TrainConfig, resolve_device, train_model
+from ossmetrics.risk.train import train_model
+from ossmetrics.risk.train_types import TrainConfig
 
 __all__ = ["TrainSummary", "evaluate_store", "train_from_store"]
 

@@ -34,7 +34,7 @@ from ossmetrics.risk.measures import auc, cluster_bootstrap
 
 if TYPE_CHECKING:  # scoring imports this module for RULES; the check needs the training code
     from ossmetrics.risk.dataset import RiskDataset
-    from ossmetrics.risk.train import TrainConfig
+    from ossmetrics.risk.train_types import TrainConfig
 
 __all__ = [
     "ANY",
@@ -138,7 +138,7 @@ def validate_rules(
     shipped setting (``EvaluationReport.oof``), ``ds``: the data set they came from."""
     from ossmetrics.risk.batching import repo_groups
     from ossmetrics.risk.folds import loeo_folds
-    from ossmetrics.risk.train import TrainConfig
+    from ossmetrics.risk.train_types import TrainConfig
 
     say = progress or (lambda _m: None)
     cfg = replace(config or TrainConfig(), seed=seed)

@@ -25,11 +25,13 @@ import torch
 from ossmetrics.errors import RiskError
 from ossmetrics.risk.batching import collate
 from ossmetrics.risk.dataset import RiskDataset, build_scoring_set
-from ossmetrics.risk.features import FEATURES, register
+from ossmetrics.risk.device import cpu_threads, resolve_device
+from ossmetrics.risk.feature_tables import register
+from ossmetrics.risk.features import FEATURES
 from ossmetrics.risk.modelfile import LoadedModel, load_model, model_name
 from ossmetrics.risk.riskindex import SHIPPED_RULE, risk_from_probabilities
 from ossmetrics.risk.snapshots import repo_data_ends
-from ossmetrics.risk.train import LOGIT_CLIP, cpu_threads, resolve_device
+from ossmetrics.risk.train_types import LOGIT_CLIP
 from ossmetrics.risk.words import drivers as fact_drivers
 from ossmetrics.store import transaction
 

@@ -9,12 +9,9 @@ import pytest
 from ossmetrics.collect.bots import BotRules, is_bot, parse_bot_list
 from ossmetrics.collect.corrections import list_people, merge_override, split_override
 from ossmetrics.collect.git import collect_git
-from ossmetrics.collect.identities import (
-    merge_identities,
-    noreply_login,
-    normalise_name,
-    parse_mailmap,
-)
+from ossmetrics.collect.identities import merge_identities
+from ossmetrics.collect.identity_keys import noreply_login, normalise_name
+from ossmetrics.collect.mailmap import parse_mailmap
 from ossmetrics.errors import BadParameter
 from tests.gitfactory import GitFactory, Person
 

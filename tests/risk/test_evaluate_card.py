@@ -14,7 +14,7 @@ from ossmetrics.risk.card import RunInfo, graph_earns_its_place, model_card
 from ossmetrics.risk.dataset import RiskDataset
 from ossmetrics.risk.evaluate import CV, GNN, INDEP, LOEO, MLP, TF, evaluate
 from ossmetrics.risk.features import FEATURES
-from ossmetrics.risk.train import TrainConfig
+from ossmetrics.risk.train_types import TrainConfig
 from tests.risk.test_model import _graph
 
 ECOS = ("PyPI", "npm", "crates")

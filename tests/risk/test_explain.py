@@ -14,10 +14,10 @@ import pytest
 import torch
 
 from ossmetrics.risk.dataset import build_scoring_set
+from ossmetrics.risk.device import cpu_threads
 from ossmetrics.risk.explanation import explain
 from ossmetrics.risk.modelfile import load_model
 from ossmetrics.risk.score import risk_index, score_dataset, score_projects
-from ossmetrics.risk.train import cpu_threads
 from ossmetrics.store import connect, get_repo_id
 from tests.risk.tiny import standard_store, store_truck_factors
 

@@ -8,9 +8,9 @@ import torch
 
 from ossmetrics.errors import DeviceUnavailable
 from ossmetrics.risk.batching import Normaliser, collate
+from ossmetrics.risk.device import resolve_device
 from ossmetrics.risk.graphs import SnapshotGraph
 from ossmetrics.risk.model import RiskGNN, mean_aggregate
-from ossmetrics.risk.train import resolve_device
 
 FP, FC, FO = 27, 10, 5
 

@@ -13,7 +13,8 @@ from ossmetrics.errors import InsufficientHistory, ModelVersionMismatch
 from ossmetrics.risk.dataset import RiskDataset
 from ossmetrics.risk.features import FEATURES, sign_priors
 from ossmetrics.risk.modelfile import FORMAT_VERSION, feature_set_version, load_model, save_model
-from ossmetrics.risk.train import TrainConfig, predict, train_model
+from ossmetrics.risk.train import predict, train_model
+from ossmetrics.risk.train_types import TrainConfig
 from tests.risk.test_model import _graph
 
 
@@ -146,7 +147,7 @@ def test_exact_logistic_matches_scikit_learn() -> None:
     """Same objective as LogisticRegression(C=0.5) on standardised data: same coefficients."""
     from sklearn.linear_model import LogisticRegression
 
-    from ossmetrics.risk.train import exact_logistic
+    from ossmetrics.risk.linear_fit import exact_logistic
 
     rng = np.random.default_rng(7)
     x = rng.normal(size=(300, 5))
@@ -177,7 +178,7 @@ def test_sign_bounds_stop_a_wrong_sign_and_leave_the_rest_exact() -> None:
     bound the data agree with changes nothing."""
     from sklearn.linear_model import LogisticRegression
 
-    from ossmetrics.risk.train import exact_logistic
+    from ossmetrics.risk.linear_fit import exact_logistic
 
     rng = np.random.default_rng(11)
     x = rng.normal(size=(400, 4))
@@ -216,7 +217,8 @@ def test_exact_linear_path_uses_every_row_and_starts_as_logistic_regression() ->
     early-stopping split included), frozen; with ``residual_graph`` and no epoch that lowers
     the validation loss the network stays exactly that regression."""
     from ossmetrics.risk.batching import collate, fit_normaliser
-    from ossmetrics.risk.train import _targets, exact_logistic
+    from ossmetrics.risk.linear_fit import exact_logistic
+    from ossmetrics.risk.train import _targets
 
     ds = _synthetic(n=120, seed=2)
     cfg = replace(

@@ -230,7 +230,7 @@ def test_corpus_with_ecosystem_and_status_events_loads_them(con, tmp_path: Path)
 def test_graph_features_by_hand(con) -> None:
     """acme/p: ann 2/month 2019-2020; carl 1/month 2019-01..11 then moves to acme/q; ben, on
     acme/q since 2019-01 (1/month, 2/month in 2020), joins acme/p in 2020 (1/month)."""
-    from ossmetrics.risk.features import build_project_table
+    from ossmetrics.risk.feature_tables import build_project_table
     from tests.risk.tiny import TinyStore, monthly
 
     t = TinyStore(con)
