@@ -6,9 +6,9 @@ one round of queries per project.
 
 **Numbers defined once.** A figure that a metric of the SQL library defines is read from that
 metric, called by name (``metric(con, "health_summary", as_of=ref)``, as dbt's ``ref()``
-does), never re-derived here; docs/report.md says which metric each figure comes from. What
-is computed here is only the shape a chart needs (quarters of new and returning people) from
-the same ``human_commits`` view the metrics read.
+does), never re-derived here (the charts' series too: the quarters of new and returning people
+are ``new_returning_by_quarter``'s); docs/report.md says which metric each figure comes from.
+What is done here is only reshaping: repository ids, column names, dates.
 
 All figures are as of a reference date ``ref`` (the newest commit in the selected repositories,
 so a sample or an old snapshot reads as of its own "now").
@@ -25,28 +25,15 @@ import pandas as pd
 
 __all__ = [
     "RepoInfo",
-    "activity_frames",
     "by_repo_id",
     "headline_figures",
-    "materialize_commits",
     "metric",
     "monthly_activity",
+    "new_returning",
     "newcomer_cohorts",
     "reference_date",
     "select_repos",
 ]
-
-#: The commits every figure counts: the metric library's (the ``human_commits`` view, merges
-#: left out), so a page's numbers and its ``health_summary`` row agree. (They counted merges
-#: before: sharkdp/bat showed 420 commits in the year beside health_summary's 281.)
-HUMAN_COMMITS = """
-    FROM human_commits c
-    WHERE NOT c.is_merge AND list_contains($ids, c.repo_id)
-"""
-
-#: ``$ref`` shifted by whole months in UTC wall-clock time, exactly as the metric library's
-#: windows are: ``(ref - 12 months, ref]`` here is health_summary's window.
-MONTHS_BEFORE_REF = "timezone('UTC', timezone('UTC', $ref) - INTERVAL {n} MONTH)"
 
 
 @dataclass
@@ -106,36 +93,6 @@ def reference_date(con: duckdb.DuckDBPyConnection, ids: list[int]) -> datetime:
     ts = row[0] if row and row[0] is not None else datetime.now().astimezone()
     day: datetime = pd.Timestamp(ts).tz_convert("UTC").normalize().to_pydatetime()
     return day
-
-
-def materialize_commits(con: duckdb.DuckDBPyConnection, ids: list[int]) -> None:
-    """TEMP table ``_report_commits`` (repo_id, ts, person_id, first_ts): the non-bot, non-merge
-    commits of ``ids`` with each author's first commit there. Read once; the activity queries share it
-    (a temp table also works on a read-only connection)."""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _report_commits AS
-        WITH c AS (SELECT c.repo_id, c.committed_at AS ts, c.person_id {HUMAN_COMMITS}),
-             f AS (SELECT repo_id, person_id, min(ts) AS first_ts FROM c GROUP BY ALL)
-        SELECT c.repo_id, c.ts, c.person_id, f.first_ts FROM c JOIN f USING (repo_id, person_id)""",
-        {"ids": ids},
-    )
-
-
-def activity_frames(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[str, pd.DataFrame]:
-    """The new-vs-returning chart's shape, all repos: ``quarterly`` (repo_id, quarter, new,
-    returning: people active in the quarter, by whether it holds their first commit).
-
-    Needs ``materialize_commits`` first. The monthly figures and the newcomer cohorts come from
-    the metrics (``monthly_activity``, ``newcomer_cohorts``).
-    """
-    quarterly = con.execute(
-        """WITH q AS (SELECT DISTINCT repo_id, person_id, date_trunc('quarter', ts)::DATE AS quarter,
-                             date_trunc('quarter', first_ts)::DATE AS fq FROM _report_commits)
-        SELECT repo_id, quarter, count(*) FILTER (WHERE quarter = fq) AS new,
-               count(*) FILTER (WHERE quarter > fq) AS returning
-        FROM q GROUP BY ALL ORDER BY 1, 2"""
-    ).df()
-    return {"quarterly": quarterly}
 
 
 def metric(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
@@ -218,6 +175,20 @@ def newcomer_cohorts(
     )
     df["quarter"] = pd.to_datetime(df["quarter"]).dt.date
     return df
+
+
+def new_returning(
+    con: duckdb.DuckDBPyConnection, infos: list[RepoInfo], ref: datetime
+) -> pd.DataFrame:
+    """The new-vs-returning chart's quarters: ``new_returning_by_quarter`` as of the end of
+    ``ref``'s day (repo_id, quarter, new, returning: people active in the quarter, by whether it
+    holds their first commit)."""
+    df = by_repo_id(metric(con, "new_returning_by_quarter", as_of=ref + timedelta(days=1)), infos)
+    df = df.rename(columns={"new_contributors": "new", "returning_contributors": "returning"})
+    df["quarter"] = pd.to_datetime(df["quarter"])  # a time axis for the chart, as before
+    return df[["repo_id", "quarter", "new", "returning"]].sort_values(
+        ["repo_id", "quarter"], ignore_index=True
+    )
 
 
 def monthly_activity(con: duckdb.DuckDBPyConnection, infos: list[RepoInfo]) -> pd.DataFrame:

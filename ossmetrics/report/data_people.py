@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ossmetrics.report.data import MONTHS_BEFORE_REF
+from ossmetrics.report.data import metric
 
 __all__ = [
     "collaboration_network",
@@ -82,28 +82,21 @@ def cross_load(
 ) -> pd.DataFrame:
     """Where each person committed in the 12 months before ``ref``: person_id, repo, commits, share.
 
-    ``share`` is the person's part of that repository's non-bot, non-merge commits in the window
-    ``(ref - 12 months, ref]`` (health_summary's), so a funder sees how much of another project
-    also rests on them.
+    The ``person_commit_share`` metric as of ``ref`` (its default 12 months, health_summary's
+    window): ``share`` is the person's part of that repository's non-bot, non-merge commits in
+    ``(ref - 12 months, ref]``, so a funder sees how much of another project also rests on
+    them. Every repository of the store counts, not only the selected ones.
     """
+    cols = ["person_id", "repo_id", "repo", "commits", "share"]
     if not person_ids:
-        return pd.DataFrame(columns=["person_id", "repo_id", "repo", "commits", "share"])
-    y1 = MONTHS_BEFORE_REF.format(n=12)
-    return con.execute(
-        f"""WITH c AS (
-            SELECT c.repo_id, c.person_id FROM human_commits c
-            WHERE NOT c.is_merge AND c.committed_at > {y1} AND c.committed_at <= $ref
-              AND c.repo_id IN (SELECT DISTINCT c2.repo_id FROM human_commits c2
-                  WHERE list_contains($pids, c2.person_id) AND NOT c2.is_merge
-                    AND c2.committed_at > {y1} AND c2.committed_at <= $ref))
-        SELECT c.person_id, c.repo_id, r.full_name AS repo, count(*) AS commits,
-               count(*) / any_value(t.total) AS share
-        FROM c JOIN repos r USING (repo_id)
-        JOIN (SELECT repo_id, count(*)::DOUBLE AS total FROM c GROUP BY repo_id) t USING (repo_id)
-        WHERE list_contains($pids, c.person_id)
-        GROUP BY c.person_id, c.repo_id, r.full_name ORDER BY c.person_id, commits DESC""",
-        {"pids": sorted(set(person_ids)), "ref": ref},
-    ).df()
+        return pd.DataFrame(columns=cols)
+    df = metric(con, "person_commit_share", as_of=ref)
+    df = df[df["person_id"].isin(set(person_ids))]
+    ids = dict(con.execute("SELECT lower(full_name), repo_id FROM repos").fetchall())
+    df = df.assign(repo_id=df["repo"].str.lower().map(ids).astype(int))
+    return df[cols].sort_values(
+        ["person_id", "commits", "repo"], ascending=[True, False, True], ignore_index=True
+    )
 
 
 def collaboration_network(

@@ -126,10 +126,7 @@ class SiteData:
         sd.people = PeopleView(con, privacy)
         if not ids:
             return sd
-        data.materialize_commits(con, ids)
-        act = data.activity_frames(con, ids)
-        sd.quarterly = _by_repo(act["quarterly"])
-        con.execute("DROP TABLE IF EXISTS _report_commits")
+        sd.quarterly = _by_repo(data.new_returning(con, infos, ref))
         sd.monthly = _by_repo(data.monthly_activity(con, infos))
         sd.cohorts = _by_repo(data.newcomer_cohorts(con, infos, ref))
         # every headline figure from the metric that defines it (data.headline_figures)

@@ -20,7 +20,7 @@ import duckdb
 
 from ossmetrics.errors import ReportError
 from ossmetrics.privacy import PrivacyOptions, scrub_tree
-from ossmetrics.report import assets, pages
+from ossmetrics.report import assets, pages, project_page
 from ossmetrics.report.model import SiteData
 from ossmetrics.report.render import render
 
@@ -127,4 +127,4 @@ def _write_pages(sd: SiteData, site: Path) -> None:
     pages.health_page(sd, site)
     pages.plan_page(sd, site)
     for row in pages.records(rows):
-        pages.project_page(sd, site, row, slugs)
+        project_page.project_page(sd, site, row, slugs)

@@ -169,3 +169,38 @@ def test_newcomer_retention_by_quarter(wcon):
         wcon, "newcomer_retention_by_quarter", repo=W, params={"as_of": "2024-03-10"}
     )
     assert [(r.newcomers, r.retained, r.complete) for r in early.itertuples()] == [(3, 1, False)]
+
+
+def test_new_and_returning_by_quarter(wcon):
+    """Active people per UTC quarter, as of 2024-12-01: Q1 2024 alice, bob, dave, all first
+    seen then (3 new); Q2 alice back (returning), carol (2024-05-01T01:00Z) and erin new;
+    Q3 dave back; Q4 only alice's merge and a bot: no row."""
+    df = run_metric(wcon, "new_returning_by_quarter", params={"as_of": "2024-12-01T00:00:00Z"})
+    got = {
+        (r.repo, pd.Timestamp(r.quarter).date()): (r.new_contributors, r.returning_contributors)
+        for r in df.itertuples()
+    }
+    assert got == {
+        (W, date(2024, 1, 1)): (3, 0),
+        (W, date(2024, 4, 1)): (2, 1),
+        (W, date(2024, 7, 1)): (0, 1),
+        # sam: first commit 2023-12-01 (Q4 2023); back 2024-10-01, -02 and at as_of itself
+        ("solo/one", date(2023, 10, 1)): (1, 0),
+        ("solo/one", date(2024, 10, 1)): (0, 1),
+    }  # acme/empty has no commits: no rows
+
+
+def test_new_and_returning_by_quarter_as_of_cuts_in_utc(wcon):
+    """Carol's 2024-04-30T22:00-03:00 is 2024-05-01T01:00Z: an hour after it she is Q2's one
+    newcomer; at 2024-05-01T00:00Z she (and alice's May 2) are still in the future."""
+    after = run_metric(
+        wcon, "new_returning_by_quarter", repo=W, params={"as_of": "2024-05-01T02:00:00Z"}
+    )
+    assert [(r.new_contributors, r.returning_contributors) for r in after.itertuples()] == [
+        (3, 0),
+        (1, 0),
+    ]
+    before = run_metric(
+        wcon, "new_returning_by_quarter", repo=W, params={"as_of": "2024-05-01T00:00:00Z"}
+    )
+    assert [(r.new_contributors, r.returning_contributors) for r in before.itertuples()] == [(3, 0)]

@@ -87,3 +87,27 @@ def test_all_repositories_at_once(wcon):
     df = run_metric(wcon, "bus_factor", params=AS_OF)
     assert df["repo"].tolist() == ["acme/empty", "acme/widget", "solo/one"]
     assert df["commits"].tolist() == [0, 11, 3]
+
+
+def test_person_commit_share(wcon):
+    names = dict(wcon.execute("SELECT person_id, display_name FROM people").fetchall())
+    df = run_metric(wcon, "person_commit_share", params=AS_OF)
+    got = [(r.repo, names[r.person_id], r.commits, r.share) for r in df.itertuples()]
+    # widget: 11 commits in (2023-12-01, 2024-12-01]; bob and dave tie at 2 (bob's id is lower)
+    # solo/one: sam's 2023-12-01 is on the window's open end, 2024-12-01 on its closed end: 3
+    # acme/empty: no commits, no rows
+    assert got == [
+        (W, "alice", 5, pytest.approx(5 / 11)),
+        (W, "bob", 2, pytest.approx(2 / 11)),
+        (W, "dave", 2, pytest.approx(2 / 11)),
+        (W, "carol", 1, pytest.approx(1 / 11)),
+        (W, "erin", 1, pytest.approx(1 / 11)),
+        ("solo/one", "sam", 3, 1.0),
+    ]
+    # the top person's share is top_contributor_share's figure
+    assert df.iloc[0]["share"] == one(wcon, "top_contributor_share", W)["top_share"]
+    # 6 months, (2024-06-01, 2024-12-01]: erin's 2024-06-01T00:00Z falls just outside; dave's Sep 1
+    short = run_metric(wcon, "person_commit_share", repo=W, params={**AS_OF, "months": 6})
+    assert [(names[r.person_id], r.commits, r.share) for r in short.itertuples()] == [
+        ("dave", 1, 1.0)
+    ]

@@ -3,8 +3,9 @@
 One store (the report fixture's), one site built from it; the expected values are computed
 here by calling each metric by name, independently of the report's code, and compared with
 what each page shows: the portfolio table (index.html and its download), the compare page's
-data, every project page (headline cards, the metric-library table, its JSON bundle) and the
-data health page's health_summary download.
+data, every project page (headline cards, the metric-library table, the new-vs-returning
+chart's quarters, the key people's share of the other projects they commit to, its JSON
+bundle) and the data health page's health_summary download.
 """
 
 from __future__ import annotations
@@ -80,6 +81,31 @@ def expected(store_path: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+@pytest.fixture(scope="module")
+def series(store_path: Path) -> dict[str, Any]:
+    """The project pages' series, as their metrics give them: ``quarters`` (per repository,
+    new_returning_by_quarter as of the end of REF's day: (quarter, new, returning)) and
+    ``shares`` (person_commit_share as of REF: (person_id, repository) -> (commits, share))."""
+    con = connect(store_path, read_only=True)
+    try:
+        day_end = (REF + pd.Timedelta(days=1)).to_pydatetime()
+        q = run_metric(con, "new_returning_by_quarter", params={"as_of": day_end})
+        s = run_metric(con, "person_commit_share", params={"as_of": REF.to_pydatetime()})
+    finally:
+        con.close()
+    quarters: dict[str, list[tuple[str, int, int]]] = {}
+    for r in q.itertuples():
+        quarters.setdefault(r.repo, []).append(
+            (
+                pd.Timestamp(r.quarter).date().isoformat(),
+                r.new_contributors,
+                r.returning_contributors,
+            )
+        )
+    shares = {(int(r.person_id), r.repo): (int(r.commits), float(r.share)) for r in s.itertuples()}
+    return {"quarters": quarters, "shares": shares}
+
+
 FIGURES = [
     "commits_12m", "contributors_12m", "contributors_prev_12m", "newcomers_prev_year",
     "newcomer_retention", "first_response_h", "merge_h", "truck_factor", "key_people_cross_load",
@@ -99,6 +125,12 @@ def test_the_fixture_has_figures_worth_comparing(expected: dict[str, dict[str, A
     assert rocket["commits_12m"] == 4 and rocket["contributors_prev_12m"] == 3
     assert rocket["first_response_h"] == pytest.approx(7.5) and rocket["truck_factor"] == 1
     assert rocket["last_release_at"] == "2023-05-01" and rocket["newcomer_retention"] == 0.5
+
+
+def test_the_fixture_has_series_worth_comparing(series: dict[str, Any]) -> None:
+    """Guard: a quarter with both new and returning people, a share strictly between 0 and 1."""
+    assert any(n and r for _, n, r in series["quarters"]["acme/rocket"])
+    assert any(0 < share < 1 for _, share in series["shares"].values())
 
 
 def test_portfolio_table_and_its_download(site: Path, expected: dict[str, dict[str, Any]]) -> None:
@@ -183,3 +215,28 @@ def test_health_page_download_is_health_summary(
             if key == "as_of" or isinstance(value, bool | str):
                 continue
             _same(rows[repo][key], _num(value), f"health_summary.json {repo} {key}")
+
+
+def test_project_page_series(
+    site: Path, expected: dict[str, dict[str, Any]], series: dict[str, Any]
+) -> None:
+    """The new-vs-returning quarters and the key people's shares elsewhere are the metrics'."""
+    compared = 0
+    for repo in expected:
+        slug = repo.replace("/", "__")
+        bundle = json.loads((site / "data" / "projects" / f"{slug}.json").read_text())
+        got = [
+            (pd.Timestamp(r["quarter"]).date().isoformat(), r["new"], r["returning"])
+            for r in bundle["quarterly"]
+        ]
+        assert got == series["quarters"].get(repo, []), slug
+        page = (site / "projects" / f"{slug}.html").read_text()
+        for person in bundle["key_people"]:
+            for e in person["elsewhere"]:
+                commits, share = series["shares"][(person["person_id"], e["repo"])]
+                assert (e["commits"], e["share"]) == (commits, pytest.approx(share)), slug
+                shown = f"{html.escape(e['repo'])}</a> — {commits} commits, {share * 100:.0f}%"
+                plain = f"{html.escape(e['repo'])} — {commits} commits, {share * 100:.0f}%"
+                assert shown in page or plain in page, (slug, e["repo"])
+                compared += 1
+    assert compared, "no key person works elsewhere in the fixture: nothing was compared"

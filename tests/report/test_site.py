@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ossmetrics.errors import InvalidRepoName, ReportError, UsageError
-from ossmetrics.report import build_site, pages
+from ossmetrics.report import build_site, project_page
 from ossmetrics.report.site import MARKER
 from ossmetrics.store import connect
 from tests.report.conftest import DESCRIPTION, NAMES, TITLE
@@ -140,7 +140,7 @@ def test_failed_build_keeps_the_previous_site(
         def boom(*args: object, **kwargs: object) -> None:
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(pages, "project_page", boom)
+        monkeypatch.setattr(project_page, "project_page", boom)
         with pytest.raises(RuntimeError, match="disk full"):
             build_site(con, out)
         assert (out / "index.html").read_text() == before
