@@ -112,6 +112,12 @@ SETTINGS: dict[str, Setting] = {
             "Contact address sent to ecosyste.ms (its polite pool); never stored or printed.",
         ),
         Setting(
+            "spark_partitions",
+            8,
+            "Shuffle partitions of the Spark jobs (ossmetrics spark ...): about 2-3 per core.",
+            int,
+        ),
+        Setting(
             "git_jobs",
             "auto",
             "git log processes per collection: auto (one per CPU, at most 4) or a number.",
@@ -161,6 +167,7 @@ class Settings:
     depsdev_url: str = SETTINGS["depsdev_url"].default
     ecosystems_url: str = SETTINGS["ecosystems_url"].default
     mailto: str = SETTINGS["mailto"].default
+    spark_partitions: int = SETTINGS["spark_partitions"].default
 
     def with_flags(self, **flags: Any) -> Settings:
         """These settings with the command-line flags that were given (None: not given)."""

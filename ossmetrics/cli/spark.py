@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from ossmetrics.cli._app import app, console, err_console
+from ossmetrics.cli._app import app, console, err_console, state
 
 __all__ = ["spark_app"]
 
@@ -30,7 +30,7 @@ _MASTER = typer.Option(
 def _session(master: str | None) -> Any:
     from ossmetrics.spark import get_spark
 
-    s = get_spark(master)
+    s = get_spark(master, shuffle_partitions=state().setting("spark_partitions"))
     s.sparkContext.setLogLevel("ERROR")
     return s
 

@@ -40,9 +40,12 @@ def check_spark() -> None:
         )
 
 
-def get_spark(master: str | None = None, app_name: str = "ossmetrics") -> Any:
+def get_spark(
+    master: str | None = None, app_name: str = "ossmetrics", *, shuffle_partitions: int = 8
+) -> Any:
     """The active SparkSession, or a new one on ``master`` (default: spark-submit's, else
-    ``local[*]``). Small-cluster defaults: few shuffle partitions, UTC, Arrow for pandas."""
+    ``local[*]``). Small-cluster defaults: few shuffle partitions (``shuffle_partitions``, the
+    ``spark_partitions`` setting), UTC, Arrow for pandas."""
     check_spark()
     from pyspark.sql import SparkSession
 
@@ -62,7 +65,7 @@ def get_spark(master: str | None = None, app_name: str = "ossmetrics") -> Any:
         builder = builder.master(master or os.environ.get("SPARK_MASTER", "local[*]"))
     builder = (
         builder.config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", os.environ.get("OSSMETRICS_SPARK_PARTITIONS", "8"))
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")

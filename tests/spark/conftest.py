@@ -34,11 +34,9 @@ def spark() -> Iterator[Any]:
     pytest.importorskip("pyspark")
     from ossmetrics.spark import get_spark
 
-    os.environ.setdefault("OSSMETRICS_SPARK_PARTITIONS", "2")  # tiny data: few tasks
-
     logging.getLogger("py4j").setLevel(logging.WARNING)
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
-    s = get_spark("local[2]", app_name="ossmetrics-tests")
+    s = get_spark("local[2]", app_name="ossmetrics-tests", shuffle_partitions=2)  # tiny data
     s.sparkContext.setLogLevel("ERROR")
     # Tiny data: compiling generated code and re-planning cost more than they save (measured
     # here: the metric suite on the test lakes 2.5x faster without them).
