@@ -118,6 +118,13 @@ HOUR_A = [
     ev(6, "ForkEvent", W, "2024-03-02T10:40:00Z", {"forkee": {"full_name": "fan1/widget"}}),
 ]
 # 2025 shape: the trimmed pull request (no user, no created_at, no merged) opened, then closed
+TRIMMED_PR_42 = {
+    "id": 5042,
+    "number": 42,
+    "url": "u",
+    "head": {"ref": "f", "sha": "a"},
+    "base": {"ref": "main", "sha": "b"},
+}
 HOUR_B = [
     ev(
         7,
@@ -127,13 +134,7 @@ HOUR_B = [
         {
             "action": "opened",
             "number": 42,
-            "pull_request": {
-                "id": 5042,
-                "number": 42,
-                "url": "u",
-                "head": {"ref": "f", "sha": "a"},
-                "base": {"ref": "main", "sha": "b"},
-            },
+            "pull_request": TRIMMED_PR_42,
         },
         actor="kim",
     ),
@@ -145,13 +146,7 @@ HOUR_B = [
         {
             "action": "closed",
             "number": 42,
-            "pull_request": {
-                "id": 5042,
-                "number": 42,
-                "url": "u",
-                "head": {"ref": "f", "sha": "a"},
-                "base": {"ref": "main", "sha": "b"},
-            },
+            "pull_request": TRIMMED_PR_42,
         },
         actor="alice",
     ),
