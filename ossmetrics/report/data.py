@@ -122,7 +122,11 @@ def by_repo_id(df: pd.DataFrame, infos: list[RepoInfo]) -> pd.DataFrame:
 
 
 def headline_figures(
-    con: duckdb.DuckDBPyConnection, infos: list[RepoInfo], ref: datetime
+    con: duckdb.DuckDBPyConnection,
+    infos: list[RepoInfo],
+    ref: datetime,
+    *,
+    summary: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per repository, every headline figure of the portfolio table, each from its metric:
 
@@ -131,6 +135,9 @@ def headline_figures(
       median_merge_hours); contributors_prev_12m: the same metric as of ``ref`` - 12 months;
     - newcomers_prev_year, newcomer_retention: ``newcomer_retention`` as of ``ref``;
     - last_commit_at, last_release_at: ``days_since`` as of the end of ``ref``'s day.
+
+    ``summary``: ``health_summary`` as of ``ref`` when the caller already ran it (the site
+    shows the same rows), so the metric is not run twice.
     """
     cols = [
         "repo_id", "commits_12m", "contributors_12m", "contributors_prev_12m",
@@ -139,7 +146,8 @@ def headline_figures(
     ]  # fmt: skip
     if not infos:
         return pd.DataFrame(columns=cols)
-    now = by_repo_id(metric(con, "health_summary", as_of=ref), infos)
+    now_rows = summary if summary is not None else metric(con, "health_summary", as_of=ref)
+    now = by_repo_id(now_rows, infos)
     before = by_repo_id(metric(con, "health_summary", as_of=months_before(ref, 12)), infos)
     new = by_repo_id(metric(con, "newcomer_retention", as_of=ref), infos)
     # ref is the newest commit's day at 00:00 UTC; the last commit is that day's, so the dates

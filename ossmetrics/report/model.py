@@ -19,7 +19,6 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ossmetrics.metrics import run_metric
 from ossmetrics.privacy import PeopleView, PrivacyOptions
 from ossmetrics.report import data, data_github, data_health, data_people, funding
 
@@ -129,8 +128,10 @@ class SiteData:
         sd.quarterly = _by_repo(data.new_returning(con, infos, ref))
         sd.monthly = _by_repo(data.monthly_activity(con, infos))
         sd.cohorts = _by_repo(data.newcomer_cohorts(con, infos, ref))
+        # the metric library's row, at the report's reference date so both read the same year
+        sd.summary = data.metric(con, "health_summary", as_of=ref)
         # every headline figure from the metric that defines it (data.headline_figures)
-        sd.activity = data.headline_figures(con, infos, ref)
+        sd.activity = data.headline_figures(con, infos, ref, summary=sd.summary)
         sd.github = data_github.github_collected(con, ids)
         gh_ids = sorted(sd.github)
         if gh_ids:
@@ -165,8 +166,6 @@ class SiteData:
         sd.syncs = _by_repo(data_health.sync_rows(con, ids))
         sd.runs = data_health.last_runs(con, ids)
         sd.identities = data_health.identity_overview(con, ids, people=sd.people)
-        # the metric library's row, at the report's reference date so both read the same year
-        sd.summary = run_metric(con, "health_summary", params={"as_of": ref})
         sd.funding = funding.funding_frame(con)
         sd.plan = funding.plan_frame(con, sd.people)
         return sd
