@@ -73,11 +73,15 @@ def load_corpus(
             INSERT INTO repos (full_name, platform, owner, name, default_branch, language, url)
             SELECT repo, 'github', split_part(repo, '/', 1), split_part(repo, '/', 2), default_branch, primary_language,
                    'https://github.com/' || repo
-            FROM _c_repos r WHERE NOT EXISTS (SELECT 1 FROM repos x WHERE x.full_name = r.repo)""")
+            FROM _c_repos r WHERE NOT EXISTS (SELECT 1 FROM repos x WHERE x.full_name = r.repo)
+            ORDER BY repo""")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _c_ids AS SELECT repo_id, full_name FROM repos WHERE full_name IN (SELECT repo FROM _c_repos)"
         )
-        # identities: authors by mailmap pseudonym, committers by committer pseudonym
+        # identities: authors by mailmap pseudonym, committers by committer pseudonym. Repositories
+        # and identities are numbered in name/key order: a hash GROUP BY hands rows over in no
+        # fixed order, and the truck factor breaks ties by person id, so unordered ids made two
+        # loads of one corpus train different models.
         con.execute("""
             INSERT INTO identities (identity_key, source, email, is_bot, first_seen_at)
             SELECT 'corpus:' || k, 'corpus', k || '@corpus.invalid', bool_or(bot), min(ts) FROM (
@@ -85,7 +89,8 @@ def load_corpus(
                 UNION ALL
                 SELECT committer_id, committer_is_bot_like, committed_at FROM _c_commits WHERE committer_id IS NOT NULL)
             GROUP BY k
-            HAVING NOT EXISTS (SELECT 1 FROM identities i WHERE i.identity_key = 'corpus:' || k)""")
+            HAVING NOT EXISTS (SELECT 1 FROM identities i WHERE i.identity_key = 'corpus:' || k)
+            ORDER BY k""")
         con.execute(
             "UPDATE identities SET person_id = identity_id WHERE person_id IS NULL AND source = 'corpus'"
         )

@@ -54,3 +54,25 @@ def test_collect_corpus_bad_input(cli, tmp_path: Path) -> None:
     unknown = cli("--db", str(db), "collect", "corpus", str(sample_dir()), "--repo", "no/such")
     assert unknown.returncode == 2
     assert "no corpus repository matched" in one_error_line(unknown)
+
+
+def test_loading_a_corpus_numbers_repositories_and_people_in_name_order(tmp_path: Path) -> None:
+    """Two loads of one corpus give the same ids: the truck factor breaks ties by person id,
+    so ids handed out in hash order made two builds of one store train different models."""
+    from ossmetrics.collect.corpus import load_corpus
+    from ossmetrics.store import connect
+
+    ids = []
+    for name in ("a", "b"):
+        con = connect(tmp_path / f"{name}.duckdb")
+        load_corpus(con, sample_dir())
+        repos = con.execute("SELECT repo_id, full_name FROM repos ORDER BY repo_id").fetchall()
+        people = con.execute(
+            "SELECT identity_id, identity_key FROM identities ORDER BY identity_id"
+        ).fetchall()
+        con.close()
+        assert [r[1] for r in repos] == sorted(r[1] for r in repos)
+        assert len(people) > 100
+        assert [p[1] for p in people] == sorted(p[1] for p in people)
+        ids.append((repos, people))
+    assert ids[0] == ids[1]
