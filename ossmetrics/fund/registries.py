@@ -9,7 +9,7 @@ Endpoints (the registries' documented JSON APIs):
 
 * PyPI ``GET /pypi/{name}/json`` -> ``info.project_urls`` (labels matched after PEP 753
   normalisation) and ``info.home_page``;
-* npm ``GET /{name}`` (the packument; a scoped name as ``@scope%2fname``) -> ``repository``
+* npm ``GET /{name}`` (the packument; a scoped name escaped whole, ``@scope%2Fname``) -> ``repository``
   (string or ``{type, url, directory}``) and ``homepage``;
 * crates.io ``GET /api/v1/crates/{name}`` -> ``crate.repository`` / ``crate.homepage``
   (crates.io refuses clients without a User-Agent; ours names ossmetrics and, with the
@@ -93,9 +93,9 @@ def registry_path(package: str) -> tuple[Registry, str] | None:
     if p.ecosystem == "pypi":
         return reg, f"/pypi/{quote(p.name, safe='')}/json"
     if p.ecosystem == "npm":
-        if p.namespace:  # npm's own escaping: '@scope%2fname'
+        if p.namespace:  # npm: @scope%2Fname (escapes are case-insensitive, RFC 3986)
             scope = quote(p.namespace.lstrip("@"), safe="")
-            return reg, f"/@{scope}%2f{quote(p.name.split('/', 1)[1], safe='')}"
+            return reg, f"/@{scope}%2F{quote(p.name.split('/', 1)[1], safe='')}"
         return reg, f"/{quote(p.name, safe='')}"
     if p.ecosystem == "cargo":
         return reg, f"/api/v1/crates/{quote(p.name, safe='')}"
@@ -121,13 +121,13 @@ def fetch_links(
             status, obj = client.get(path, label=reg.source)
         except MalformedAnswer:
             warnings.append(
-                f"{reg.source} {package}: the registry answered with malformed JSON; "
+                f"{client.source} {package}: the registry answered with malformed JSON; "
                 "no link from it this run (`fund enrich` asks again)"
             )
             continue
         if status == 200 and not isinstance(obj, dict):
             warnings.append(
-                f"{reg.source} {package}: the registry's answer is not a JSON object; "
+                f"{client.source} {package}: the registry's answer is not a JSON object; "
                 "no link from it this run (`fund enrich` asks again)"
             )
             continue
