@@ -5,13 +5,15 @@ the exposure lens used to fall back to repository counts for them. deps.dev's Ge
 answers each package version's resolved graph (``nodes`` with ``versionKey`` and ``relation``
 SELF / DIRECT / INDIRECT, ``edges`` ``fromNode`` -> ``toNode``); ``fund enrich`` asks it for
 every direct package of a flat document, at the version the document names (one request a
-package version: there is no batch endpoint), and caches the answer (source
+package version: there is no batch endpoint; a version already a node of another graph is not
+asked, that graph holds its edges), and caches the answer (source
 ``depsdev_dependencies``, key ``package@version``). ``derive_edges`` turns the cache into
 ``fund_package_edges`` (kind runtime, source deps.dev, as_of the fetch date).
 
 A flat document **has depth from deps.dev** when every direct package deps.dev could be asked
-about (it has a version and a deps.dev system) has a cached answer and at least one of them is
-a graph; its direct packages without a graph (unknown to deps.dev, no version) are then leaves.
+about (it has a version and a deps.dev system) has a cached answer or is a node of a cached
+graph, and at least one of them has a graph; its direct packages without a graph (unknown to
+deps.dev, no version) are then leaves.
 Otherwise it still falls back (``DepthInfo.flat_docs``), and the page says which.
 """
 
@@ -60,27 +62,69 @@ def flat_roots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return df
 
 
+def _node_keys(payload: Any) -> set[str]:
+    """``package@version`` of every node of a cached graph (JSON text or object)."""
+    obj = json.loads(payload) if isinstance(payload, str) else payload
+    out: set[str] = set()
+    for n in obj.get("nodes") or [] if isinstance(obj, dict) else []:
+        vk = n.get("versionKey") if isinstance(n, dict) else None
+        if isinstance(vk, dict) and vk.get("version"):
+            pkg = package_of_depsdev(str(vk.get("system", "")), str(vk.get("name", "")))
+            if pkg:
+                out.add(f"{pkg}@{vk['version']}")
+    return out
+
+
+def _graphs(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -> dict[str, set[str]]:
+    """Cached graphs (fetched since ``since``): root key -> its nodes' keys."""
+    sql = "SELECT key, payload FROM fund_cache WHERE source = ? AND status = 200"
+    args: list[Any] = [SOURCE]
+    if since is not None:
+        sql += " AND fetched_at >= ?"
+        args.append(since)
+    out = {}
+    for key, payload in con.execute(sql, args).fetchall():
+        try:
+            out[str(key)] = _node_keys(payload)
+        except ValueError:
+            out[str(key)] = set()
+    return out
+
+
 def fetch_graphs(
     con: duckdb.DuckDBPyConnection,
     client: JsonClient,
-    fresh: set[str],
+    since: datetime,
     save: Callable[[str, list[tuple[str, Any]]], object],
 ) -> int:
-    """Ask deps.dev for the graph of each flat document's direct packages not cached fresh;
-    returns how many were asked. Each answer is cached as it comes (resumable)."""
+    """Ask deps.dev for the graph of each flat document's direct packages; returns how many
+    were asked. A package version that is already a node of a fresh graph is not asked: a
+    resolved graph holds its nodes' own edges (GitHub's export lists transitive packages too,
+    so most of them are covered by the graphs of the others). Each answer is cached as it
+    comes (resumable)."""
     roots = flat_roots(con)
     keys = dict.fromkeys(
         f"{p}@{v}"
         for p, v, ok in zip(roots["package"], roots["version"], roots["askable"], strict=True)
         if ok
     )
+    fresh = {
+        str(k)
+        for (k,) in con.execute(
+            "SELECT key FROM fund_cache WHERE source = ? AND fetched_at >= ?", [SOURCE, since]
+        ).fetchall()
+    }
+    covered = set().union(*_graphs(con, since).values())
     n = 0
     for key in keys:
-        if key in fresh:
+        if key in fresh or key in covered:
             continue
         package, version = key.rsplit("@", 1)
         status, obj = services.depsdev_dependencies(client, package, version)
-        save(SOURCE, [(key, obj if status == 200 and isinstance(obj, dict) else None)])
+        ok = status == 200 and isinstance(obj, dict)
+        save(SOURCE, [(key, obj if ok else None)])
+        if ok:
+            covered |= _node_keys(obj)
         n += 1
     return n
 
@@ -157,6 +201,10 @@ def depth_info(con: duckdb.DuckDBPyConnection) -> DepthInfo:
             "SELECT key, status FROM fund_cache WHERE source = ?", [SOURCE]
         ).fetchall()
     }
+    container: dict[str, str] = {}  # package@version -> a graph holding it as a node
+    for root, nodes in sorted(_graphs(con).items()):
+        for n in nodes:
+            container.setdefault(n, root)
     graph = con.execute("SELECT root, version, parent, child FROM fund_package_edges").df()
     by_root: dict[str, list[tuple[str, str]]] = {}
     for r, v, p, c in graph.itertuples(index=False, name=None):
@@ -167,12 +215,15 @@ def depth_info(con: duckdb.DuckDBPyConnection) -> DepthInfo:
             for p, v, ok in zip(g["package"], g["version"], g["askable"], strict=True)
             if ok
         ]
-        with_graph = [k for k in keys if answered.get(k) == 200]
+        # each direct package's graph: its own, else one that holds it as a node
+        use = {k: k if answered.get(k) == 200 else container.get(k) for k in keys}
+        with_graph = [k for k, src in use.items() if src]
         did = int(str(doc_id))
         info.coverage[did] = (len(with_graph), len(g))
-        if with_graph and all(k in answered for k in keys):
+        if with_graph and all(k in answered or use[k] for k in keys):
             info.deep_docs.add(did)
-            info.edges[did] = [e for k in with_graph for e in by_root.get(k, [])]
+            sources = dict.fromkeys(str(use[k]) for k in with_graph)
+            info.edges[did] = [e for src in sources for e in by_root.get(src, [])]
         else:
             info.flat_docs.add(did)
     return info

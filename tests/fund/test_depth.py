@@ -164,3 +164,20 @@ def test_a_graph_in_the_wrong_shape_is_a_warning(toy: Any, graphs: FakeServices)
     assert toy.execute(
         "SELECT count(*) FROM fund_package_edges WHERE root = 'pkg:npm/x'"
     ).fetchone() == (0,)
+
+
+def test_a_package_already_in_a_graph_is_not_asked(
+    toy: Any, graphs: FakeServices, tmp_path: Path
+) -> None:
+    # GitHub's export lists transitive packages too: c@1.2.0 and e@4.0.0 are nodes of a's graph
+    r4 = ["pkg:npm/a@1.0.0", "pkg:npm/c@1.2.0", "pkg:npm/e@4.0.0"]
+    ingest(toy, [_github_export(tmp_path / "r4.json", "org/r4", r4)])
+    enrich(toy, depsdev_url=graphs.url, ecosystems_url=graphs.url, sleep=lambda _x: None)
+    assert graphs.count(r":dependencies$") == 4  # b, a, z, x; not c nor e
+    assert "r4.json (3 of 3 direct packages)" in describe_depth(toy)
+    # r4 by hand: a, c, e get 1/3 each. a keeps 1/6, passes 1/12 to c and d; c keeps 1/6,
+    # passes 1/6 to e; e keeps 1/3. Depth 2: e keeps 1/6; c keeps 1/24, passes 1/24 to e;
+    # d keeps 1/12. Depth 3: e keeps 1/24. So c 5/24, e 13/24 (r1: c 1/8, e 1/8; r2: none).
+    ex = _exposure(toy)
+    assert ex["p/c"][0] == pytest.approx(100 * (1 / 8 + 5 / 24) / 3)
+    assert ex["p/e"][0] == pytest.approx(100 * (1 / 8 + 13 / 24) / 3)
