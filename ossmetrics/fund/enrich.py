@@ -13,7 +13,7 @@ endpoint exists): deps.dev dependency graphs for the direct packages of flat SBO
 (``depth``), deps.dev dependents (``dependents``: one request when the version used is the
 default, else two) only for packages linked to a repository in the store — the portfolio the
 reach lens ranks — or for all with ``dependents="all"``, and the registries (``registries``)
-only for packages still without a link as good as a registry can give.
+only for packages still without a link of 0.60 or more.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from ossmetrics.fund.dependents import fetch_dependents
 from ossmetrics.fund.http import JsonClient
 from ossmetrics.fund.links import (
     BEST_LINKS_SQL,
-    REGISTRY_BEST,
+    REGISTRY_SKIP_AT,
     LinkRow,
     depsdev_candidates,
     registry_candidates,
@@ -77,12 +77,12 @@ REGISTRY_NAMES = {"pypi": "PyPI", "npm": "npm", "crates": "crates.io", "rubygems
 
 
 def _needs_registry(con: duckdb.DuckDBPyConnection, pk: pd.DataFrame, since: datetime) -> list[str]:
-    """Packages with a registry client and no link as good as a registry gives (nor a pin),
-    whose registry answer is not cached fresh."""
+    """Packages with a registry client and no link of ``REGISTRY_SKIP_AT`` or more (nor a
+    pin), whose registry answer is not cached fresh."""
     good = {
         r[0]
         for r in con.execute(
-            f"SELECT package FROM ({BEST_LINKS_SQL}) WHERE confidence >= ?", [REGISTRY_BEST]
+            f"SELECT package FROM ({BEST_LINKS_SQL}) WHERE confidence >= ?", [REGISTRY_SKIP_AT]
         ).fetchall()
     }
     fresh = {

@@ -30,7 +30,7 @@ from ossmetrics.store.repos import validate_repo_name
 __all__ = [
     "BEST_LINKS_SQL",
     "CONFIDENCE",
-    "REGISTRY_BEST",
+    "REGISTRY_SKIP_AT",
     "best_links",
     "depsdev_candidates",
     "npm_repository_url",
@@ -56,8 +56,10 @@ CONFIDENCE = {
 # these name the source repository.
 _PEP753_SOURCE = {"source", "sourcecode", "repository", "github", "code", "git", "homepage"}
 
-# A registry answer is worth at most this; packages already linked this well are not asked.
-REGISTRY_BEST = 0.7
+# Packages linked at least this well are not asked of their registry: deps.dev's unverified
+# metadata and ecosyste.ms's repository_url (0.60) are read from the registry's own metadata, so
+# the registry would mostly repeat them, and better links (SBOM vcs, attestations) outrank it.
+REGISTRY_SKIP_AT = 0.6
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

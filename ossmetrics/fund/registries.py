@@ -2,8 +2,9 @@
 
 ecosyste.ms relays registry metadata for the packages it knows; these small clients ask the
 registries themselves, one request a package (none of them has a batch endpoint), and only for
-packages that lack a link as good as a registry can give (``REGISTRY_BEST``, 0.70) — neither
-pinned nor linked by an attestation, a Go module path, the SBOM or ecosyste.ms's relay.
+packages without a link of 0.60 or more (``REGISTRY_SKIP_AT``): neither pinned nor linked by an
+attestation, a Go module path, the SBOM, ecosyste.ms or deps.dev's unverified metadata (those
+two read the registry's own metadata, so asking the registry again would mostly repeat them).
 
 Endpoints (the registries' documented JSON APIs):
 

@@ -164,10 +164,10 @@ def test_cli_enrich_reads_base_urls_from_environment(cli, tmp_path, services: Fa
            "OSSMETRICS_CRATES_URL": urls["crates"], "OSSMETRICS_RUBYGEMS_URL": urls["rubygems"]}  # fmt: skip
     r = cli("--db", str(db), "fund", "enrich", env=env)
     assert r.returncode == 0, r.stderr
-    # 5 purl-batch pages + 2 graphs; the registries asked for the packages without a link of
-    # 0.70 or more (all but a, attested, and f, a Go module path), none of which they know
+    # 5 purl-batch pages + 2 graphs; the registries asked only for the packages without a link
+    # of 0.60 or more (jest, pytest, g: unknown to both services), none of which they know
     assert (
-        "9 packages; requests: ecosyste.ms 1, deps.dev 7, PyPI 2, npm 4, crates.io 1;" in r.stdout
+        "9 packages; requests: ecosyste.ms 1, deps.dev 7, PyPI 1, npm 1, crates.io 1;" in r.stdout
     )
     # neither c@3.0.0 nor g@0.9.0 has a graph on this server: both flat SBOMs still fall back
     assert (

@@ -13,7 +13,7 @@ import pytest
 from ossmetrics.fund.enrich import enrich
 from ossmetrics.fund.ingest import ingest
 from ossmetrics.fund.links import best_links, pin_link, unresolved
-from tests.fund.fake_services import FakeServices
+from tests.fund.fake_services import FakePackage, FakeServices
 from tests.fund.payloads import crate, gem, npm_packument, pypi_json
 
 PURLS = """\
@@ -219,3 +219,24 @@ def test_cli_reads_registry_urls_from_the_environment(cli: Any, tmp_path: Path) 
         "pkg:npm/elsewhere\tunresolved\tused by 1 repositories",
         "pkg:npm/ghost\tunresolved\tused by 1 repositories",
     ]
+
+
+def test_packages_linked_at_060_or_more_are_not_asked(store: Any) -> None:
+    known = [
+        FakePackage("pkg:npm/plain", "1.0.0", repo="dep/plain"),  # deps.dev unverified: 0.60
+        FakePackage(
+            "pkg:npm/short", "1.0.0", repo="dep/short", provenance="UNKNOWN", in_ecosystems=False
+        ),  # 0.40 only: still asked
+    ]
+    with FakeServices(known, page_size=100) as s:
+        s.registry.update(REGISTRY)
+        _run(s=s, con=store)
+        paths = _registry_paths(s)
+    assert "/npm/plain" not in paths and "/npm/short" in paths
+    best = _best(store)
+    assert best["pkg:npm/plain"] == (
+        "dep/plain",
+        0.6,
+        "depsdev:UNVERIFIED_METADATA, ecosystems:repository_url",
+    )
+    assert best["pkg:npm/short"] == EXPECTED["pkg:npm/short"]
