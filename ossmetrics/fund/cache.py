@@ -17,7 +17,7 @@ import pandas as pd
 
 from ossmetrics.store import transaction
 
-__all__ = ["cached_payload", "fresh_keys", "save_cache"]
+__all__ = ["CacheWriter", "cached_payload", "fresh_keys", "save_cache"]
 
 
 def fresh_keys(con: duckdb.DuckDBPyConnection, source: str, since: datetime) -> set[str]:
@@ -58,3 +58,25 @@ def cached_payload(con: duckdb.DuckDBPyConnection, source: str, key: str) -> Any
         return json.loads(row[0])
     except ValueError:
         return None
+
+
+class CacheWriter:
+    """Buffers the answers of one-request-a-package endpoints and writes them ``every`` rows at
+    a time (one transaction each), so thousands of small answers do not cost thousands of
+    transactions; ``flush`` (call it in a ``finally``) writes the rest, so an interrupted run
+    keeps everything it fetched."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, every: int = 200) -> None:
+        self.con = con
+        self.every = every
+        self.pending: dict[str, list[tuple[str, Any]]] = {}
+
+    def add(self, source: str, rows: Iterable[tuple[str, Any]]) -> None:
+        self.pending.setdefault(source, []).extend(rows)
+        if sum(len(v) for v in self.pending.values()) >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, {}
+        for source, rows in pending.items():
+            save_cache(self.con, source, rows)

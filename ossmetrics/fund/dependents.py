@@ -12,13 +12,14 @@ Packages are asked only for the portfolio (linked to a repository in the store) 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from ossmetrics.fund import services
-from ossmetrics.fund.cache import cached_payload, fresh_keys, save_cache
+from ossmetrics.fund.cache import cached_payload, fresh_keys
 from ossmetrics.fund.http import JsonClient
 from ossmetrics.fund.links import BEST_LINKS_SQL
 
@@ -49,8 +50,10 @@ def fetch_dependents(
     packages: list[str],
     since: datetime,
     scope: str,
+    save: Callable[[str, list[tuple[str, Any]]], object],
 ) -> int:
-    """Fetch and cache dependents for ``packages`` in ``scope``; returns packages asked."""
+    """Fetch dependents for ``packages`` in ``scope``, each answer handed to ``save(source,
+    rows)``; returns packages asked."""
     if scope == "none":
         return 0
     wanted = packages
@@ -68,17 +71,20 @@ def fetch_dependents(
             continue
         version = default_from_batch(cached_payload(con, "depsdev", package))
         if version is None:
-            if package not in fresh_pkg:
+            if package in fresh_pkg:
+                obj = cached_payload(con, "depsdev_package", package)
+            else:
                 status, obj = services.depsdev_default_version(dd, package)
-                save_cache(con, "depsdev_package", [(package, obj if status == 200 else None)])
-            version = default_version(cached_payload(con, "depsdev_package", package))
+                obj = obj if status == 200 else None
+                save("depsdev_package", [(package, obj)])
+            version = default_version(obj)
         if version is None:
-            save_cache(con, "depsdev_dependents", [(package, None)])
+            save("depsdev_dependents", [(package, None)])
             continue
         status, obj = services.depsdev_dependents(dd, package, version)
         payload = (
             None if status != 200 or not isinstance(obj, dict) else {**obj, "version": version}
         )
-        save_cache(con, "depsdev_dependents", [(package, payload)])
+        save("depsdev_dependents", [(package, payload)])
         n += 1
     return n

@@ -29,7 +29,7 @@ import duckdb
 import pandas as pd
 
 from ossmetrics.fund import depth, registries, services
-from ossmetrics.fund.cache import fresh_keys, save_cache
+from ossmetrics.fund.cache import CacheWriter, fresh_keys, save_cache
 from ossmetrics.fund.dependents import fetch_dependents
 from ossmetrics.fund.http import JsonClient
 from ossmetrics.fund.links import (
@@ -132,8 +132,10 @@ def enrich(
             if src in REGISTRY_NAMES
         }
 
-        def save(source: str, rows: list[tuple[str, Any]]) -> int:
-            return save_cache(con, source, rows)
+        writer = CacheWriter(con)
+
+        def save(source: str, rows: list[tuple[str, Any]]) -> None:
+            writer.add(source, rows)
 
         try:
             fresh = fresh_keys(con, "ecosystems", since)
@@ -157,7 +159,7 @@ def enrich(
             if graphs:
                 res.fetched[depth.SOURCE] = depth.fetch_graphs(con, dd, since, save)
             res.fetched["depsdev_dependents"] = fetch_dependents(
-                con, dd, [str(p) for p in pk["package"]], since, dependents
+                con, dd, [str(p) for p in pk["package"]], since, dependents, save
             )
             if regs:
                 asked = registries.fetch_links(
@@ -165,6 +167,7 @@ def enrich(
                 )
                 res.fetched.update(asked)
         finally:
+            writer.flush()  # what was fetched is kept, even when a service failed
             clients = {"ecosyste.ms": eco, "deps.dev": dd}
             clients.update({REGISTRY_NAMES[s]: c for s, c in regs.items()})
             res.requests = {k: c.requests for k, c in clients.items() if c.requests or k in

@@ -181,3 +181,20 @@ def test_a_package_already_in_a_graph_is_not_asked(
     ex = _exposure(toy)
     assert ex["p/c"][0] == pytest.approx(100 * (1 / 8 + 5 / 24) / 3)
     assert ex["p/e"][0] == pytest.approx(100 * (1 / 8 + 13 / 24) / 3)
+
+
+def test_a_failing_graph_stops_cleanly_and_the_next_run_completes(
+    toy: Any, graphs: FakeServices
+) -> None:
+    from ossmetrics.errors import ServiceError
+
+    graphs.fail(r"/packages/z/versions/1\.0\.0:dependencies$", 503, times=5)
+    with pytest.raises(ServiceError, match="HTTP 503 after 5 attempts"):
+        enrich(toy, depsdev_url=graphs.url, ecosystems_url=graphs.url, sleep=lambda _x: None)
+    # the graphs fetched before the failure are kept (b, then a), nothing derived half-way
+    assert toy.execute(
+        "SELECT key FROM fund_cache WHERE source = 'depsdev_dependencies' ORDER BY key"
+    ).fetchall() == [("pkg:npm/%40s/b@2.0.0",), ("pkg:npm/a@1.0.0",)]
+    enrich(toy, depsdev_url=graphs.url, ecosystems_url=graphs.url, sleep=lambda _x: None)
+    assert graphs.count(r"/(a|%40s%2Fb)/versions/.*:dependencies$") == 2  # not asked again
+    assert "still without depth: none" in describe_depth(toy)
