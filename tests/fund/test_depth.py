@@ -198,3 +198,32 @@ def test_a_failing_graph_stops_cleanly_and_the_next_run_completes(
     enrich(toy, depsdev_url=graphs.url, ecosystems_url=graphs.url, sleep=lambda _x: None)
     assert graphs.count(r"/(a|%40s%2Fb)/versions/.*:dependencies$") == 2  # not asked again
     assert "still without depth: none" in describe_depth(toy)
+
+
+def test_fund_plan_names_the_sboms_with_and_without_depth(
+    toy: Any, graphs: FakeServices, tmp_path: Path, db_path: Path, cli: Any
+) -> None:
+    (tmp_path / "r3.purls").write_text("pkg:npm/q\n")
+    ingest(toy, [tmp_path / "r3.purls"], org_repo="org/r3")
+    enrich(toy, depsdev_url=graphs.url, ecosystems_url=graphs.url, sleep=lambda _x: None)
+    for i, repo in enumerate(["p/c", "p/x"], 1):
+        toy.execute(
+            "INSERT INTO repos (repo_id, full_name, owner, name) VALUES (?, ?, 'p', ?)",
+            [i, repo, repo[2:]],
+        )
+        toy.execute(
+            "INSERT INTO risk_scores VALUES (?, DATE '2025-12-01', 'test', 0.5, 0.1, 50, '[]', "
+            "TIMESTAMPTZ '2026-01-01 00:00:00+00')",
+            [i],
+        )
+    compute_importance(toy)
+    toy.close()
+    r = cli("--db", str(db_path), "fund", "plan", "--budget", "1000", "--floor", "0", "--cap", "1",
+            "--format", "csv")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    why = {row.split(",")[0]: row for row in r.stdout.splitlines()[1:]}
+    assert (
+        "(depth from deps.dev for org/r1, org/r2; no depth for org/r3, so repository counts)"
+        in why["p/c"]
+    )
+    assert f"still without depth: {tmp_path / 'r3.purls'}" in r.stderr
