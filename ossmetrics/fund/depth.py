@@ -11,7 +11,7 @@ asked, that graph holds its edges), and caches the answer (source
 ``fund_package_edges`` (kind runtime, source deps.dev, as_of the fetch date).
 
 A flat document **has depth from deps.dev** when every direct package deps.dev could be asked
-about (it has a version and a deps.dev system) has a cached answer or is a node of a cached
+about (it has a concrete version, not a range, and a deps.dev system) has a cached answer or is a node of a cached
 graph, and at least one of them has a graph; its direct packages without a graph (unknown to
 deps.dev, no version) are then leaves.
 Otherwise it still falls back (``DepthInfo.flat_docs``), and the page says which.
@@ -20,6 +20,7 @@ Otherwise it still falls back (``DepthInfo.flat_docs``), and the page says which
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,7 @@ from ossmetrics.fund.purls import DEPSDEV_SYSTEMS, package_of_depsdev, parse_pur
 
 __all__ = [
     "DepthInfo",
+    "concrete_version",
     "depth_info",
     "derive_edges",
     "describe_depth",
@@ -56,10 +58,21 @@ def flat_roots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """
     ).df()
     df["askable"] = [
-        isinstance(v, str) and bool(v) and parse_purl(p).ecosystem in DEPSDEV_SYSTEMS
+        concrete_version(v) and parse_purl(p).ecosystem in DEPSDEV_SYSTEMS
         for p, v in zip(df["package"], df["version"], strict=True)
     ]
     return df
+
+
+_CONCRETE = re.compile(r"^v?[0-9][0-9A-Za-z.+_-]*$")
+
+
+def concrete_version(version: Any) -> bool:
+    """A version deps.dev can resolve (``1.2.3``, ``v1.0.0``, ``2.0.0-rc.1``), not a range a
+    manifest without a lockfile leaves in GitHub's export (``^1.2``, ``>= 2``, ``1.x``, ``*``)."""
+    if not isinstance(version, str) or not _CONCRETE.match(version):
+        return False
+    return not any(part in ("x", "X", "*") for part in re.split(r"[.+-]", version))
 
 
 def _node_keys(payload: Any) -> set[str]:

@@ -136,9 +136,11 @@ def test_a_flat_sbom_deps_dev_cannot_deepen_still_falls_back(
     toy: Any, graphs: FakeServices, tmp_path: Path
 ) -> None:
     r3 = tmp_path / "r3.purls"
-    r3.write_text("pkg:npm/q\n")  # no version: deps.dev cannot be asked
+    # no version, or a range a manifest without a lockfile leaves: deps.dev cannot be asked
+    r3.write_text("pkg:npm/q\npkg:npm/w@%5E1.2.0\npkg:npm/v@1.x\n")
     ingest(toy, [r3], org_repo="org/r3")
     enrich(toy, depsdev_url=graphs.url, ecosystems_url=graphs.url, sleep=lambda _x: None)
+    assert graphs.count(r"/packages/(q|w|v)/") == 0
     ex = _exposure(toy)
     d = ex["p/c"][1]
     assert (d["mode"], d["depth_from_depsdev"], d["without_depth"]) == (

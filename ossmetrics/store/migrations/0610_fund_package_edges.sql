@@ -3,6 +3,8 @@
 -- GetDependencies gives each such direct package (root, at the version the organisation uses)
 -- its resolved graph, so the exposure lens can trickle down it. Derived from fund_cache
 -- (source depsdev_dependencies), replaced as a whole by each derivation. See docs/funding.md.
+-- fund_cache now also holds the sources depsdev_dependencies (key package@version),
+-- depsdev_package, and the registries' trimmed answers: pypi, npm, crates, rubygems.
 CREATE TABLE fund_package_edges (
     root    VARCHAR NOT NULL,           -- the direct package whose graph this edge belongs to
     version VARCHAR NOT NULL,           -- the root's version the graph was resolved for
