@@ -109,12 +109,14 @@ def fetch_graphs(
     client: JsonClient,
     since: datetime,
     save: Callable[[str, list[tuple[str, Any]]], object],
+    warnings: list[str],
 ) -> int:
     """Ask deps.dev for the graph of each flat document's direct packages; returns how many
     were asked. A package version that is already a node of a fresh graph is not asked: a
     resolved graph holds its nodes' own edges (GitHub's export lists transitive packages too,
     so most of them are covered by the graphs of the others). Each answer is cached as it
-    comes (resumable)."""
+    comes (resumable); an answer other than 200 or 404 for one version (a 400) is kept as
+    unknown with a line in ``warnings`` naming it."""
     roots = flat_roots(con)
     keys = dict.fromkeys(
         f"{p}@{v}"
@@ -134,6 +136,10 @@ def fetch_graphs(
             continue
         package, version = key.rsplit("@", 1)
         status, obj = services.depsdev_dependencies(client, package, version)
+        if status not in (200, 404):  # e.g. 400 for a version deps.dev cannot read
+            warnings.append(
+                f"deps.dev {key}: dependency graph answered HTTP {status}; kept as unknown"
+            )
         ok = status == 200 and isinstance(obj, dict)
         save(SOURCE, [(key, obj if ok else None)])
         if ok:

@@ -157,7 +157,7 @@ def enrich(
             # registry lookup
             derive_signals(con)
             if graphs:
-                res.fetched[depth.SOURCE] = depth.fetch_graphs(con, dd, since, save)
+                res.fetched[depth.SOURCE] = depth.fetch_graphs(con, dd, since, save, res.warnings)
             res.fetched["depsdev_dependents"] = fetch_dependents(
                 con, dd, [str(p) for p in pk["package"]], since, dependents, save
             )

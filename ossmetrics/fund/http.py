@@ -83,9 +83,16 @@ class JsonClient:
         self.session.close()
 
     def get(
-        self, path: str, params: dict[str, Any] | None = None, *, label: str = ""
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        label: str = "",
+        soft_4xx: bool = False,
     ) -> tuple[int, Any]:
-        return self._call("GET", path, params=params, label=label)
+        """``soft_4xx``: another 4xx than 404/429 is returned as ``(status, None)`` rather than
+        raised — for one-request-a-package endpoints, where it concerns that package only."""
+        return self._call("GET", path, params=params, label=label, soft_4xx=soft_4xx)
 
     def post(
         self, path: str, body: Any, params: dict[str, Any] | None = None, *, label: str = ""
@@ -100,6 +107,7 @@ class JsonClient:
         params: dict[str, Any] | None = None,
         body: Any = None,
         label: str = "",
+        soft_4xx: bool = False,
     ) -> tuple[int, Any]:
         url = self.base + path
         problem = ""
@@ -126,6 +134,8 @@ class JsonClient:
                             f"asks to wait {wait:.0f} s (Retry-After), more than {self.max_wait:.0f} s",
                         )
                 elif resp.status_code >= 400:
+                    if soft_4xx:
+                        return resp.status_code, None
                     raise ServiceError(
                         self.source,
                         f"answered HTTP {resp.status_code} to {method} {path}",

@@ -119,10 +119,16 @@ def fetch_links(
         reg, path = where
         client = clients[reg.source]
         try:
-            status, obj = client.get(path, label=reg.source)
+            status, obj = client.get(path, label=reg.source, soft_4xx=True)
         except MalformedAnswer:
             warnings.append(
                 f"{client.source} {package}: the registry answered with malformed JSON; "
+                "no link from it this run (`fund enrich` asks again)"
+            )
+            continue
+        if status not in (200, 404):
+            warnings.append(
+                f"{client.source} {package}: the registry answered HTTP {status}; "
                 "no link from it this run (`fund enrich` asks again)"
             )
             continue

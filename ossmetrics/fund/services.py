@@ -115,6 +115,7 @@ def depsdev_dependencies(client: JsonClient, package: str, version: str) -> tupl
     return client.get(
         f"/v3/systems/{where[0]}/packages/{where[1]}/versions/{v}:dependencies",
         label="deps.dev dependencies",
+        soft_4xx=True,
     )
 
 

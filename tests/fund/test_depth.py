@@ -229,3 +229,13 @@ def test_fund_plan_names_the_sboms_with_and_without_depth(
         in why["p/c"]
     )
     assert f"still without depth: {tmp_path / 'r3.purls'}" in r.stderr
+
+
+def test_a_4xx_for_one_graph_is_a_warning_and_unknown(toy: Any, graphs: FakeServices) -> None:
+    graphs.fail(r"/packages/a/versions/1\.0\.0:dependencies$", 400, times=1)
+    res = enrich(toy, depsdev_url=graphs.url, ecosystems_url=graphs.url, sleep=lambda _x: None)
+    assert res.warnings == [
+        "deps.dev pkg:npm/a@1.0.0: dependency graph answered HTTP 400; kept as unknown"
+    ]
+    # a is a leaf now (like z); b's graph still gives r1 depth
+    assert "r1.purls (1 of 3 direct packages)" in describe_depth(toy)

@@ -240,3 +240,16 @@ def test_packages_linked_at_060_or_more_are_not_asked(store: Any) -> None:
         "depsdev:UNVERIFIED_METADATA, ecosystems:repository_url",
     )
     assert best["pkg:npm/short"] == EXPECTED["pkg:npm/short"]
+
+
+def test_another_4xx_concerns_that_package_only(store: Any, reg: FakeServices) -> None:
+    reg.fail(r"^/npm/short$", 400, times=1)
+    res = _run(store, reg)
+    assert res.warnings == [
+        "npm pkg:npm/short: the registry answered HTTP 400; no link from it this run "
+        "(`fund enrich` asks again)"
+    ]
+    best = _best(store)
+    assert "pkg:npm/short" not in best and best["pkg:npm/bare"] == EXPECTED["pkg:npm/bare"]
+    _run(store, reg)  # not cached: asked again, and linked
+    assert _best(store) == EXPECTED
