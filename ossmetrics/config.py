@@ -107,9 +107,30 @@ SETTINGS: dict[str, Setting] = {
             "ecosyste.ms packages API base URL for `fund enrich`.",
         ),
         Setting(
+            "pypi_url",
+            "https://pypi.org",
+            "PyPI JSON API base URL for `fund enrich` package -> repository links.",
+        ),
+        Setting(
+            "npm_url",
+            "https://registry.npmjs.org",
+            "npm registry base URL for `fund enrich` package -> repository links.",
+        ),
+        Setting(
+            "crates_url",
+            "https://crates.io",
+            "crates.io API base URL for `fund enrich` package -> repository links.",
+        ),
+        Setting(
+            "rubygems_url",
+            "https://rubygems.org",
+            "RubyGems API base URL for `fund enrich` package -> repository links.",
+        ),
+        Setting(
             "mailto",
             "",
-            "Contact address sent to ecosyste.ms (its polite pool); never stored or printed.",
+            "Contact address sent to ecosyste.ms (its polite pool) and in the User-Agent of every "
+            "`fund enrich` request (crates.io asks for one); never stored or printed.",
         ),
         Setting(
             "spark_partitions",
@@ -166,6 +187,10 @@ class Settings:
     identity_keys: str = SETTINGS["identity_keys"].default
     depsdev_url: str = SETTINGS["depsdev_url"].default
     ecosystems_url: str = SETTINGS["ecosystems_url"].default
+    pypi_url: str = SETTINGS["pypi_url"].default
+    npm_url: str = SETTINGS["npm_url"].default
+    crates_url: str = SETTINGS["crates_url"].default
+    rubygems_url: str = SETTINGS["rubygems_url"].default
     mailto: str = SETTINGS["mailto"].default
     spark_partitions: int = SETTINGS["spark_partitions"].default
 

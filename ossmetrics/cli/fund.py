@@ -117,11 +117,23 @@ def fund_enrich(
     dependents: str = typer.Option(
         "portfolio",
         "--dependents",
-        help="Whose deps.dev dependents to fetch (2 requests each): portfolio (packages of repositories in the store), all, none.",
+        help="Whose deps.dev dependents to fetch (1-2 requests each): portfolio (packages of repositories in the store), all, none.",
+    ),
+    use_registries: bool = typer.Option(
+        True,
+        "--registries/--no-registries",
+        help="Ask PyPI, npm, crates.io and RubyGems for the repositories of packages still without a good link.",
+    ),
+    depth: bool = typer.Option(
+        True,
+        "--depth/--no-depth",
+        help="Fetch deps.dev dependency graphs for the direct packages of flat SBOMs.",
     ),
     include_dev: bool = INCLUDE_DEV,
 ) -> None:
-    """Usage signals from deps.dev and ecosyste.ms (batched, cached with source and date)."""
+    """Usage signals from deps.dev and ecosyste.ms (batched, cached with source and date),
+    registry links for unresolved packages, and deps.dev graphs giving flat SBOMs depth."""
+    from ossmetrics.fund.depth import describe_depth
     from ossmetrics.fund.enrich import enrich
 
     if dependents not in ("portfolio", "all", "none"):
@@ -133,12 +145,22 @@ def fund_enrich(
             con,
             depsdev_url=s.setting("depsdev_url"),
             ecosystems_url=s.setting("ecosystems_url"),
+            registry_urls={
+                "pypi": s.setting("pypi_url"),
+                "npm": s.setting("npm_url"),
+                "crates": s.setting("crates_url"),
+                "rubygems": s.setting("rubygems_url"),
+            }
+            if use_registries
+            else None,
             mailto=s.setting("mailto") or None,
             offline=offline,
             max_age_days=max_age,
             dependents=dependents,
+            graphs=depth,
         )
         _importance(con, include_dev)
+        depth_line = describe_depth(con)
     finally:
         con.close()
     for line in res.warnings:
@@ -149,6 +171,8 @@ def fund_enrich(
         f"{res.packages} packages; requests: {reqs}; {res.signals} signals; unknown to: {unknown}",
         markup=False,
     )
+    if depth_line:
+        console.print(depth_line, markup=False)
 
 
 @fund_app.command("importance")
@@ -220,6 +244,7 @@ def fund_plan(
     Key people are named (never emailed) by default; --publish gives pseudonyms to everyone not
     in allow_names, for a plan shared beyond the team.
     """
+    from ossmetrics.fund.depth import describe_depth
     from ossmetrics.fund.plan import build_plan, save_plan, sponsors_rows, to_cents
     from ossmetrics.privacy import PeopleView
     from ossmetrics.report.funding import key_people_names
@@ -236,6 +261,7 @@ def fund_plan(
             key_people=key_people_names(con, PeopleView(con, privacy)),
         )  # fmt: skip
         save_plan(con, plan, floor_cents=floor_cents, cap=cap)  # the report's plan page
+        depth_line = describe_depth(con) if by == "exposure" else ""
     finally:
         con.close()
     rows = plan.rows.drop(columns=["amount_cents"])
@@ -260,6 +286,8 @@ def fund_plan(
         typer.echo(text, nl=False)
     for why in plan.left_out:
         err_console.print(f"left out: {why}", markup=False)
+    if depth_line:
+        err_console.print(depth_line, markup=False)
     if sponsors:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")

@@ -2,7 +2,8 @@
 
 ``sbom`` and ``ingest`` read SBOMs and purl lists into the store; ``links`` keeps every
 package -> repository candidate and reads the best; ``services`` and ``enrich`` fetch and cache
-deps.dev / ecosyste.ms usage signals; ``importance`` computes the two lenses (ecosystem reach,
+deps.dev / ecosyste.ms usage signals (``cache``, ``dependents``), ``registries`` asks PyPI, npm,
+crates.io and RubyGems for links still missing, ``depth`` gives flat SBOMs deps.dev's graphs; ``importance`` computes the two lenses (ecosystem reach,
 our exposure) and ``criticality`` the OpenSSF baseline shown beside them; ``plan`` ranks and
 splits a budget; ``demo`` loads the bundled funder example. Definitions: docs/funding.md.
 Stage order: store <- fund (reads ``risk_scores``, written by risk) <- report.

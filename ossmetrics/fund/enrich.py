@@ -8,16 +8,19 @@ the cache alone, in one transaction, so they are the same with or without networ
 a service does not know (404, absent from a bulk answer) has NULL signals, never 0.
 
 Requests: ecosyste.ms bulk lookup (100 packages a request) and the deps.dev purl batch (5,000
-purls a request, answered in pages) for every package; deps.dev's dependents (two requests a
-package: its default version, then that version's dependents) only for packages linked to a
-repository in the store — the portfolio the reach lens ranks — or for all with
-``dependents="all"``.
+purls a request, answered in pages) for every package; then, one request each (no batch
+endpoint exists): deps.dev dependency graphs for the direct packages of flat SBOMs
+(``depth``), deps.dev dependents (``dependents``: one request when the version used is the
+default, else two) only for packages linked to a repository in the store — the portfolio the
+reach lens ranks — or for all with ``dependents="all"``, and the registries (``registries``)
+only for packages still without a link of 0.60 or more.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,10 +28,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ossmetrics.fund import services
+from ossmetrics.fund import depth, registries, services
+from ossmetrics.fund.cache import CacheWriter, fresh_keys, save_cache
+from ossmetrics.fund.dependents import fetch_dependents
 from ossmetrics.fund.http import JsonClient
 from ossmetrics.fund.links import (
     BEST_LINKS_SQL,
+    REGISTRY_SKIP_AT,
     LinkRow,
     depsdev_candidates,
     registry_candidates,
@@ -53,6 +59,7 @@ class EnrichResult:
     signals: int = 0
     warnings: list[str] = field(default_factory=list)
     offline: bool = False
+    by_kind: Counter[str] = field(default_factory=Counter)  # requests by endpoint
 
 
 def _packages(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -66,31 +73,30 @@ def _packages(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def _fresh(con: duckdb.DuckDBPyConnection, source: str, since: datetime) -> set[str]:
-    rows = con.execute(
-        "SELECT key FROM fund_cache WHERE source = ? AND fetched_at >= ?", [source, since]
-    ).fetchall()
-    return {r[0] for r in rows}
+REGISTRY_NAMES = {"pypi": "PyPI", "npm": "npm", "crates": "crates.io", "rubygems": "RubyGems"}
 
 
-def _save_cache(
-    con: duckdb.DuckDBPyConnection, source: str, rows: Iterable[tuple[str, Any]]
-) -> int:
-    now = datetime.now(UTC)
-    data = [
-        (source, k, 200 if v is not None else 404, None if v is None else json.dumps(v), now)
-        for k, v in rows
-    ]
-    if not data:
-        return 0
-    df = pd.DataFrame(data, columns=["source", "key", "status", "payload", "fetched_at"])
-    with transaction(con):
-        con.register("_fund_cache", df)
-        try:
-            con.execute("INSERT OR REPLACE INTO fund_cache SELECT * FROM _fund_cache")
-        finally:
-            con.unregister("_fund_cache")
-    return len(data)
+def _needs_registry(con: duckdb.DuckDBPyConnection, pk: pd.DataFrame, since: datetime) -> list[str]:
+    """Packages with a registry client and no link of ``REGISTRY_SKIP_AT`` or more (nor a
+    pin), whose registry answer is not cached fresh."""
+    good = {
+        r[0]
+        for r in con.execute(
+            f"SELECT package FROM ({BEST_LINKS_SQL}) WHERE confidence >= ?", [REGISTRY_SKIP_AT]
+        ).fetchall()
+    }
+    fresh = {
+        (s, k)
+        for s, k in con.execute(
+            "SELECT source, key FROM fund_cache WHERE fetched_at >= ?", [since]
+        ).fetchall()
+    }
+    out = []
+    for package, eco in zip(pk["package"], pk["ecosystem"], strict=True):
+        reg = registries.REGISTRIES.get(str(eco))
+        if reg and package not in good and (reg.source, package) not in fresh:
+            out.append(str(package))
+    return out
 
 
 def enrich(
@@ -98,13 +104,19 @@ def enrich(
     *,
     depsdev_url: str,
     ecosystems_url: str,
+    registry_urls: dict[str, str] | None = None,
     mailto: str | None = None,
     offline: bool = False,
     max_age_days: float = 30.0,
     dependents: str = "portfolio",
+    graphs: bool = True,
     sleep: Callable[[float], None] | None = None,
 ) -> EnrichResult:
-    """Fetch what the cache lacks (unless ``offline``), then derive signals from the cache."""
+    """Fetch what the cache lacks (unless ``offline``), then derive signals from the cache.
+
+    ``registry_urls``: registry cache source (pypi, npm, crates, rubygems) -> base URL; the
+    registries are asked only when given. ``graphs``: fetch deps.dev dependency graphs for the
+    direct packages of flat SBOMs."""
     pk = _packages(con)
     res = EnrichResult(packages=len(pk), offline=offline)
     if not offline and len(pk):
@@ -114,13 +126,24 @@ def enrich(
             kw["sleep"] = sleep
         eco = JsonClient(ecosystems_url, "ecosyste.ms", **kw)
         dd = JsonClient(depsdev_url, "deps.dev", **kw)
+        regs = {
+            src: JsonClient(url, REGISTRY_NAMES[src], retry_malformed=False, **kw)
+            for src, url in (registry_urls or {}).items()
+            if src in REGISTRY_NAMES
+        }
+
+        writer = CacheWriter(con)
+
+        def save(source: str, rows: list[tuple[str, Any]]) -> None:
+            writer.add(source, rows)
+
         try:
-            fresh = _fresh(con, "ecosystems", since)
+            fresh = fresh_keys(con, "ecosystems", since)
             todo = [p for p in pk["package"] if p not in fresh]
             for page in services.ecosystems_bulk(eco, todo):
-                _save_cache(con, "ecosystems", page)
+                save_cache(con, "ecosystems", page)
                 res.fetched["ecosystems"] = res.fetched.get("ecosystems", 0) + len(page)
-            fresh = _fresh(con, "depsdev", since)
+            fresh = fresh_keys(con, "depsdev", since)
             versioned = pk[pk["version"].notna() & ~pk["package"].isin(fresh)]
             by_purl = {
                 f"{p}@{v}": p
@@ -128,15 +151,30 @@ def enrich(
             }
             for page in services.depsdev_purl_batches(dd, list(by_purl)):
                 rows = [(by_purl.get(asked, asked), v) for asked, v in page if asked in by_purl]
-                _save_cache(con, "depsdev", rows)
+                save_cache(con, "depsdev", rows)
                 res.fetched["depsdev"] = res.fetched.get("depsdev", 0) + len(rows)
-            # links now known decide whose dependents are worth two requests each
+            # links now known decide whose dependents are worth a request, and who needs a
+            # registry lookup
             derive_signals(con)
-            _dependents(con, dd, pk, since, dependents, res)
+            if graphs:
+                res.fetched[depth.SOURCE] = depth.fetch_graphs(con, dd, since, save, res.warnings)
+            res.fetched["depsdev_dependents"] = fetch_dependents(
+                con, dd, [str(p) for p in pk["package"]], since, dependents, save
+            )
+            if regs:
+                asked = registries.fetch_links(
+                    regs, _needs_registry(con, pk, since), save, res.warnings
+                )
+                res.fetched.update(asked)
         finally:
-            res.requests = {"ecosyste.ms": eco.requests, "deps.dev": dd.requests}
-            eco.close()
-            dd.close()
+            writer.flush()  # what was fetched is kept, even when a service failed
+            clients = {"ecosyste.ms": eco, "deps.dev": dd}
+            clients.update({REGISTRY_NAMES[s]: c for s, c in regs.items()})
+            res.requests = {k: c.requests for k, c in clients.items() if c.requests or k in
+                            ("ecosyste.ms", "deps.dev")}  # fmt: skip
+            for c in clients.values():
+                res.by_kind.update(c.counts)
+                c.close()
     res.signals = derive_signals(con, res.warnings)
     res.unknown = {
         str(s): int(n)
@@ -145,59 +183,6 @@ def enrich(
         ).fetchall()
     }
     return res
-
-
-def _dependents(
-    con: duckdb.DuckDBPyConnection,
-    dd: JsonClient,
-    pk: pd.DataFrame,
-    since: datetime,
-    scope: str,
-    res: EnrichResult,
-) -> None:
-    if scope == "none":
-        return
-    wanted = list(pk["package"])
-    if scope == "portfolio":
-        linked = con.execute(
-            f"SELECT package FROM ({BEST_LINKS_SQL}) b JOIN repos r ON lower(r.full_name) = b.repo"
-        ).fetchall()
-        keep = {r[0] for r in linked}
-        wanted = [p for p in wanted if p in keep]
-    fresh_pkg = _fresh(con, "depsdev_package", since)
-    fresh_dep = _fresh(con, "depsdev_dependents", since)
-    n = 0
-    for package in wanted:
-        if package in fresh_dep:
-            continue
-        if package not in fresh_pkg:
-            status, obj = services.depsdev_default_version(dd, package)
-            _save_cache(con, "depsdev_package", [(package, obj if status == 200 else None)])
-        row = con.execute(
-            "SELECT payload FROM fund_cache WHERE source = 'depsdev_package' AND key = ?",
-            [package],
-        ).fetchone()
-        version = _default_version(json.loads(row[0]) if row and row[0] else None)
-        if version is None:
-            _save_cache(con, "depsdev_dependents", [(package, None)])
-            continue
-        status, obj = services.depsdev_dependents(dd, package, version)
-        payload = (
-            None if status != 200 or not isinstance(obj, dict) else {**obj, "version": version}
-        )
-        _save_cache(con, "depsdev_dependents", [(package, payload)])
-        n += 1
-    res.fetched["depsdev_dependents"] = n
-
-
-def _default_version(obj: Any) -> str | None:
-    if not isinstance(obj, dict):
-        return None
-    versions = [v for v in obj.get("versions") or [] if isinstance(v, dict)]
-    for v in versions:
-        if v.get("isDefault"):
-            return str((v.get("versionKey") or {}).get("version"))
-    return None
 
 
 def _num(value: Any) -> float | None:
@@ -272,6 +257,8 @@ def derive_signals(con: duckdb.DuckDBPyConnection, warnings: list[str] | None = 
             links += registry_candidates(key, eco, obj.get("metadata"))
         elif source == "depsdev":
             links += depsdev_candidates(key, obj)
+        elif source in registries.SOURCES:
+            links += registries.cached_links(source, key, obj)
         elif source == "depsdev_dependents":
             version = str(obj.get("version") or "")
             sig.append(
@@ -311,10 +298,19 @@ def derive_signals(con: duckdb.DuckDBPyConnection, warnings: list[str] | None = 
         sig, columns=["package", "ecosystem", "source", "signal", "value", "detail", "as_of"]
     ).astype({"value": "float64", "detail": "object"})
     fund = pd.DataFrame(list(dict.fromkeys(funding)), columns=["package", "url", "source"])
+    graph = depth.derive_edges(con, warns)
     with transaction(con):
         con.execute("DELETE FROM fund_signals")
         con.execute("DELETE FROM fund_funding WHERE source = 'ecosystems'")
-        con.execute("DELETE FROM fund_links WHERE source IN ('ecosystems', 'registry', 'depsdev')")
+        con.execute(
+            "DELETE FROM fund_links WHERE source IN ('ecosystems', 'registry', 'depsdev') "
+            "OR source LIKE 'registry:%'"
+        )
+        con.execute("DELETE FROM fund_package_edges")
+        if len(graph):
+            con.register("_fund_graph", graph)
+            con.execute("INSERT INTO fund_package_edges SELECT * FROM _fund_graph")
+            con.unregister("_fund_graph")
         if len(df):
             con.register("_fund_sig", df)
             con.execute("INSERT INTO fund_signals SELECT * FROM _fund_sig")

@@ -3,8 +3,11 @@
 One ``requests.Session`` per service; a ``User-Agent`` naming ossmetrics (and the user's
 ``mailto`` setting when given, the identification ecosyste.ms asks of API clients); retries on
 429 and 5xx, honouring ``Retry-After`` (seconds or an HTTP date) up to ``max_wait`` seconds,
-else exponential backoff; garbage JSON counts as a failed attempt. A 404 is an answer
-("unknown package"), returned to the caller, not an error.
+else exponential backoff; garbage JSON counts as a failed attempt (or, with
+``retry_malformed=False``, for registries whose per-package pages are not transient, raises
+``MalformedAnswer`` at once so the caller can warn about that one package and go on). A 404 is
+an answer ("unknown package"), returned to the caller, not an error. ``counts`` tallies the
+requests by the ``label`` each call gives (deps.dev's purl batch, dependents, graphs, ...).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +25,11 @@ import requests
 from ossmetrics import __version__
 from ossmetrics.errors import ServiceError
 
-__all__ = ["JsonClient", "retry_after_seconds"]
+__all__ = ["JsonClient", "MalformedAnswer", "retry_after_seconds"]
+
+
+class MalformedAnswer(ServiceError):
+    """A 200 whose body is not JSON (raised only with ``retry_malformed=False``)."""
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -53,6 +61,7 @@ class JsonClient:
         max_wait: float = 120.0,
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        retry_malformed: bool = True,
     ) -> None:
         self.base = base_url.rstrip("/")
         self.source = source
@@ -61,6 +70,8 @@ class JsonClient:
         self.timeout = timeout
         self.sleep = sleep
         self.requests = 0
+        self.counts: Counter[str] = Counter()
+        self.retry_malformed = retry_malformed
         self.mailto = mailto
         self.session = requests.Session()
         agent = f"ossmetrics/{__version__} (+https://github.com/ossmetrics)"
@@ -71,19 +82,38 @@ class JsonClient:
     def close(self) -> None:
         self.session.close()
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> tuple[int, Any]:
-        return self._call("GET", path, params=params)
+    def get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        label: str = "",
+        soft_4xx: bool = False,
+    ) -> tuple[int, Any]:
+        """``soft_4xx``: another 4xx than 404/429 is returned as ``(status, None)`` rather than
+        raised — for one-request-a-package endpoints, where it concerns that package only."""
+        return self._call("GET", path, params=params, label=label, soft_4xx=soft_4xx)
 
-    def post(self, path: str, body: Any, params: dict[str, Any] | None = None) -> tuple[int, Any]:
-        return self._call("POST", path, params=params, body=body)
+    def post(
+        self, path: str, body: Any, params: dict[str, Any] | None = None, *, label: str = ""
+    ) -> tuple[int, Any]:
+        return self._call("POST", path, params=params, body=body, label=label)
 
     def _call(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        label: str = "",
+        soft_4xx: bool = False,
     ) -> tuple[int, Any]:
         url = self.base + path
         problem = ""
         for attempt in range(self.retries + 1):
             self.requests += 1
+            self.counts[label or self.source] += 1
             try:
                 resp = self.session.request(
                     method, url, params=params, json=body, timeout=self.timeout
@@ -104,6 +134,8 @@ class JsonClient:
                             f"asks to wait {wait:.0f} s (Retry-After), more than {self.max_wait:.0f} s",
                         )
                 elif resp.status_code >= 400:
+                    if soft_4xx:
+                        return resp.status_code, None
                     raise ServiceError(
                         self.source,
                         f"answered HTTP {resp.status_code} to {method} {path}",
@@ -114,6 +146,10 @@ class JsonClient:
                         return resp.status_code, json.loads(resp.text)
                     except ValueError:
                         problem = "answered with malformed JSON"
+                        if not self.retry_malformed:
+                            raise MalformedAnswer(
+                                self.source, f"{problem} to {method} {path}"
+                            ) from None
                         wait = min(2.0**attempt, self.max_wait)
             if attempt < self.retries:
                 self.sleep(wait)

@@ -15,9 +15,10 @@ coverage (k of 3) and a flag when k < 2. Counts of different ecosystems are neve
 repository gives 1 unit split equally over its direct dependencies; a package at depth 1 or 2
 with dependencies keeps half and passes half, split equally, to them (so depth 3 keeps all);
 dev and test edges are left out unless ``include_dev``. Exposure = 100 x the project's share of
-all units. When any organisation repository is known only from a flat SBOM (no depth), the
-whole lens falls back to 100 x (organisation repositories using the project) / (all of them),
-and says so (``mode``). The repositories reaching the project at any depth and directly are
+all units. A flat SBOM (no depth) whose direct packages have deps.dev dependency graphs
+(``depth``) trickles down those graphs instead. When any organisation repository is still known
+only from flat SBOMs without depth, the whole lens falls back to 100 x (organisation
+repositories using the project) / (all of them), and says so (``mode``, ``depth``). The repositories reaching the project at any depth and directly are
 kept either way.
 
 Neither lens reads commits, contributors, stars, forks, releases or issues.
@@ -28,7 +29,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +37,7 @@ import duckdb
 import pandas as pd
 
 from ossmetrics.fund.criticality import criticality_scores
+from ossmetrics.fund.depth import depth_info
 from ossmetrics.fund.links import BEST_LINKS_SQL
 from ossmetrics.store import transaction
 
@@ -253,6 +255,7 @@ class Exposure:
     share: dict[str, float]  # package -> share of all units (trickle mode)
     reaching: dict[str, set[str]]  # package -> organisation repositories reaching it
     direct: dict[str, set[str]]  # package -> organisation repositories using it directly
+    depth: dict[str, list[str]] = field(default_factory=dict)  # how: sbom, deps.dev, flat -> orgs
 
 
 def exposure(con: duckdb.DuckDBPyConnection, *, include_dev: bool = False) -> Exposure:
@@ -264,12 +267,30 @@ def exposure(con: duckdb.DuckDBPyConnection, *, include_dev: bool = False) -> Ex
     if not include_dev:
         edges = edges[~edges["kind"].isin(EXCLUDED_BY_DEFAULT)]
     org_of = dict(zip(docs["doc_id"], docs["org"], strict=True))
-    flat_orgs = docs.groupby("org")["flat"].all()
+    info = depth_info(con)
+    docs["deep"] = ~docs["flat"].astype(bool) | docs["doc_id"].isin(info.deep_docs)
+    docs["own"] = ~docs["flat"].astype(bool)
+    by_org = docs.groupby("org")
+    flat_orgs = ~by_org["deep"].any()
+    own = by_org["own"].any()
+    depth = {
+        "sbom": sorted(str(o) for o in own.index[own]),
+        "deps.dev": sorted(str(o) for o in own.index[~own & ~flat_orgs]),
+        "flat": sorted(str(o) for o in flat_orgs.index[flat_orgs]),
+    }
     mode = "repository count" if bool(flat_orgs.any()) else "trickle"
+    graph = [(org_of[d], p, c) for d, pairs in info.edges.items() if d in org_of for p, c in pairs]
+    if graph:
+        extra = pd.DataFrame(graph, columns=["org", "parent", "child"]).drop_duplicates()
+        extra = extra.assign(doc_id=-1, kind="runtime")
+    else:
+        extra = None
     share: dict[str, float] = defaultdict(float)
     reaching: dict[str, set[str]] = defaultdict(set)
     direct_by: dict[str, set[str]] = defaultdict(set)
     edges = edges.assign(org=edges["doc_id"].map(org_of))
+    if extra is not None:  # deps.dev graphs of flat documents' direct packages
+        edges = pd.concat([edges, extra[edges.columns]], ignore_index=True)
     orgs = sorted(flat_orgs.index)
     wrows = con.execute(
         "SELECT coalesce(d.org_repo, d.path), c.package, max(c.weight) FROM fund_components c "
@@ -297,7 +318,7 @@ def exposure(con: duckdb.DuckDBPyConnection, *, include_dev: bool = False) -> Ex
             reaching[p].add(str(org))
         for p, v in trickle(roots, deps, weights=weights.get(str(org))).items():
             share[p] += v / len(orgs)
-    return Exposure(mode, len(orgs), dict(share), dict(reaching), dict(direct_by))
+    return Exposure(mode, len(orgs), dict(share), dict(reaching), dict(direct_by), depth)
 
 
 def compute_importance(
@@ -339,6 +360,8 @@ def compute_importance(
                 value = 100 * len(reach_any) / ex.org_repos
         detail = {"mode": ex.mode, "org_repos": ex.org_repos, "repos_reaching": len(reach_any),
                   "repos_direct": len(reach_dir), "include_dev": include_dev,
+                  "depth_from_depsdev": ex.depth.get("deps.dev", []),
+                  "without_depth": ex.depth.get("flat", []),
                   "share": None if value is None else value / 100, "links": conf}  # fmt: skip
         rows.append((name, "exposure", value, None, None, json.dumps(detail), now))
     # the OpenSSF criticality_score baseline, shown beside the lenses (never part of them)

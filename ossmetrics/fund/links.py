@@ -30,8 +30,10 @@ from ossmetrics.store.repos import validate_repo_name
 __all__ = [
     "BEST_LINKS_SQL",
     "CONFIDENCE",
+    "REGISTRY_SKIP_AT",
     "best_links",
     "depsdev_candidates",
+    "npm_repository_url",
     "pin_link",
     "registry_candidates",
     "save_links",
@@ -53,6 +55,11 @@ CONFIDENCE = {
 # PEP 753: labels are normalised (lower case, punctuation and spaces removed) before matching;
 # these name the source repository.
 _PEP753_SOURCE = {"source", "sourcecode", "repository", "github", "code", "git", "homepage"}
+
+# Packages linked at least this well are not asked of their registry: deps.dev's unverified
+# metadata and ecosyste.ms's repository_url (0.60) are read from the registry's own metadata, so
+# the registry would mostly repeat them, and better links (SBOM vcs, attestations) outrank it.
+REGISTRY_SKIP_AT = 0.6
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -92,12 +99,35 @@ def _label(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def registry_candidates(package: str, ecosystem: str, metadata: Any) -> list[LinkRow]:
-    """Links from a registry's own metadata (PyPI ``info``/``project_urls``, npm, crates.io)."""
+_NPM_SHORTHAND = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
+
+
+def npm_repository_url(value: Any) -> str | None:
+    """The URL an npm ``repository`` field names, in any of its documented forms: a string
+    (a URL, ``git+https://...git``, ``git://...``, ``github:owner/repo``, or the bare
+    ``owner/repo`` shorthand, which npm reads as GitHub) or ``{type, url, directory}``
+    (``directory``: where a monorepo keeps the package; the repository is still ``url``).
+    Other forges' shorthands (``gitlab:``, ``bitbucket:``, ``gist:``) name no GitHub repo."""
+    url = value.get("url") if isinstance(value, dict) else value
+    if not isinstance(url, str) or not url.strip():
+        return None
+    url = url.strip()
+    if _NPM_SHORTHAND.match(url):
+        return "github:" + url
+    return url
+
+
+def registry_candidates(
+    package: str, ecosystem: str, metadata: Any, source: str = "registry"
+) -> list[LinkRow]:
+    """Links from a registry's own metadata (PyPI ``info``/``project_urls``, npm
+    ``repository``/``homepage``, crates.io ``crate.repository``, RubyGems
+    ``source_code_uri``), as the registry answers it or as ecosyste.ms relays it (``source``
+    says which). Source-repository fields 0.7, home pages 0.5."""
     if not isinstance(metadata, dict):
         return []
     out: list[LinkRow] = []
-    urls: list[tuple[str, str, float]] = []
+    urls: list[tuple[Any, str, float]] = []
     if ecosystem == "pypi":
         info = _as_dict(metadata.get("info")) or metadata
         project_urls = info.get("project_urls") or {}
@@ -106,22 +136,22 @@ def registry_candidates(package: str, ecosystem: str, metadata: Any) -> list[Lin
                 norm = _label(str(label))
                 if norm in _PEP753_SOURCE:
                     conf = 0.5 if norm == "homepage" else 0.7
-                    urls.append((str(url), f"PyPI project_urls {label}", conf))
-        if info.get("home_page"):
-            urls.append((str(info["home_page"]), "PyPI home_page", 0.5))
+                    urls.append((url, f"PyPI project_urls {label}", conf))
+        urls.append((info.get("home_page"), "PyPI home_page", 0.5))
     elif ecosystem == "npm":
-        rep = metadata.get("repository")
-        url = rep.get("url") if isinstance(rep, dict) else rep
-        if isinstance(url, str):
-            urls.append((url, "npm repository", 0.7))
+        urls.append((npm_repository_url(metadata.get("repository")), "npm repository", 0.7))
+        urls.append((metadata.get("homepage"), "npm homepage", 0.5))
     elif ecosystem == "cargo":
         crate = _as_dict(metadata.get("crate")) or metadata
-        if isinstance(crate.get("repository"), str):
-            urls.append((crate["repository"], "crates.io repository", 0.7))
+        urls.append((crate.get("repository"), "crates.io repository", 0.7))
+        urls.append((crate.get("homepage"), "crates.io homepage", 0.5))
+    elif ecosystem == "gem":
+        urls.append((metadata.get("source_code_uri"), "RubyGems source_code_uri", 0.7))
+        urls.append((metadata.get("homepage_uri"), "RubyGems homepage_uri", 0.5))
     for url, prov, conf in urls:
-        repo = github_repo(url)
+        repo = github_repo(url) if isinstance(url, str) else None
         if repo:
-            out.append((package, repo, "registry", prov, conf))
+            out.append((package, repo, source, prov, conf))
     return out
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "PLAN_COLUMNS",
     "Plan",
     "build_plan",
+    "depth_note",
     "save_plan",
     "split_budget",
     "sponsors_rows",
@@ -220,6 +221,17 @@ def _best() -> str:
     return BEST_LINKS_SQL
 
 
+def depth_note(detail: dict[str, Any]) -> str:
+    """Which flat SBOMs got depth from deps.dev and which fell back, from an exposure detail."""
+    deep, flat = detail.get("depth_from_depsdev") or [], detail.get("without_depth") or []
+    parts = []
+    if deep:
+        parts.append(f"depth from deps.dev for {', '.join(deep)}")
+    if flat:
+        parts.append(f"no depth for {', '.join(flat)}, so repository counts")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def _why_critical(lens: str, detail: Any) -> str:
     d = json.loads(detail) if isinstance(detail, str) else {}
     if lens == "exposure":
@@ -227,7 +239,7 @@ def _why_critical(lens: str, detail: Any) -> str:
         share = d.get("share")
         return (
             f"{d.get('repos_reaching', 0)} of our {d.get('org_repos', 0)} repositories depend on it "
-            f"({d.get('repos_direct', 0)} directly); {how} {share:.1%}"
+            f"({d.get('repos_direct', 0)} directly); {how} {share:.1%}{depth_note(d)}"
             if share is not None
             else "used by our repositories"
         )

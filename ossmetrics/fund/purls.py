@@ -21,6 +21,7 @@ __all__ = [
     "ParsedPurl",
     "github_repo",
     "go_module_repo",
+    "package_of_depsdev",
     "parse_purl",
 ]
 
@@ -124,3 +125,22 @@ def go_module_repo(package: str) -> str | None:
     if len(parts) >= 3 and parts[0].lower() == "github.com":
         return f"{parts[1]}/{parts[2]}".lower()
     return None
+
+
+_PURL_TYPE = {v: k for k, v in DEPSDEV_SYSTEMS.items()}
+
+
+def package_of_depsdev(system: str, name: str) -> str | None:
+    """The versionless package URL of a deps.dev ``versionKey`` (``NPM`` ``@s/n`` ->
+    ``pkg:npm/%40s/n``, ``MAVEN`` ``g:a`` -> ``pkg:maven/g/a``, ``GO`` ``a.b/c/d`` ->
+    ``pkg:golang/a.b/c/d``), or None for a system or name that makes no package URL."""
+    kind = _PURL_TYPE.get(str(system).upper())
+    if kind is None or not name:
+        return None
+    sep = ":" if kind == "maven" else "/"
+    namespace, _, last = name.rpartition(sep)
+    try:
+        text = PackageURL(type=kind, namespace=namespace or None, name=last).to_string()
+        return parse_purl(text).package
+    except ValueError:
+        return None

@@ -8,7 +8,11 @@ deps.dev (API v3 / v3alpha, https://docs.deps.dev/api/):
   ``relationType``). Purls must carry a version; at most 5,000 a request.
 * ``GET /v3/systems/{system}/packages/{name}`` lists versions, one ``isDefault``;
 * ``GET /v3alpha/systems/{system}/packages/{name}/versions/{version}:dependents`` answers
-  ``{"dependentCount", "directDependentCount", "indirectDependentCount"}``.
+  ``{"dependentCount", "directDependentCount", "indirectDependentCount"}``;
+* ``GET /v3/systems/{system}/packages/{name}/versions/{version}:dependencies`` (GetDependencies)
+  answers the resolved graph: ``nodes`` (``versionKey``, ``bundled``, ``relation`` SELF /
+  DIRECT / INDIRECT, ``errors``) and ``edges`` (``fromNode``, ``toNode`` indexes into nodes,
+  ``requirement``), plus ``error`` when resolution failed.
 
 Names are percent-encoded whole (``@scope/core`` -> ``%40scope%2Fcore``).
 
@@ -32,6 +36,7 @@ __all__ = [
     "DEPSDEV_BATCH",
     "ECOSYSTEMS_BATCH",
     "depsdev_default_version",
+    "depsdev_dependencies",
     "depsdev_dependents",
     "depsdev_purl_batches",
     "ecosystems_bulk",
@@ -60,7 +65,7 @@ def depsdev_purl_batches(
             body: dict[str, Any] = {"requests": [{"purl": p} for p in chunk]}
             if token:
                 body["pageToken"] = token
-            _, obj = client.post("/v3alpha/purlbatch", body)
+            _, obj = client.post("/v3alpha/purlbatch", body, label="deps.dev purlbatch")
             page: list[tuple[str, dict[str, Any] | None]] = []
             for r in (obj or {}).get("responses") or []:
                 asked = str(((r or {}).get("request") or {}).get("purl", ""))
@@ -87,7 +92,7 @@ def depsdev_default_version(client: JsonClient, package: str) -> tuple[int, Any]
     where = _path(package)
     if where is None:
         return 404, None
-    return client.get(f"/v3/systems/{where[0]}/packages/{where[1]}")
+    return client.get(f"/v3/systems/{where[0]}/packages/{where[1]}", label="deps.dev package")
 
 
 def depsdev_dependents(client: JsonClient, package: str, version: str) -> tuple[int, Any]:
@@ -95,7 +100,23 @@ def depsdev_dependents(client: JsonClient, package: str, version: str) -> tuple[
     if where is None:
         return 404, None
     v = quote(version, safe="")
-    return client.get(f"/v3alpha/systems/{where[0]}/packages/{where[1]}/versions/{v}:dependents")
+    return client.get(
+        f"/v3alpha/systems/{where[0]}/packages/{where[1]}/versions/{v}:dependents",
+        label="deps.dev dependents",
+    )
+
+
+def depsdev_dependencies(client: JsonClient, package: str, version: str) -> tuple[int, Any]:
+    """GetDependencies: the resolved dependency graph of one package version."""
+    where = _path(package)
+    if where is None:
+        return 404, None
+    v = quote(version, safe="")
+    return client.get(
+        f"/v3/systems/{where[0]}/packages/{where[1]}/versions/{v}:dependencies",
+        label="deps.dev dependencies",
+        soft_4xx=True,
+    )
 
 
 def ecosystems_bulk(
@@ -105,7 +126,9 @@ def ecosystems_bulk(
     params = {"mailto": client.mailto} if client.mailto else None
     for start in range(0, len(packages), ECOSYSTEMS_BATCH):
         chunk = packages[start : start + ECOSYSTEMS_BATCH]
-        _, obj = client.post("/api/v1/packages/bulk_lookup", {"purls": chunk}, params=params)
+        _, obj = client.post(
+            "/api/v1/packages/bulk_lookup", {"purls": chunk}, params=params, label="ecosyste.ms"
+        )
         found: dict[str, dict[str, Any]] = {}
         for item in obj if isinstance(obj, list) else []:
             if isinstance(item, dict):

@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ossmetrics.fund.plan import depth_note
 from ossmetrics.privacy import PeopleView
 from ossmetrics.report import data_people
 
@@ -106,7 +107,7 @@ def funding_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             row["link_confidence"] = _links_text(d.get("links", [])) or "no package linked"
         elif r.lens == "exposure":
             row["importance_exposure"] = value
-            row["exposure_mode"] = d.get("mode")
+            row["exposure_mode"] = (d.get("mode") or "") + depth_note(d) or None
             if value is not None:
                 row["exposure_repos"] = (
                     f"{d.get('repos_reaching', 0)} of {d.get('org_repos', 0)} repositories "

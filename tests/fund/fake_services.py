@@ -10,6 +10,12 @@ from bulk answers (ecosyste.ms). ``fail(pattern, status, times, retry_after=None
 body=None)`` makes the next ``times`` requests whose path matches answer that status (or a
 200 with ``body`` as raw text, for garbage JSON). ``requests`` records (method, path, body).
 ``page_size`` is how many purlbatch responses one page holds (the rest behind a pageToken).
+
+The same server plays the registries (``registry_urls``: PyPI at the root, npm under ``/npm``,
+crates.io and RubyGems at the root, as their APIs name their paths): ``registry[path]`` is the
+answer to ``GET path`` (raw path, percent-encoding as sent), a dict (JSON) or a str (a raw
+body, for garbage); absent paths answer 404. ``graphs[(system, name, version)]`` is deps.dev's
+GetDependencies answer for that version (``tests/fund/payloads.py`` writes them).
 """
 
 from __future__ import annotations
@@ -60,10 +66,17 @@ class FakeServices:
         self.requests: list[tuple[str, str, Any]] = []
         self.seen: list[dict[str, Any]] = []  # path, query, User-Agent of every request
         self._faults: list[dict[str, Any]] = []
+        self.registry: dict[str, Any] = {}
+        self.graphs: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def registry_urls(self) -> dict[str, str]:
+        return {"pypi": self.url, "npm": self.url + "/npm", "crates": self.url,
+                "rubygems": self.url}  # fmt: skip
 
     def add(self, p: FakePackage) -> None:
         self.packages[parse_purl(p.purl).package] = p
@@ -191,6 +204,18 @@ class FakeServices:
                 )
                 if self._fault(u.path):
                     return
+                if u.path in svc.registry:
+                    body = svc.registry[u.path]
+                    if isinstance(body, str):
+                        return self._send(200, raw=body)
+                    return self._send(200, body)
+                m = re.fullmatch(
+                    r"/v3/systems/(\w+)/packages/([^/]+)/versions/([^/]+):dependencies", u.path
+                )
+                if m:
+                    key = (m.group(1), unquote(m.group(2)), unquote(m.group(3)))
+                    graph = svc.graphs.get(key)
+                    return self._send(200, graph) if graph is not None else self._send(404)
                 m = re.fullmatch(
                     r"/v3alpha/systems/(\w+)/packages/([^/]+)/versions/([^/]+):dependents", u.path
                 )

@@ -44,13 +44,18 @@ def test_batches_pages_and_signals(store, services: FakeServices) -> None:
     assert services.count(r"^/v3alpha/purlbatch$") == 5
     tokens = [b.get("pageToken") for m, p, b in services.requests if p == "/v3alpha/purlbatch"]
     assert tokens == [None, "2", "4", "6", "8"]
-    # dependents only for the package linked to a repository in the store, name encoded whole
+    # the flat SBOMs' direct packages get their dependency graphs asked (one request each);
+    # dependents only for the package linked to a repository in the store, name encoded whole,
+    # in one request: the purl batch said the version used (2.0.0) is the default
     gets = [p for m, p, _ in services.requests if m == "GET"]
     assert gets == [
-        "/v3/systems/NPM/packages/%40scope%2Fcore",
+        "/v3/systems/CARGO/packages/g/versions/0.9.0:dependencies",
+        "/v3/systems/NPM/packages/c/versions/3.0.0:dependencies",
         "/v3alpha/systems/NPM/packages/%40scope%2Fcore/versions/2.0.0:dependents",
     ]
-    assert res.requests == {"ecosyste.ms": 1, "deps.dev": 7}
+    assert res.requests == {"ecosyste.ms": 1, "deps.dev": 8}
+    assert dict(res.by_kind) == {"ecosyste.ms": 1, "deps.dev purlbatch": 5,
+                                 "deps.dev dependencies": 2, "deps.dev dependents": 1}  # fmt: skip
     assert _signal(store, "pkg:npm/%40scope/core", "depsdev", "dependents") == (1000.0, "2.0.0")
     assert _signal(store, "pkg:npm/%40scope/core", "depsdev", "indirect_dependents") == (
         900.0,
@@ -71,6 +76,19 @@ def test_batches_pages_and_signals(store, services: FakeServices) -> None:
     assert store.execute("SELECT url FROM fund_funding").fetchall() == [
         ("https://opencollective.com/alib",)
     ]
+
+
+def test_dependents_of_a_version_that_is_not_the_default_ask_for_the_default(
+    store, services: FakeServices
+) -> None:
+    services.packages["pkg:npm/%40scope/core"].default_version = "2.1.0"
+    _run(store, services, graphs=False)
+    gets = [p for m, p, _ in services.requests if m == "GET"]
+    assert gets == [
+        "/v3/systems/NPM/packages/%40scope%2Fcore",
+        "/v3alpha/systems/NPM/packages/%40scope%2Fcore/versions/2.1.0:dependents",
+    ]
+    assert _signal(store, "pkg:npm/%40scope/core", "depsdev", "dependents") == (1000.0, "2.1.0")
 
 
 def test_unknown_is_null_never_zero(store, services: FakeServices) -> None:
@@ -140,10 +158,22 @@ def test_garbage_json_fails_cleanly_and_next_run_completes(store, services: Fake
 def test_cli_enrich_reads_base_urls_from_environment(cli, tmp_path, services: FakeServices) -> None:
     db = tmp_path / "s.duckdb"
     assert cli("--db", str(db), "fund", "ingest", str(FIXTURES)).returncode == 0
-    env = {"OSSMETRICS_DEPSDEV_URL": services.url, "OSSMETRICS_ECOSYSTEMS_URL": services.url}
+    urls = services.registry_urls
+    env = {"OSSMETRICS_DEPSDEV_URL": services.url, "OSSMETRICS_ECOSYSTEMS_URL": services.url,
+           "OSSMETRICS_PYPI_URL": urls["pypi"], "OSSMETRICS_NPM_URL": urls["npm"],
+           "OSSMETRICS_CRATES_URL": urls["crates"], "OSSMETRICS_RUBYGEMS_URL": urls["rubygems"]}  # fmt: skip
     r = cli("--db", str(db), "fund", "enrich", env=env)
     assert r.returncode == 0, r.stderr
-    assert "9 packages; requests: ecosyste.ms 1, deps.dev 5" in r.stdout
+    # 5 purl-batch pages + 2 graphs; the registries asked only for the packages without a link
+    # of 0.60 or more (jest, pytest, g: unknown to both services), none of which they know
+    assert (
+        "9 packages; requests: ecosyste.ms 1, deps.dev 7, PyPI 1, npm 1, crates.io 1;" in r.stdout
+    )
+    # neither c@3.0.0 nor g@0.9.0 has a graph on this server: both flat SBOMs still fall back
+    assert (
+        "flat SBOMs with depth from deps.dev: none; still without depth: "
+        f"{FIXTURES / 'app-cli.github.json'}, {FIXTURES / 'tools.purls'}" in r.stdout
+    )
     r = cli(
         "--db",
         str(db),
