@@ -1,0 +1,197 @@
+"""GraphQL beyond the whole first sync: ``--since`` first syncs, large catch-ups from the REST
+cursor, inline review comments (nested pagination, faults, a kill in the middle), each
+compared table by table with the REST path on the same fake repository."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from ossmetrics.collect.github import collect_github
+from ossmetrics.errors import GitHubUnavailable, GraphQLError
+from ossmetrics.store import connect
+from tests.collect.test_github_graphql import REPO, is_page, run, snapshot
+from tests.github_graphql_server import github_schema
+from tests.github_server import T0, FakeGitHub, FakeRepo, fast_policy, iso
+
+
+@pytest.fixture(scope="session", autouse=True)
+def schema() -> Any:
+    return github_schema()
+
+
+def is_inline(query: str) -> bool:
+    """A query for reviews' inline comments (the first page, or a follow-up)."""
+    return "on PullRequestReview" in query
+
+
+def review_comments_move_their_pr(repo: FakeRepo) -> None:
+    """GitHub moves a PR's ``updated_at`` when a review comment is made; the generator does not
+    (its review comments come 3 hours after their PR's update), so do it here."""
+    for c in repo.review_comments:
+        k = int(c["pull_request_url"].rsplit("/", 1)[1])
+        repo.issues[k]["updated_at"] = max(repo.issues[k]["updated_at"], c["updated_at"])
+
+
+def test_since_first_sync_by_graphql_writes_the_rest_rows(tmp_path: Path) -> None:
+    shape = dict(issues=60, pr_every=3, comments_per_issue=2, reviews_per_pr=2, commits=3)
+    with FakeGitHub(REPO, graphql=True, **shape) as gh:
+        review_comments_move_their_pr(gh.main)
+        since = T0 + timedelta(hours=30)  # items 30..60 (PRs 30..60 and 27, moved by comments)
+        gcon, rcon = connect(tmp_path / "g.duckdb"), connect(tmp_path / "r.duckdb")
+        g = run(gcon, gh, since=since)
+        gh.clear_log()
+        run(rcon, gh, since=since, graphql=False)
+        assert snapshot(gcon) == snapshot(rcon)
+        # issues updated since: 31 (30..60) + PR 27 (its review comment at 30:00 + 3 h)
+        assert gcon.execute("SELECT count(*) FROM issues").fetchone() == (32,)
+        assert gcon.execute("SELECT min(number) FROM issues").fetchone() == (27,)
+        # one page query (filterBy since; PRs newest first, stopping at since) + the inline
+        # comments of the 12 PRs' reviews that have one; no REST review request by GraphQL
+        assert g.graphql_requests == 2
+        assert g.items["pulls/reviews"] == 2 * 12
+        assert gcon.execute(
+            "SELECT count(*) FROM comments WHERE kind = 'review_comment'"
+        ).fetchone() == (12,)
+        assert gh.count(r"/pulls/\d+/reviews$") == 12  # all from the REST run
+
+
+def test_large_catch_up_by_graphql_and_unchanged_still_only_304s(tmp_path: Path) -> None:
+    with FakeGitHub(REPO, graphql=True, issues=120, pr_every=2) as gh:
+        gcon, rcon = connect(tmp_path / "g.duckdb"), connect(tmp_path / "r.duckdb")
+        run(gcon, gh, graphql_catchup_above=20)
+        run(rcon, gh, graphql=False)
+        # a small increment (4 items, 2 PRs) stays on REST listings
+        gh.add_activity([1, 2, 3, 4])
+        gh.clear_log()
+        small = run(gcon, gh, graphql_catchup_above=20)
+        assert small.graphql_requests == 0 and gh.count(r"/pulls/\d+/reviews$") == 2
+        run(rcon, gh, graphql=False)
+        # 60 changed items (30 PRs), each with a new comment, the PRs with an inline one too
+        time.sleep(1.1)  # update times have one-second resolution
+        gh.add_activity(list(range(11, 71)), comments=1)
+        gh.clear_log()
+        big = run(gcon, gh, graphql_catchup_above=20)
+        # 1 page (60 of 120 issues since the cursor, PRs newest first until an older one)
+        # + the inline comments of the 30 PRs' reviews; no per-PR request, no comment pages
+        assert (big.graphql_requests, big.graphql_points) == (2, 7 + 1)
+        assert gh.count(r"/pulls/\d+/reviews$") == 0
+        assert big.items["issues"] >= 60 and big.items["pulls/comments"] >= 30
+        # REST: the issues listing's first answer (which showed 60 changes), then the closing
+        # listings from the handed-over cursors; everything here changed within their 60-s
+        # overlap, so they read it again (one page each, its ETag kept)
+        assert gh.count(r"/issues$") == 1 + 1
+        assert gh.count(r"/issues/comments$") == 1 and gh.count(r"/pulls/comments$") == 1
+        run(rcon, gh, graphql=False)
+        assert snapshot(gcon) == snapshot(rcon)
+        # and an unchanged repository still costs only 304s, no GraphQL query
+        gh.clear_log()
+        again = run(gcon, gh, graphql_catchup_above=20)
+        assert again.requests == again.not_modified == 7 and gh.count("/graphql") == 0
+
+
+def test_inline_comments_faults_and_errors(tmp_path: Path) -> None:
+    with FakeGitHub(REPO, graphql=True, issues=12, pr_every=2) as gh:
+        # malformed JSON on the inline-comments query: retried, then a clean failure with
+        # nothing of the page written
+        gh.fail("/graphql", "malformed", times=10, when=is_inline)
+        con = connect(tmp_path / "a.duckdb")
+        with pytest.raises(GitHubUnavailable):
+            run(con, gh)
+        assert con.execute("SELECT count(*) FROM issues").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM comments").fetchone() == (0,)
+        gh.clear_faults()
+        # a dropped connection and a truncated answer once each: retried, all rows there
+        gh.fail("/graphql", "disconnect", times=1, when=is_inline)
+        gh.fail("/graphql", "malformed", times=1, when=is_inline)
+        done = run(con, gh)
+        assert done.graphql_requests == 1 + 3
+        rcon = connect(tmp_path / "r.duckdb")
+        run(rcon, gh, graphql=False)
+        assert snapshot(con) == snapshot(rcon)
+        # a GraphQL error in a catch-up fails the repository in one line; cursors stay
+        time.sleep(1.1)
+        gh.add_activity(list(range(1, 13)))
+        gh.fail("/graphql", "graphql_errors", type="INTERNAL", message="Something went wrong")
+        before = con.execute("SELECT cursor FROM sync_state WHERE endpoint = 'issues'").fetchone()
+        with pytest.raises(GraphQLError) as exc:
+            run(con, gh, graphql_catchup_above=5)
+        assert "\n" not in exc.value.one_line() and "Something went wrong" in exc.value.one_line()
+        after = con.execute("SELECT cursor FROM sync_state WHERE endpoint = 'issues'").fetchone()
+        assert after == before
+        assert con.execute(
+            "SELECT count(*) FROM comments WHERE kind = 'issue' AND body_len = 3"
+        ).fetchone() == (0,)
+        run(con, gh, graphql_catchup_above=5)  # the next run catches up
+        run(rcon, gh, graphql=False)
+        assert snapshot(con) == snapshot(rcon)
+
+
+def test_killed_in_inline_comment_pagination_then_resumed(cli: Any, tmp_path: Path) -> None:
+    """SIGKILL while the second page of one review's inline comments is on its way: page 1
+    stays, the next CLI run redoes only page 2, and the store is a REST-only sync's."""
+    token = "ghp_GqlInline0123456789abcdef"
+    db = tmp_path / "s.duckdb"
+    root = Path(__file__).resolve().parents[2]
+    with FakeGitHub(REPO, issues=300, pr_every=2, commits=3, graphql=True, token=token) as gh:
+        # PR 250 (in the second page: PRs 202..300): 260 inline comments in its first review
+        first = next(c for c in gh.review_comments if c["pull_request_url"].endswith("/250"))
+        for j in range(259):
+            c = copy.deepcopy(first)
+            c.update(id=96_000 + j, body="w" * (j % 5))
+            gh.review_comments.append(c)
+        env = {**os.environ, "MY_TOKEN": token, "GITHUB_TOKEN": ""}
+        args = ["--db", str(db), "collect", "github", REPO, "--api-url", gh.url, "--token-env", "MY_TOKEN"]  # fmt: skip
+        follow = "comments(first: 100, after: $after)"
+        gh.fail("/graphql", "delay", seconds=4, when=lambda q: is_inline(q) and follow in q)
+        proc = subprocess.Popen([sys.executable, str(root / "cli.py"), *args], env=env)
+        deadline = time.monotonic() + 60
+        # page 1, its inline comments, page 2, its inline comments, the follow-up (hangs)
+        while gh.count("/graphql") < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+        gh.clear_faults()
+        killed = duckdb.connect(str(db))
+        assert killed.execute("SELECT count(*) FROM issues").fetchone() == (200,)  # page 1
+        killed.close()
+        gh.graphql_log.clear()
+        resumed = cli(*args, env=env)
+        assert resumed.returncode == 0, resumed.stderr
+        # page 2 (the last 50 issues + 50 PRs, asked for 100 + 100: 7 points), its 50 reviews'
+        # inline comments (1 point), then PR 250's past the first 100 (2 follow-ups, 1 each)
+        assert "(4 GraphQL, 10 points)" in resumed.stdout
+        assert token not in resumed.stdout + resumed.stderr
+        rest = connect(tmp_path / "rest.duckdb")
+        collect_github(rest, REPO, token=token, api_url=gh.url, policy=fast_policy(), graphql=False)
+    store = connect(db)
+    try:
+        assert snapshot(store) == snapshot(rest)
+        assert store.execute(
+            "SELECT count(*) FROM comments WHERE kind = 'review_comment' AND issue_number = 250"
+        ).fetchone() == (260,)
+    finally:
+        store.close()
+        rest.close()
+
+
+def test_page_predicates_tell_the_queries_apart() -> None:
+    from ossmetrics.collect import github_gql_query as gq
+
+    page = gq.page_query([gq.issues_conn(100, 100, since=True), gq.pulls_conn(100, 100, True)])
+    inline = gq.review_comments_query(["PRR_1_2"], 100)
+    follow = gq.follow_up_query("PullRequestReview", "comments", 100)
+    assert is_page(page.text) and not is_inline(page.text)
+    assert is_inline(inline.text) and not is_page(inline.text) and is_inline(follow.text)
+    assert "$since: DateTime" in page.text and "direction: DESC" in page.text
+    assert (inline.points, inline.requests) == (1, 1)
+    assert datetime.now(UTC).year >= 2024 and iso(T0) == "2024-01-01T00:00:00Z"
