@@ -145,12 +145,18 @@ class FakeRepo:
         self.issues[number]["updated_at"] = iso(when or datetime.now(UTC))
 
     def add_activity(
-        self, numbers: list[int], comments: int = 2, when: datetime | None = None
+        self,
+        numbers: list[int],
+        comments: int = 2,
+        when: datetime | None = None,
+        step: timedelta = timedelta(0),
     ) -> None:
         """New conversation on ``numbers``: ``comments`` new comments each, and on a pull
-        request with a review one more inline comment in that review; the items move to ``when``."""
-        ts = iso(when or datetime.now(UTC))
-        for k in numbers:
+        request with a review one more inline comment in that review; the i-th item moves to
+        ``when + i * step`` (default: now, all at once)."""
+        start = when or datetime.now(UTC)
+        for i, k in enumerate(numbers):
+            ts = iso(start + i * step)
             it = self.issues[k]
             it["updated_at"] = ts
             for _ in range(comments):
@@ -508,11 +514,11 @@ class FakeGitHub:
         with self._lock:
             self.main.touch_issue(number, when)
 
-    def add_activity(self, numbers: list[int], comments: int = 2) -> None:
+    def add_activity(self, numbers: list[int], comments: int = 2, **when: Any) -> None:
         """New comments (and inline review comments on reviewed PRs) on items of the first
-        repository, which move to now (``FakeRepo.add_activity``)."""
+        repository, which move to now or ``when=``/``step=`` (``FakeRepo.add_activity``)."""
         with self._lock:
-            self.main.add_activity(numbers, comments)
+            self.main.add_activity(numbers, comments, **when)
 
     def find(self, path: str) -> tuple[FakeRepo, str] | None:
         """(repository, path below it) for ``/repos/{o}/{r}/…`` or ``/repositories/{id}/…``."""

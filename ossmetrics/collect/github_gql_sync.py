@@ -39,7 +39,7 @@ from ossmetrics.collect.github_graphql import GraphQLClient, TooBig
 from ossmetrics.collect.github_paging import fmt
 from ossmetrics.store import transaction
 
-__all__ = ["first_sync_due", "sync_catchup", "sync_first"]
+__all__ = ["CatchupCost", "catchup_cost", "first_sync_due", "sync_catchup", "sync_first"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,56 @@ def sync_first(ctx: Ctx, gql: GraphQLClient) -> None:
 def sync_catchup(ctx: Ctx, gql: GraphQLClient, since: datetime) -> None:
     """Issues and PRs changed from ``since`` on (a large increment), then the REST cursors."""
     _run(ctx, gql, {k: _Progress(since=fmt(since)) for k in KINDS})
+
+
+@dataclass(frozen=True)
+class CatchupCost:
+    """What an increment of ``items`` changed issues+PRs (``pulls`` of them PRs, ``comments``
+    new comments) is expected to cost (requests not answered 304 + points) each way.
+
+    The model, checked against ``benchmarks/bench_github.py`` (within 1 for 100-2,000 items):
+    REST listings cost a request per 100 items, per 100 new comments and per 100 inline
+    comments (about one per changed PR), reviews 1 query + 1 point per 50 PRs, and 3 closing
+    requests; GraphQL costs 8 per page of 100 issues + 100 PRs (7 points and the query; PRs
+    newest first end on the page after the last changed one), 2 per 100 PRs' inline comments,
+    and 7 requests around them (the listing's first answer, the closing requests).
+    """
+
+    items: int
+    pulls: int
+    comments: int
+
+    @property
+    def rest(self) -> int:
+        k, p = self.items, self.pulls
+        return _up(k) + _up(self.comments) + _up(p) + 2 * _up(p, 50) + 3
+
+    @property
+    def graphql(self) -> int:
+        k, p = self.items, self.pulls
+        return 8 * max(_up(k - p), _up(p + 1)) + 2 * _up(p) + 7
+
+
+def _up(n: int, per: int = PAGE) -> int:
+    return -(-max(0, n) // per)
+
+
+def catchup_cost(ctx: Ctx, items: int, first_page: Sequence[dict[str, Any]]) -> CatchupCost:
+    """The cost model's inputs from the issues listing's first answer: ``items`` changed (from
+    its ``last`` link), the share of PRs and the new comments per item on that page (its
+    ``comments`` counts against the stored ones), extrapolated to all ``items``."""
+    page = [i for i in first_page if isinstance(i, dict) and "number" in i]
+    if not page:
+        return CatchupCost(items, 0, 0)
+    stored = dict(
+        ctx.con.execute(
+            "SELECT number, coalesce(comments, 0) FROM issues WHERE repo_id = ? AND number IN (SELECT unnest(?))",
+            [ctx.repo_id, [int(i["number"]) for i in page]],
+        ).fetchall()
+    )
+    new = sum(max(0, int(i.get("comments") or 0) - stored.get(int(i["number"]), 0)) for i in page)
+    pulls = sum(1 for i in page if i.get("pull_request") is not None)
+    return CatchupCost(items, items * pulls // len(page), items * new // len(page))
 
 
 def _run(ctx: Ctx, gql: GraphQLClient, progress: dict[str, _Progress]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from ossmetrics.collect import github_gql_sync as gsync
 from ossmetrics.collect.github import collect_github
 from ossmetrics.errors import GitHubUnavailable, GraphQLError
 from ossmetrics.store import connect
@@ -65,6 +66,17 @@ def test_since_first_sync_by_graphql_writes_the_rest_rows(tmp_path: Path) -> Non
         assert gh.count(r"/pulls/\d+/reviews$") == 12  # all from the REST run
 
 
+def test_catch_up_cost_model() -> None:
+    # hand-computed: 500 items (250 PRs), 1,000 new comments. REST: 5 issue pages, 10 comment
+    # pages, 3 inline pages, reviews 5 queries + 5 points, 3 closing = 31; GraphQL: 3 pages
+    # x 8 (PRs newest first: 251 -> 3 pages), 3 inline queries x 2, 7 around them = 37
+    # (bench_github measured 32 and 37)
+    cost = gsync.CatchupCost(500, 250, 1000)
+    assert (cost.rest, cost.graphql) == (31, 37)
+    # the same items with 6 new comments each: REST 5 + 30 + 3 + 10 + 3 = 51 (measured 52)
+    assert gsync.CatchupCost(500, 250, 3000).rest == 51
+
+
 def test_large_catch_up_by_graphql_and_unchanged_still_only_304s(tmp_path: Path) -> None:
     with FakeGitHub(REPO, graphql=True, issues=120, pr_every=2) as gh:
         gcon, rcon = connect(tmp_path / "g.duckdb"), connect(tmp_path / "r.duckdb")
@@ -76,21 +88,35 @@ def test_large_catch_up_by_graphql_and_unchanged_still_only_304s(tmp_path: Path)
         small = run(gcon, gh, graphql_catchup_above=20)
         assert small.graphql_requests == 0 and gh.count(r"/pulls/\d+/reviews$") == 2
         run(rcon, gh, graphql=False)
-        # 60 changed items (30 PRs), each with a new comment, the PRs with an inline one too
-        time.sleep(1.1)  # update times have one-second resolution
-        gh.add_activity(list(range(11, 71)), comments=1)
+        # 60 changed items with a new comment each: above the setting, but the cost model
+        # says REST listings (8) are cheaper than a GraphQL catch-up (17); only the reviews
+        # of the 30 changed PRs come by GraphQL
+        now = datetime.now(UTC)
+        gh.add_activity(
+            list(range(11, 71)), 1, when=now + timedelta(hours=1), step=timedelta(minutes=2)
+        )
+        gh.clear_log()
+        mild = run(gcon, gh, graphql_catchup_above=20)
+        assert mild.graphql_requests == 1 and gh.count(r"/issues/comments$") == 1 + 1
+        run(rcon, gh, graphql=False)
+        # the same 60 items with 30 new comments each (a busy day): REST would cost 25, the
+        # GraphQL catch-up 17 -> GraphQL: 1 page (30 issues since the cursor, PRs newest first
+        # until an older one) + the inline comments of the 30 PRs' reviews; no per-PR
+        # request, no comment pages
+        gh.add_activity(
+            list(range(11, 71)), 30, when=now + timedelta(days=1), step=timedelta(minutes=2)
+        )
         gh.clear_log()
         big = run(gcon, gh, graphql_catchup_above=20)
-        # 1 page (60 of 120 issues since the cursor, PRs newest first until an older one)
-        # + the inline comments of the 30 PRs' reviews; no per-PR request, no comment pages
         assert (big.graphql_requests, big.graphql_points) == (2, 7 + 1)
         assert gh.count(r"/pulls/\d+/reviews$") == 0
-        assert big.items["issues"] >= 60 and big.items["pulls/comments"] >= 30
-        # REST: the issues listing's first answer (which showed 60 changes), then the closing
-        # listings from the handed-over cursors; everything here changed within their 60-s
-        # overlap, so they read it again (one page each, its ETag kept)
-        assert gh.count(r"/issues$") == 1 + 1
-        assert gh.count(r"/issues/comments$") == 1 and gh.count(r"/pulls/comments$") == 1
+        assert big.items["issues"] >= 60 and big.items["issues/comments"] >= 1800
+        # REST: the issues listing's first answer (which showed the changes), then the
+        # closing requests from the handed-over cursors (the earlier connection's newest,
+        # issue 69): issues 69 and 70, their 60 comments in one page, PR 70's inline comment;
+        # each listing one more round, as item 70 is newer than the cursor
+        assert gh.count(r"/issues$") == 1 + 2
+        assert gh.count(r"/issues/comments$") == 2 and gh.count(r"/pulls/comments$") == 2
         run(rcon, gh, graphql=False)
         assert snapshot(gcon) == snapshot(rcon)
         # and an unchanged repository still costs only 304s, no GraphQL query
@@ -120,7 +146,7 @@ def test_inline_comments_faults_and_errors(tmp_path: Path) -> None:
         assert snapshot(con) == snapshot(rcon)
         # a GraphQL error in a catch-up fails the repository in one line; cursors stay
         time.sleep(1.1)
-        gh.add_activity(list(range(1, 13)))
+        gh.add_activity(list(range(1, 13)), 100)  # busy: the cost model picks GraphQL (17 < 19)
         gh.fail("/graphql", "graphql_errors", type="INTERNAL", message="Something went wrong")
         before = con.execute("SELECT cursor FROM sync_state WHERE endpoint = 'issues'").fetchone()
         with pytest.raises(GraphQLError) as exc:
