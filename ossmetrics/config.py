@@ -91,9 +91,10 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "graphql_catchup_above",
-            400,
+            100,
             "An increment with more changed issues+PRs than this is read through GraphQL "
-            "(with their comments, reviews and inline comments) instead of REST listings.",
+            "(with their comments, reviews and inline comments) when the cost model says it is "
+            "cheaper than REST listings.",
             int,
         ),
         Setting("device", "auto", "Device for the risk model: auto, cpu or cuda."),

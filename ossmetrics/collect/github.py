@@ -26,7 +26,8 @@ With a token, a repository whose issues were never listed (also with ``--since``
 read through GraphQL (``github_gql_sync``: issues and PRs with comments, reviews, inline review
 comments, labels and assignees, 100 + 100 per query at 7 points), which then hands its cursors
 to the REST listings above. An increment whose issues listing holds more than
-``graphql_catchup_above`` changed items is read the same way from the cursor (a catch-up), and
+``graphql_catchup_above`` changed items is read the same way from the cursor (a catch-up) when
+the cost model says so, and
 reviews of more than ``graphql_reviews_above`` changed PRs also come through GraphQL. Modules:
 ``github_endpoints`` (one function per REST endpoint), ``github_paging`` (paging generators),
 ``github_client``/``github_graphql`` (transports), ``github_gql_*`` (GraphQL queries, shapes,
@@ -77,8 +78,9 @@ ANONYMOUS_WARNING = "no GitHub token set: anonymous access allows only 60 reques
 #: instead of one REST request per PR; see docs/collect-github.md for the measured costs.
 GRAPHQL_REVIEWS_ABOVE = 2
 #: An increment with more changed issues+PRs than this (estimated from the REST listing's first
-#: answer) is read through GraphQL; measured break-even in docs/collect-github.md.
-GRAPHQL_CATCHUP_ABOVE = 400
+#: answer) is read through GraphQL when ``github_gql_sync.CatchupCost`` finds that cheaper than
+#: REST listings; measured costs in docs/collect-github.md.
+GRAPHQL_CATCHUP_ABOVE = 100
 
 
 class ProgressHook:

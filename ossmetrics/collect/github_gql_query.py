@@ -8,7 +8,8 @@ of ``first`` down to each connection, summed; GitHub refuses a query above 500,0
 
 So a page of 100 issues with ``comments``, ``labels`` and ``assignees`` (100 each) costs
 ``(1 + 3 × 100) / 100 ≈ 3`` points and may return 30,100 nodes; the same page of pull requests
-with ``reviews`` too costs 4. ``Conn`` renders a connection and computes both figures, so the
+with ``reviews`` too costs 4; the inline comments of 100 reviews (aliased ``node(id:)``, one
+connection each) cost 1. ``Conn`` renders a connection and computes both figures, so the
 collector knows what a query will cost before sending it.
 """
 
