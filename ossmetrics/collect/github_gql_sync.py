@@ -116,10 +116,11 @@ class CatchupCost:
 
     The model, checked against ``benchmarks/bench_github.py`` (within 1 for 100-2,000 items):
     REST listings cost a request per 100 items, per 100 new comments and per 100 inline
-    comments (about one per changed PR), reviews 1 query + 1 point per 50 PRs, and 3 closing
-    requests; GraphQL costs 8 per page of 100 issues + 100 PRs (7 points and the query; PRs
-    newest first end on the page after the last changed one), 2 per 100 PRs' inline comments,
-    and 7 requests around them (the listing's first answer, the closing requests).
+    comments (about one per changed PR), reviews 1 query + 1 point per 50 PRs, and 4 closing
+    requests; GraphQL costs 8 per page of 100 issues + 100 PRs (7 points and the query), 4 per
+    page of issues alone, 5 per page of PRs alone (PRs come newest first and end on the page
+    after the last changed one), 2 per 100 PRs' inline comments, and 7 requests around them
+    (the listing's first answer, the closing requests).
     """
 
     items: int
@@ -129,12 +130,14 @@ class CatchupCost:
     @property
     def rest(self) -> int:
         k, p = self.items, self.pulls
-        return _up(k) + _up(self.comments) + _up(p) + 2 * _up(p, 50) + 3
+        return _up(k) + _up(self.comments) + _up(p) + 2 * _up(p, 50) + 4
 
     @property
     def graphql(self) -> int:
-        k, p = self.items, self.pulls
-        return 8 * max(_up(k - p), _up(p + 1)) + 2 * _up(p) + 7
+        issues, pulls = max(1, _up(self.items - self.pulls)), _up(self.pulls + 1)
+        both = min(issues, pulls)
+        pages = 8 * both + 4 * (issues - both) + 5 * (pulls - both)
+        return pages + 2 * _up(self.pulls) + 7
 
 
 def _up(n: int, per: int = PAGE) -> int:

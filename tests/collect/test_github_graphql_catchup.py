@@ -68,13 +68,17 @@ def test_since_first_sync_by_graphql_writes_the_rest_rows(tmp_path: Path) -> Non
 
 def test_catch_up_cost_model() -> None:
     # hand-computed: 500 items (250 PRs), 1,000 new comments. REST: 5 issue pages, 10 comment
-    # pages, 3 inline pages, reviews 5 queries + 5 points, 3 closing = 31; GraphQL: 3 pages
+    # pages, 3 inline pages, reviews 5 queries + 5 points, 4 closing = 32; GraphQL: 3 pages
     # x 8 (PRs newest first: 251 -> 3 pages), 3 inline queries x 2, 7 around them = 37
     # (bench_github measured 32 and 37)
     cost = gsync.CatchupCost(500, 250, 1000)
-    assert (cost.rest, cost.graphql) == (31, 37)
-    # the same items with 6 new comments each: REST 5 + 30 + 3 + 10 + 3 = 51 (measured 52)
-    assert gsync.CatchupCost(500, 250, 3000).rest == 51
+    assert (cost.rest, cost.graphql) == (32, 37)
+    # the same items with 6 new comments each: REST 5 + 30 + 3 + 10 + 4 = 52 (measured 53)
+    assert gsync.CatchupCost(500, 250, 3000).rest == 52
+    # 1,000 items (500 PRs): REST 10 + 20 + 5 + 20 + 4 = 59 (measured 60); GraphQL 5 pages
+    # of both + 1 of PRs alone (the 501st, older: the end) = 45, + 10 + 7 = 62 (measured 62)
+    cost = gsync.CatchupCost(1000, 500, 2000)
+    assert (cost.rest, cost.graphql) == (59, 62)
 
 
 def test_large_catch_up_by_graphql_and_unchanged_still_only_304s(tmp_path: Path) -> None:
@@ -89,7 +93,7 @@ def test_large_catch_up_by_graphql_and_unchanged_still_only_304s(tmp_path: Path)
         assert small.graphql_requests == 0 and gh.count(r"/pulls/\d+/reviews$") == 2
         run(rcon, gh, graphql=False)
         # 60 changed items with a new comment each: above the setting, but the cost model
-        # says REST listings (8) are cheaper than a GraphQL catch-up (17); only the reviews
+        # says REST listings (9) are cheaper than a GraphQL catch-up (17); only the reviews
         # of the 30 changed PRs come by GraphQL
         now = datetime.now(UTC)
         gh.add_activity(
@@ -99,7 +103,7 @@ def test_large_catch_up_by_graphql_and_unchanged_still_only_304s(tmp_path: Path)
         mild = run(gcon, gh, graphql_catchup_above=20)
         assert mild.graphql_requests == 1 and gh.count(r"/issues/comments$") == 1 + 1
         run(rcon, gh, graphql=False)
-        # the same 60 items with 30 new comments each (a busy day): REST would cost 25, the
+        # the same 60 items with 30 new comments each (a busy day): REST would cost 26, the
         # GraphQL catch-up 17 -> GraphQL: 1 page (30 issues since the cursor, PRs newest first
         # until an older one) + the inline comments of the 30 PRs' reviews; no per-PR
         # request, no comment pages
@@ -146,7 +150,7 @@ def test_inline_comments_faults_and_errors(tmp_path: Path) -> None:
         assert snapshot(con) == snapshot(rcon)
         # a GraphQL error in a catch-up fails the repository in one line; cursors stay
         time.sleep(1.1)
-        gh.add_activity(list(range(1, 13)), 100)  # busy: the cost model picks GraphQL (17 < 19)
+        gh.add_activity(list(range(1, 13)), 100)  # busy: the cost model picks GraphQL (17 < 20)
         gh.fail("/graphql", "graphql_errors", type="INTERNAL", message="Something went wrong")
         before = con.execute("SELECT cursor FROM sync_state WHERE endpoint = 'issues'").fetchone()
         with pytest.raises(GraphQLError) as exc:
