@@ -390,23 +390,3 @@ def test_resource_limits_shrink_the_page_and_secondary_limits_wait(tmp_path: Pat
         assert nodes == [50 * 301 + 50 * 401, 50 * 301, 100 * 301]
         assert result.graphql_requests == 5
         assert con.execute("SELECT count(*) FROM issues").fetchone() == (150,)
-
-
-def test_a_hidden_pull_request_does_not_stop_the_reviews_query(tmp_path: Path) -> None:
-    with FakeGitHub(REPO, graphql=True, issues=20, pr_every=2) as gh:
-        con = connect(tmp_path / "g.duckdb")
-        run(con, gh)
-        for n in (2, 4, 6):
-            gh.touch_issue(n)
-        # GitHub answers the alias of PR 4 with null and a NOT_FOUND error beside the data
-        gh.fail(
-            "/graphql",
-            "graphql_errors",
-            type="NOT_FOUND",
-            path=["repository", "p1"],
-            message="Could not resolve to a PullRequest with the number of 4.",
-            data={"rateLimit": {"cost": 1, "remaining": 4000, "resetAt": "2030-01-01T00:00:00Z"},
-                  "repository": {"p0": None, "p1": None, "p2": None}},
-        )  # fmt: skip
-        result = run(con, gh)
-        assert result.graphql_requests == 1 and result.items["graphql/withheld"] == 1

@@ -1,6 +1,7 @@
 """GraphQL beyond the whole first sync: ``--since`` first syncs, large catch-ups from the REST
-cursor, inline review comments (nested pagination, faults, a kill in the middle), each
-compared table by table with the REST path on the same fake repository."""
+cursor (and the cost model that decides them), inline review comments (nested pagination,
+faults, a kill in the middle), reviews of changed PRs with a hidden one; each compared table by
+table with the REST path on the same fake repository."""
 
 from __future__ import annotations
 
@@ -212,6 +213,26 @@ def test_killed_in_inline_comment_pagination_then_resumed(cli: Any, tmp_path: Pa
     finally:
         store.close()
         rest.close()
+
+
+def test_a_hidden_pull_request_does_not_stop_the_reviews_query(tmp_path: Path) -> None:
+    with FakeGitHub(REPO, graphql=True, issues=20, pr_every=2) as gh:
+        con = connect(tmp_path / "g.duckdb")
+        run(con, gh)
+        for n in (2, 4, 6):
+            gh.touch_issue(n)
+        # GitHub answers the alias of PR 4 with null and a NOT_FOUND error beside the data
+        gh.fail(
+            "/graphql",
+            "graphql_errors",
+            type="NOT_FOUND",
+            path=["repository", "p1"],
+            message="Could not resolve to a PullRequest with the number of 4.",
+            data={"rateLimit": {"cost": 1, "remaining": 4000, "resetAt": "2030-01-01T00:00:00Z"},
+                  "repository": {"p0": None, "p1": None, "p2": None}},
+        )  # fmt: skip
+        result = run(con, gh)
+        assert result.graphql_requests == 1 and result.items["graphql/withheld"] == 1
 
 
 def test_page_predicates_tell_the_queries_apart() -> None:
