@@ -189,6 +189,8 @@ def test_cost_is_known_before_sending_and_the_budget_is_waited_for(tmp_path: Pat
         gq.page_query([gq.issues_conn(50, 100)]),
         gq.follow_up_query("PullRequest", "reviews", 100),
         gq.reviews_of_prs_query(list(range(1, 51)), 100),
+        gq.review_comments_query([f"PRR_1_{i}" for i in range(100)], 100),
+        gq.page_query([gq.issues_conn(100, 100, since=True), gq.pulls_conn(100, 100, True)]),
     ):
         import graphql
 
