@@ -1,6 +1,7 @@
 """GitHub collector: REST-only against GraphQL first sync of a generated repository, the
-unchanged re-sync, the measured cost of reviews of changed PRs both ways, and a 200-repository
-portfolio planned against one token's budgets.
+unchanged re-sync, the measured cost of reviews of changed PRs both ways, catch-ups of k changed
+items (new comments and inline review comments) by REST listings against GraphQL, and a
+200-repository portfolio planned against one token's budgets.
 
 Prints the REST-only first sync's requests against the REST minimum (ceil(items/100) per
 list, one reviews request per pull request, one each for the repository, community profile
@@ -20,13 +21,14 @@ import multiprocessing as mp
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ossmetrics.collect.github import collect_github  # noqa: E402
+from ossmetrics.collect.github import _GraphQLSwitch, collect_github  # noqa: E402
 from ossmetrics.collect.github_schedule import Job, plan  # noqa: E402
 from ossmetrics.errors import GitHubUnavailable  # noqa: E402
 from ossmetrics.store import connect  # noqa: E402
@@ -38,6 +40,8 @@ SHAPE = dict(
     releases=30, commits=250, rate_limit=1_000_000, graphql_limit=1_000_000,
 )  # fmt: skip
 PORTFOLIO = 200
+#: (changed items, new comments on each): the benchmark's density, and a busier one
+CATCHUPS = ((100, 2), (250, 2), (500, 2), (1000, 2), (2000, 2), (500, 6))
 
 
 def serve(n: int, queue: Any, stop: Any, touch: Any) -> None:
@@ -60,8 +64,12 @@ def serve(n: int, queue: Any, stop: Any, touch: Any) -> None:
                 numbers = touch.get(timeout=0.2)
             except Exception:
                 continue
-            for k in numbers:
-                gh.touch_issue(k)
+            if numbers and numbers[0] == "activity":  # new comments, spread over hours
+                when, per = datetime.fromisoformat(numbers[1]), int(numbers[2])
+                gh.add_activity(list(numbers[3:]), per, when=when, step=timedelta(seconds=20))
+            else:
+                for k in numbers:
+                    gh.touch_issue(k)
             queue.put("touched")
 
 
@@ -130,6 +138,21 @@ def main() -> None:
                 touched(prs)
                 by_gql = sync(gcon, graphql_reviews_above=0)
                 switch.append((k, by_rest.cost, by_gql.cost, by_gql.graphql_requests))
+            # catch-ups of k changed items (2 new comments each, an inline one on each PR):
+            # REST listings (reviews by GraphQL, as above) against the GraphQL catch-up
+            sync(rcon, graphql_catchup_above=10**9)  # the REST store up to date again
+            catchup = []
+            for i, (k, per) in enumerate([c for c in CATCHUPS if c[0] <= n // 2]):
+                # each catch-up's changes 20 s apart over hours (not all inside the 60-s
+                # overlap that closing requests re-read), a day after the last one's
+                when = datetime.now(UTC) + timedelta(days=1 + i)
+                touched(["activity", when.isoformat(), per, *range(1, k + 1)])
+                by_rest = sync(rcon, graphql_catchup_above=10**9)
+                _GraphQLSwitch.force_catchup = True  # GraphQL even where the model says REST
+                by_gql = sync(gcon, graphql_catchup_above=0)
+                _GraphQLSwitch.force_catchup = False
+                catchup.append((k, per, by_rest, by_gql))
+            catchup_same = snapshot(rcon) == snapshot(gcon)
             rcon.close()
             gcon.close()
     finally:
@@ -154,6 +177,14 @@ def main() -> None:
     print("reviews of k changed PRs, cost of the run (requests not answered 304 + points)")
     for k, c_rest, c_gql, q in switch:
         print(f"  k={k:>3}: REST {c_rest:>4}  GraphQL {c_gql:>4} ({q} review queries)")
+    print("catch-up of k changed items with c new comments each: requests not answered 304 + "
+          "points (requests, points)")  # fmt: skip
+    for k, per, c_rest, c_gql in catchup:
+        print(f"  k={k:>5} c={per}: REST {c_rest.cost:>4} ({c_rest.requests - c_rest.not_modified}, "
+              f"{c_rest.graphql_points})  GraphQL {c_gql.cost:>4} "
+              f"({c_gql.requests - c_gql.not_modified}, {c_gql.graphql_points})")  # fmt: skip
+    print(f"  every table identical after the catch-ups: {catchup_same}")
+    c500 = next(((r, g) for k, c, r, g in catchup if (k, c) == (500, 2)), catchup[-1][2:])
     # 200 repositories like this one, first syncs planned against one token's hourly budgets
     g_job = [Job(f"r{i}", "first", gql.requests - gql.not_modified, gql.graphql_points) for i in range(PORTFOLIO)]  # fmt: skip
     r_job = [Job(f"r{i}", "first", rest.requests, 0) for i in range(PORTFOLIO)]
@@ -167,7 +198,11 @@ def main() -> None:
         f"second_sync_requests={second.requests} not_modified={second.not_modified} "
         f"second_sync_graphql={second.graphql_requests} portfolio_hours={hours:.1f} "
         f"portfolio_rest_hours={rest_hours:.1f} minimum={minimum} items_per_s={items_per_s:.0f} "
-        f"unreachable_seconds={unreachable:.2f}"
+        f"unreachable_seconds={unreachable:.2f} "
+        f"catchup500_rest_requests={c500[0].requests - c500[0].not_modified} "
+        f"catchup500_rest_points={c500[0].graphql_points} "
+        f"catchup500_graphql_requests={c500[1].requests - c500[1].not_modified} "
+        f"catchup500_graphql_points={c500[1].graphql_points} catchup_same_rows={int(catchup_same)}"
     )
 
 

@@ -89,6 +89,14 @@ SETTINGS: dict[str, Setting] = {
             "Reviews of more changed pull requests than this come through one GraphQL query.",
             int,
         ),
+        Setting(
+            "graphql_catchup_above",
+            100,
+            "An increment with more changed issues+PRs than this is read through GraphQL "
+            "(with their comments, reviews and inline comments) when the cost model says it is "
+            "cheaper than REST listings.",
+            int,
+        ),
         Setting("device", "auto", "Device for the risk model: auto, cpu or cuda."),
         Setting(
             "bots",
@@ -182,6 +190,7 @@ class Settings:
     git_jobs: str = SETTINGS["git_jobs"].default
     graphql: str = SETTINGS["graphql"].default
     graphql_reviews_above: int = SETTINGS["graphql_reviews_above"].default
+    graphql_catchup_above: int = SETTINGS["graphql_catchup_above"].default
     publish: bool = SETTINGS["publish"].default
     allow_names: tuple[str, ...] = SETTINGS["allow_names"].default
     identity_keys: str = SETTINGS["identity_keys"].default

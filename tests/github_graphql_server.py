@@ -22,119 +22,28 @@ budget of ``graphql_limit`` points that resets ``graphql_reset`` seconds after i
 from __future__ import annotations
 
 import base64
-import functools
-import io
 import json
 import math
-import os
 import re
-import subprocess
-import tarfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tests.github_server import FakeGitHub, FakeRepo
 
-PACKAGE = "@octokit/graphql-schema"
-CACHE = Path(os.environ.get("OSSMETRICS_TEST_CACHE") or Path(__file__).parent / ".cache")
+from tests.github_graphql_schema import CACHE, PACKAGE, github_schema, query_cost, schema_tarball
 
-
-def schema_tarball() -> Path:
-    """The npm tarball of ``@octokit/graphql-schema`` in the cache, packed now if missing."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    found = sorted(CACHE.glob("octokit-graphql-schema-*.tgz"))
-    if found:
-        return found[-1]
-    try:
-        proc = subprocess.run(
-            ["npm", "pack", PACKAGE, "--pack-destination", str(CACHE)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RuntimeError(
-            f"cannot fetch GitHub's GraphQL schema: `npm pack {PACKAGE}` failed to run ({exc}); "
-            f"install npm and reach the npm registry, or put the tarball in {CACHE}"
-        ) from None
-    found = sorted(CACHE.glob("octokit-graphql-schema-*.tgz"))
-    if proc.returncode != 0 or not found:
-        raise RuntimeError(
-            f"cannot fetch GitHub's GraphQL schema: `npm pack {PACKAGE}` exited {proc.returncode} "
-            f"({proc.stderr.strip()[-300:]}); reach the npm registry, or put the tarball in {CACHE}"
-        )
-    return found[-1]
-
-
-@functools.lru_cache(maxsize=1)
-def github_schema() -> Any:
-    """GitHub's GraphQL schema as a graphql-core ``GraphQLSchema`` (built once per process)."""
-    import graphql
-
-    with tarfile.open(schema_tarball()) as tar:
-        member = tar.extractfile("package/schema.graphql")
-        assert member is not None
-        sdl = io.TextIOWrapper(member, encoding="utf-8").read()
-    schema = graphql.build_schema(sdl, assume_valid_sdl=True)
-    schema._validation_errors = []  # see the module docstring
-    return schema
-
-
-# -- cost -----------------------------------------------------------------------------------
-
-
-def query_cost(document: Any, variables: dict[str, Any]) -> tuple[int, int]:
-    """(points, nodes) of a parsed query by GitHub's documented rule."""
-    from graphql.language import (
-        FieldNode,
-        FragmentDefinitionNode,
-        FragmentSpreadNode,
-        InlineFragmentNode,
-        IntValueNode,
-        VariableNode,
-    )
-
-    frags = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-
-    def limit(field: Any) -> int | None:
-        for arg in field.arguments or ():
-            if arg.name.value in ("first", "last"):
-                v = arg.value
-                if isinstance(v, IntValueNode):
-                    return int(v.value)
-                if isinstance(v, VariableNode):
-                    return int(variables.get(v.name.value) or 0)
-        return None
-
-    def walk(sel_set: Any, parents: int) -> tuple[int, int]:
-        calls = nodes = 0
-        for sel in sel_set.selections if sel_set else ():
-            if isinstance(sel, FieldNode):
-                n = limit(sel)
-                if n is not None:
-                    calls, nodes = calls + parents, nodes + parents * n
-                    c, k = walk(sel.selection_set, parents * n)
-                else:
-                    c, k = walk(sel.selection_set, parents)
-            elif isinstance(sel, InlineFragmentNode):
-                c, k = walk(sel.selection_set, parents)
-            elif isinstance(sel, FragmentSpreadNode):
-                c, k = walk(frags[sel.name.value].selection_set, parents)
-            else:
-                c = k = 0
-            calls, nodes = calls + c, nodes + k
-        return calls, nodes
-
-    calls = nodes = 0
-    for d in document.definitions:
-        if not isinstance(d, FragmentDefinitionNode):
-            c, k = walk(d.selection_set, 1)
-            calls, nodes = calls + c, nodes + k
-    return max(1, math.floor(calls / 100 + 0.5)), nodes
+__all__ = [
+    "CACHE",
+    "PACKAGE",
+    "GraphQLRepo",
+    "execute",
+    "github_schema",
+    "query_cost",
+    "schema_tarball",
+]
 
 
 # -- resolvers ------------------------------------------------------------------------------
@@ -187,6 +96,11 @@ class GraphQLRepo:
         self.comments: dict[int, list[dict[str, Any]]] = {}
         for c in repo.comments:
             self.comments.setdefault(int(c["issue_url"].rsplit("/", 1)[1]), []).append(c)
+        self.review_comments: dict[int, list[dict[str, Any]]] = {}  # by review id
+        for c in repo.review_comments:
+            if c.get("pull_request_review_id") is not None:
+                self.review_comments.setdefault(int(c["pull_request_review_id"]), []).append(c)
+        self.review_by_id = {int(r["id"]): r for rs in repo.reviews.values() for r in rs}
 
     def node_id(self, kind: str, number: int) -> str:
         return f"{kind}_{self.repo.repo_id}_{number}"
@@ -202,7 +116,11 @@ class GraphQLRepo:
         }
 
     def review(self, r: dict[str, Any]) -> dict[str, Any]:
+        inline = [self.comment(c) for c in self.review_comments.get(int(r["id"]), [])]
         return {
+            "__typename": "PullRequestReview",
+            "id": self.node_id("PRR", int(r["id"])),
+            "comments": lambda info, **kw: connection(inline, **kw),
             "fullDatabaseId": str(r["id"]),
             "author": actor(r.get("user")),
             "authorAssociation": r.get("author_association"),
@@ -261,6 +179,9 @@ class GraphQLRepo:
         ) -> dict[str, Any]:
             order = kw.get("orderBy") or {}
             items = self._sorted(pulls)
+            since = (kw.get("filterBy") or {}).get("since")
+            if since:  # GitHub's IssueFilters.since: updated at or after
+                items = [i for i in items if i["updated_at"] >= since]
             if order.get("direction") == "DESC":
                 items.reverse()
             conn = connection(items, first, after)
@@ -283,9 +204,12 @@ class GraphQLRepo:
         }
 
     def lookup(self, node_id: str) -> dict[str, Any] | None:
-        m = re.fullmatch(r"(I|PR)_(\d+)_(\d+)", node_id)
+        m = re.fullmatch(r"(I|PR|PRR)_(\d+)_(\d+)", node_id)
         if not m or int(m.group(2)) != self.repo.repo_id:
             return None
+        if m.group(1) == "PRR":
+            r = self.review_by_id.get(int(m.group(3)))
+            return self.review(r) if r else None
         it = self.repo.issues.get(int(m.group(3)))
         return self.item(it) if it else None
 

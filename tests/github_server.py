@@ -144,6 +144,37 @@ class FakeRepo:
         """Mark issue/PR ``number`` updated at ``when`` (default: now)."""
         self.issues[number]["updated_at"] = iso(when or datetime.now(UTC))
 
+    def add_activity(
+        self,
+        numbers: list[int],
+        comments: int = 2,
+        when: datetime | None = None,
+        step: timedelta = timedelta(0),
+    ) -> None:
+        """New conversation on ``numbers``: ``comments`` new comments each, and on a pull
+        request with a review one more inline comment in that review; the i-th item moves to
+        ``when + i * step`` (default: now, all at once)."""
+        start = when or datetime.now(UTC)
+        for i, k in enumerate(numbers):
+            ts = iso(start + i * step)
+            it = self.issues[k]
+            it["updated_at"] = ts
+            for _ in range(comments):
+                self._next_id += 1
+                c = copy.deepcopy(self.comments[0]) if self.comments else {}
+                c.update(id=self._next_id, created_at=ts, updated_at=ts, body="new",
+                         issue_url=it["url"], user=self._user(f"user{k % 17}"))  # fmt: skip
+                self.comments.append(c)
+                it["comments"] = int(it.get("comments") or 0) + 1
+            reviews = self.reviews.get(k) or []
+            if reviews and self.review_comments:
+                self._next_id += 1
+                c = copy.deepcopy(self.review_comments[0])
+                c.update(id=self._next_id, created_at=ts, updated_at=ts, body="nit",
+                         pull_request_url=it["pull_request"]["url"],
+                         pull_request_review_id=reviews[0]["id"], user=self._user("maint"))  # fmt: skip
+                self.review_comments.append(c)
+
     def _user(self, login: str) -> dict[str, Any]:
         u = copy.deepcopy(self._tpl_user)
         u.update(
@@ -252,6 +283,8 @@ class FakeRepo:
                         pull_request_url=f"{api}/pulls/{k}",
                         url=f"{api}/pulls/comments/{cid}",
                         body="x" * (j + 3),
+                        # every review comment belongs to a review, as on GitHub
+                        pull_request_review_id=500_000 + k * 10 + j % rpp if rpp else None,
                     )
                     self.review_comments.append(c)
             self.issues[k] = it
@@ -269,6 +302,7 @@ class FakeRepo:
                     body="c" * (j + 2),
                 )
                 self.comments.append(c)
+        self._next_id = cid + 10_000_000
         self.releases = []
         for j in range(n_rel):
             r = copy.deepcopy(t_rel)
@@ -479,6 +513,12 @@ class FakeGitHub:
         """Mark issue/PR ``number`` of the first repository updated at ``when`` (default now)."""
         with self._lock:
             self.main.touch_issue(number, when)
+
+    def add_activity(self, numbers: list[int], comments: int = 2, **when: Any) -> None:
+        """New comments (and inline review comments on reviewed PRs) on items of the first
+        repository, which move to now or ``when=``/``step=`` (``FakeRepo.add_activity``)."""
+        with self._lock:
+            self.main.add_activity(numbers, comments, **when)
 
     def find(self, path: str) -> tuple[FakeRepo, str] | None:
         """(repository, path below it) for ``/repos/{o}/{r}/…`` or ``/repositories/{id}/…``."""

@@ -106,6 +106,7 @@ def collect_github_cmd(
     wait = float(st.setting("max_wait", max_wait))
     use_graphql = graphql_enabled(st.setting("graphql", None if graphql is None else str(graphql)))
     reviews_above = int(st.setting("graphql_reviews_above", None))
+    catchup_above = int(st.setting("graphql_catchup_above", None))
     if not token:
         err_console.print(f"Warning: {ANONYMOUS_WARNING} (set {env_name})", markup=False)
     if tracked:
@@ -113,7 +114,7 @@ def collect_github_cmd(
             token,
             url,
             dict(max_wait=wait, since=since_value, graphql=use_graphql,
-                 graphql_reviews_above=reviews_above),
+                 graphql_reviews_above=reviews_above, graphql_catchup_above=catchup_above),
         )  # fmt: skip
         return
     assert repo is not None
@@ -132,6 +133,7 @@ def collect_github_cmd(
                 progress=_rich_hook(live),
                 graphql=use_graphql,
                 graphql_reviews_above=reviews_above,
+                graphql_catchup_above=catchup_above,
                 extra_bots=st.setting("bots"),
             )
     finally:

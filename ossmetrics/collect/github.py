@@ -22,13 +22,17 @@ run leaves the same rows as an uninterrupted one. A ``since`` listing ends with 
 the new cursor (minus the overlap) whose ETag is kept: the next run of an unchanged repository
 sends only conditional requests, each answered ``304`` at no rate-limit cost.
 
-With a token, a repository whose issues were never listed is first read through GraphQL
-(``github_gql_sync``: issues and PRs with comments, reviews, labels and assignees, 100 + 100
-per query at 7 points), which then hands its cursors to the REST listings above; reviews of
-more than ``graphql_reviews_above`` changed PRs also come through GraphQL. Modules:
+With a token, a repository whose issues were never listed (also with ``--since``) is first
+read through GraphQL (``github_gql_sync``: issues and PRs with comments, reviews, inline review
+comments, labels and assignees, 100 + 100 per query at 7 points), which then hands its cursors
+to the REST listings above. An increment whose issues listing holds more than
+``graphql_catchup_above`` changed items is read the same way from the cursor (a catch-up) when
+the cost model says so, and
+reviews of more than ``graphql_reviews_above`` changed PRs also come through GraphQL. Modules:
 ``github_endpoints`` (one function per REST endpoint), ``github_paging`` (paging generators),
-``github_client``/``github_graphql`` (transports), ``github_save*`` (writers),
-``github_schedule`` (many repositories, one token).
+``github_client``/``github_graphql`` (transports), ``github_gql_*`` (GraphQL queries, shapes,
+nested connections, the paged sync), ``github_save*`` (writers), ``github_schedule`` (many
+repositories, one token).
 """
 
 from __future__ import annotations
@@ -43,10 +47,12 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from ossmetrics.collect import github_endpoints as ep
+from ossmetrics.collect import github_gql_nested as nested
 from ossmetrics.collect import github_gql_sync as gsync
-from ossmetrics.collect.github_client import GitHubClient, RetryPolicy
+from ossmetrics.collect.github_client import GitHubClient, Response, RetryPolicy
 from ossmetrics.collect.github_graphql import GraphQLClient
 from ossmetrics.collect.github_paging import as_utc
+from ossmetrics.collect.github_save import parse_ts
 from ossmetrics.collect.identities import merge_identities
 from ossmetrics.errors import BadParameter, GraphQLUnavailable
 from ossmetrics.store import transaction
@@ -54,6 +60,8 @@ from ossmetrics.store.repos import validate_repo_name
 
 __all__ = [
     "ANONYMOUS_WARNING",
+    "GRAPHQL_CATCHUP_ABOVE",
+    "GRAPHQL_REVIEWS_ABOVE",
     "GitHubCollectResult",
     "ProgressHook",
     "RetryPolicy",
@@ -69,6 +77,10 @@ ANONYMOUS_WARNING = "no GitHub token set: anonymous access allows only 60 reques
 #: Reviews of more changed PRs than this come through GraphQL (1 query and ~1 point per 50 PRs)
 #: instead of one REST request per PR; see docs/collect-github.md for the measured costs.
 GRAPHQL_REVIEWS_ABOVE = 2
+#: An increment with more changed issues+PRs than this (estimated from the REST listing's first
+#: answer) is read through GraphQL when ``github_gql_sync.CatchupCost`` finds that cheaper than
+#: REST listings; measured costs in docs/collect-github.md.
+GRAPHQL_CATCHUP_ABOVE = 100
 
 
 class ProgressHook:
@@ -142,6 +154,7 @@ def collect_github(
     overlap_s: float = 60.0,
     graphql: bool = True,
     graphql_reviews_above: int = GRAPHQL_REVIEWS_ABOVE,
+    graphql_catchup_above: int = GRAPHQL_CATCHUP_ABOVE,
     extra_bots: Sequence[str] = (),
 ) -> GitHubCollectResult:
     """Collect (or bring up to date) ``repo`` from the GitHub API at ``api_url``.
@@ -160,6 +173,8 @@ def collect_github(
         graphql: use GitHub's GraphQL API for a first sync of issues and PRs and for reviews
             of many changed PRs (needs a token; falls back to REST with a warning).
         graphql_reviews_above: reviews of more changed PRs than this go through GraphQL.
+        graphql_catchup_above: an increment with more changed issues+PRs than this is read
+            through GraphQL (items with comments, reviews and inline comments).
         extra_bots: bot names/emails on top of the built-in rules for the identity re-merge
             (callers pass the ``bots`` setting).
     """
@@ -200,12 +215,12 @@ def collect_github(
         )
         if gql is not None:
             gql.repo = full_name
-        switch = _GraphQLSwitch(gql, graphql_reviews_above, result)
+        switch = _GraphQLSwitch(gql, graphql_reviews_above, graphql_catchup_above, result)
         steps: list[tuple[str, Callable[[ep.Ctx], None]]] = [("community", ep.sync_community)]
         if gql is not None and gsync.first_sync_due(ctx):
             steps.append(("graphql", switch.first_sync))
         steps += [
-            ("issues", ep.sync_issues),
+            ("issues", switch.issues),
             ("issues/comments", ep.sync_issue_comments),
             ("pulls/comments", ep.sync_review_comments),
             ("pulls/reviews", switch.reviews),
@@ -244,11 +259,19 @@ def collect_github(
 class _GraphQLSwitch:
     """Which API serves a step: GraphQL while the token has it, REST after a refusal."""
 
+    #: skip the catch-up's cost comparison (``benchmarks/bench_github.py`` measures both ways)
+    force_catchup = False
+
     def __init__(
-        self, gql: GraphQLClient | None, reviews_above: int, result: GitHubCollectResult
+        self,
+        gql: GraphQLClient | None,
+        reviews_above: int,
+        catchup_above: int,
+        result: GitHubCollectResult,
     ) -> None:
         self.gql = gql
         self.reviews_above = reviews_above
+        self.catchup_above = catchup_above
         self.result = result
 
     def _fallback(self, exc: GraphQLUnavailable) -> None:
@@ -265,11 +288,42 @@ class _GraphQLSwitch:
         except GraphQLUnavailable as exc:
             self._fallback(exc)
 
+    def issues(self, ctx: ep.Ctx) -> None:
+        """The issues listing; a large increment is handed to GraphQL after its first answer
+        (a 304 stays a 304: an unchanged repository never reaches GraphQL)."""
+        gql = self.gql
+        if gql is None:
+            ep.sync_issues(ctx)
+            return
+        estimate: list[gsync.CatchupCost] = []
+
+        def divert(resp: Response) -> bool:
+            n = ep.changed_estimate(resp)
+            if n <= self.catchup_above:
+                return False
+            cost = gsync.catchup_cost(ctx, n, resp.data if isinstance(resp.data, list) else [])
+            if self.force_catchup or cost.graphql < cost.rest:
+                estimate.append(cost)
+                return True
+            return False
+
+        ep.sync_issues(ctx, divert=divert)
+        if not estimate:
+            return
+        cursor = parse_ts(ctx.state("issues")[0])
+        assert cursor is not None  # divert is only asked on an increment
+        log.info("%s: catching up by GraphQL (%s)", ctx.full_name, estimate[0])
+        try:
+            gsync.sync_catchup(ctx, gql, cursor - ctx.overlap)
+        except GraphQLUnavailable as exc:
+            self._fallback(exc)
+        ep.sync_issues(ctx)  # from the new cursor: the closing request and its ETag
+
     def reviews(self, ctx: ep.Ctx) -> None:
         prs = ep.prs_to_review(ctx)
         if self.gql is not None and len(prs) > self.reviews_above:
             try:
-                gsync.sync_reviews_graphql(ctx, self.gql, prs)
+                nested.sync_reviews_graphql(ctx, self.gql, prs)
                 ctx.done("pulls/reviews")
                 return
             except GraphQLUnavailable as exc:

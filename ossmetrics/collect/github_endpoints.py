@@ -27,6 +27,7 @@ from ossmetrics.store import ensure_repo, transaction
 
 __all__ = [
     "Ctx",
+    "changed_estimate",
     "existing_repo",
     "guarded",
     "prs_to_review",
@@ -176,6 +177,7 @@ def _sync_since(
     stamp: Callable[[dict[str, Any]], str | None],
     *,
     ascending: bool = True,
+    divert: Callable[[Response], bool] | None = None,
 ) -> None:
     cursor, etag = ctx.state(endpoint)
     pages = since_pages(
@@ -188,6 +190,7 @@ def _sync_since(
         overlap=ctx.overlap,
         stamp=stamp,
         ascending=ascending,
+        divert=divert,
     )
     for page in pages:
         with transaction(ctx.con):
@@ -197,7 +200,9 @@ def _sync_since(
     ctx.done(endpoint)
 
 
-def sync_issues(ctx: Ctx) -> None:
+def sync_issues(ctx: Ctx, divert: Callable[[Response], bool] | None = None) -> None:
+    """Issues and PRs changed since the cursor; ``divert`` may hand a large increment to
+    GraphQL after seeing the listing's first answer (``github._GraphQLSwitch.issues``)."""
     _sync_since(
         ctx,
         "issues",
@@ -205,7 +210,18 @@ def sync_issues(ctx: Ctx) -> None:
         {"state": "all", "sort": "updated", "direction": "asc"},
         lambda items: save.save_issues(ctx.con, ctx.repo_id, items),
         lambda i: i.get("updated_at"),
+        divert=divert,
     )
+
+
+def changed_estimate(resp: Response) -> int:
+    """How many items a ``since`` listing holds, from its first page: the page's own count,
+    or 100 per page up to the ``last`` link (an upper bound: the last page may be short)."""
+    items = resp.data if isinstance(resp.data, list) else []
+    last = resp.links.get("last")
+    if not last:
+        return len(items)
+    return PER_PAGE * _page_of(last)
 
 
 def sync_issue_comments(ctx: Ctx) -> None:

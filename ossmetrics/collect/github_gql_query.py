@@ -8,12 +8,14 @@ of ``first`` down to each connection, summed; GitHub refuses a query above 500,0
 
 So a page of 100 issues with ``comments``, ``labels`` and ``assignees`` (100 each) costs
 ``(1 + 3 × 100) / 100 ≈ 3`` points and may return 30,100 nodes; the same page of pull requests
-with ``reviews`` too costs 4. ``Conn`` renders a connection and computes both figures, so the
+with ``reviews`` too costs 4; the inline comments of 100 reviews (aliased ``node(id:)``, one
+connection each) cost 1. ``Conn`` renders a connection and computes both figures, so the
 collector knows what a query will cost before sending it.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,13 +30,22 @@ __all__ = [
     "issues_conn",
     "page_query",
     "pulls_conn",
+    "review_comments_conn",
+    "review_comments_query",
     "reviews_of_prs_query",
 ]
 
 MAX_NODES = 500_000
 ACTOR = "author { __typename login }"
 COMMENT = f"fullDatabaseId {ACTOR} authorAssociation createdAt updatedAt body"
-REVIEW = f"fullDatabaseId {ACTOR} authorAssociation state submittedAt body commit {{ oid }}"
+#: ``comments { totalCount }`` without ``first`` is no connection request (GitHub's rule counts
+#: connections given ``first``/``last``; the scheduler's size query relies on the same): it says
+#: which reviews have inline comments, so only those are asked for (``review_comments_query``).
+REVIEW = (
+    f"id fullDatabaseId {ACTOR} authorAssociation state submittedAt body commit {{ oid }} "
+    "comments { totalCount }"
+)
+REVIEW_COMMENT = COMMENT
 ISSUE = (
     f"id fullDatabaseId number title state stateReason locked authorAssociation createdAt "
     f"updatedAt closedAt {ACTOR}"
@@ -45,6 +56,8 @@ PULL = (
 )
 RATE = "rateLimit { cost remaining resetAt }"
 _ORDER = "orderBy: {field: UPDATED_AT, direction: ASC}"
+_NEWEST = "orderBy: {field: UPDATED_AT, direction: DESC}"
+_SINCE = "filterBy: {since: $since}"
 
 
 @dataclass(frozen=True)
@@ -122,21 +135,31 @@ def reviews_conn(first: int, after: str | None = None) -> Conn:
     return Conn("reviews", first, REVIEW, after=after)
 
 
-def issues_conn(first: int, sub: int) -> Conn:
-    """A page of issues, oldest update first, each with its comments, labels and assignees."""
+def review_comments_conn(first: int, after: str | None = None) -> Conn:
+    return Conn("comments", first, REVIEW_COMMENT, after=after)
+
+
+def issues_conn(first: int, sub: int, since: bool = False) -> Conn:
+    """A page of issues, oldest update first, each with its comments, labels and assignees;
+    ``since``: only those updated from ``$since`` on (``filterBy``)."""
     kids = (comments_conn(sub), labels_conn(sub), assignees_conn(sub))
-    return Conn("issues", first, ISSUE, kids, _ORDER, after="$afterIssues")
+    args = f"{_ORDER}, {_SINCE}" if since else _ORDER
+    return Conn("issues", first, ISSUE, kids, args, after="$afterIssues")
 
 
-def pulls_conn(first: int, sub: int) -> Conn:
-    """A page of pull requests, oldest update first, with comments, labels, assignees, reviews."""
+def pulls_conn(first: int, sub: int, newest_first: bool = False) -> Conn:
+    """A page of pull requests with comments, labels, assignees, reviews: oldest update first,
+    or newest first (``pullRequests`` has no ``since`` filter: a catch-up stops at its cursor)."""
     kids = (comments_conn(sub), labels_conn(sub), assignees_conn(sub), reviews_conn(sub))
-    return Conn("pullRequests", first, PULL, kids, _ORDER, after="$afterPulls")
+    order = _NEWEST if newest_first else _ORDER
+    return Conn("pullRequests", first, PULL, kids, order, after="$afterPulls")
 
 
 def page_query(conns: Sequence[Conn]) -> Query:
     """Pages of the repository's issues and/or pull requests in one query."""
     decl = "".join(f", {c.after}: String" for c in conns if c.after)
+    if any(_SINCE in c.args for c in conns):
+        decl += ", $since: DateTime"
     body = " ".join(c.render() for c in conns)
     text = (
         f"query($owner: String!, $name: String!{decl}) {{ {RATE} "
@@ -155,8 +178,9 @@ FOLLOW = {
 
 
 def follow_up_query(typename: str, name: str, first: int) -> Query:
-    """The next page of one connection of one issue or pull request (by node id)."""
-    conn = FOLLOW[name](first, "$after")
+    """The next page of one connection of one issue, pull request or review (by node id)."""
+    build = review_comments_conn if typename == "PullRequestReview" else FOLLOW[name]
+    conn = build(first, "$after")
     text = (
         f"query($id: ID!, $after: String) {{ {RATE} "
         f"node(id: $id) {{ ... on {typename} {{ {conn.render()} }} }} }}"
@@ -176,3 +200,14 @@ def reviews_of_prs_query(numbers: Sequence[int], first: int) -> Query:
         f"repository(owner: $owner, name: $name) {{ {parts} }} }}"
     )
     return Query(text, tuple(conn for _ in numbers))
+
+
+def review_comments_query(review_ids: Sequence[str], first: int) -> Query:
+    """Inline comments of the given reviews (node ids) in one query (aliases ``r0``, ``r1``, …):
+    one connection request per review, so 100 reviews cost 1 point."""
+    conn = review_comments_conn(first)
+    parts = " ".join(
+        f"r{i}: node(id: {json.dumps(str(rid))}) {{ ... on PullRequestReview {{ id {conn.render()} }} }}"
+        for i, rid in enumerate(review_ids)
+    )
+    return Query(f"query {{ {RATE} {parts} }}", tuple(conn for _ in review_ids))

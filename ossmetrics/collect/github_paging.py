@@ -62,6 +62,7 @@ def since_pages(
     overlap: timedelta,
     stamp: Callable[[dict[str, Any]], str | None],
     ascending: bool = True,
+    divert: Callable[[Response], bool] | None = None,
 ) -> Iterator[Page]:
     """Page through a ``since``-filtered list from ``cursor`` (minus ``overlap``).
 
@@ -69,7 +70,8 @@ def since_pages(
     (commits) only once it is fully read. The listing repeats from the new cursor until a
     request brings nothing newer; that last request's ETag (kept only when it is a single,
     non-full page, so a 304 cannot hide a second page) makes the next unchanged run a 304.
-    Yields nothing when the first request is answered ``304``.
+    Yields nothing when the first request is answered ``304``, or when ``divert`` (shown the
+    first answer of an increment) says the rest should come another way (a GraphQL catch-up).
     """
     since0 = first_since if cursor is None else None
     for _round in range(_MAX_CLOSING_ROUNDS):
@@ -81,6 +83,8 @@ def since_pages(
         resp: Response | None = client.get(path, query, etag=etag)
         assert resp is not None
         if resp.status == 304:
+            return
+        if divert is not None and _round == 0 and cursor is not None and divert(resp):
             return
         single = resp.next_url is None
         start = cursor

@@ -10,9 +10,10 @@ says what is left and, from the cost model below, when it will be done.
 
 Cost model (docs/collect-github.md, measured with ``benchmarks/bench_github.py``): a GraphQL
 first sync of I issues and P pull requests costs ``3⌈I/100⌉ + 4⌈P/100⌉`` points in
-``max(⌈I/100⌉, ⌈P/100⌉)`` queries, plus REST ``⌈R/100⌉`` requests for R review comments and
-about 10 more (repository, profile, closing requests, releases, commits); an increment costs a
-few REST requests, nothing when unchanged.
+``max(⌈I/100⌉, ⌈P/100⌉)`` queries, plus the inline review comments of the reviews that have
+any (about ``min(P, R)`` of them for R review comments: 1 query and 1 point per 100), plus
+about 13 REST requests (repository, profile, closing requests, releases, commits); an
+increment costs a few REST requests, nothing when unchanged.
 """
 
 from __future__ import annotations
@@ -63,12 +64,15 @@ class Job:
 
 
 def first_sync_cost(issues: int, pulls: int, review_comments: int | None = None) -> Job:
-    """The cost model's estimate of a GraphQL first sync (``review_comments``: default one per PR)."""
+    """The cost model's estimate of a GraphQL first sync (``review_comments``: default one per PR).
+
+    Inline comments: at most one review with comments per comment, and per PR at least one.
+    """
     rc = pulls if review_comments is None else review_comments
-    points = 3 * math.ceil(issues / 100) + 4 * math.ceil(pulls / 100)
-    queries = max(math.ceil(issues / 100), math.ceil(pulls / 100), 1)
-    rest = 10 + math.ceil(rc / 100)
-    return Job("", "first", float(rest + queries), float(points))
+    inline = math.ceil(min(pulls, rc) / 100)
+    points = 3 * math.ceil(issues / 100) + 4 * math.ceil(pulls / 100) + inline
+    queries = max(math.ceil(issues / 100), math.ceil(pulls / 100), 1) + inline
+    return Job("", "first", float(13 + queries), float(points))
 
 
 @dataclass

@@ -212,6 +212,7 @@ class TrackedCollection:
                     extra_bots=self.bots,
                     graphql=graphql_enabled(self.settings.graphql),
                     graphql_reviews_above=self.settings.graphql_reviews_above,
+                    graphql_catchup_above=self.settings.graphql_catchup_above,
                 )
             except RateLimited as exc:
                 self.rate_limited = exc

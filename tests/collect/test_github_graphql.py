@@ -31,6 +31,11 @@ def schema() -> Any:
     return github_schema()
 
 
+def is_page(query: str) -> bool:
+    """A page query (issues/PRs of a repository), not a follow-up or inline-comments query."""
+    return "issues(first" in query or "pullRequests(first" in query
+
+
 def run(con: Any, gh: FakeGitHub, **kw: Any) -> Any:
     kw.setdefault("policy", fast_policy())
     return collect_github(con, kw.pop("repo", REPO), token="t0ken-xyz", api_url=gh.url, **kw)
@@ -71,14 +76,15 @@ def test_graphql_first_sync_writes_the_rest_rows(tmp_path: Path) -> None:
     with FakeGitHub(REPO, graphql=True, **shape) as gh:
         gcon, rcon, g, r = both_ways(tmp_path, gh)
         assert snapshot(gcon) == snapshot(rcon)
-        # GraphQL: one query (40 issues + 20 PRs fit one page each); cost as GitHub computes
-        # it: 1 + 3 x 100 (issues' comments, labels, assignees) + 1 + 4 x 100 (PRs: + reviews)
-        # = 702 requests -> 7 points
-        assert (g.graphql_requests, g.graphql_points) == (1, 7)
-        assert gh.graphql_log == [(7, 100 + 3 * 100 * 100 + 100 + 4 * 100 * 100)]
-        # REST beside it: repo, community, issues + comments closing (2 rounds each: the
-        # cursor starts at the earlier connection's newest item), review comments (1 + 1),
-        # releases, commits (1 + 1); no per-PR reviews request
+        # GraphQL: one page query (40 issues + 20 PRs fit one page each); cost as GitHub
+        # computes it: 1 + 3 x 100 (issues' comments, labels, assignees) + 1 + 4 x 100 (PRs:
+        # + reviews) = 702 requests -> 7 points; then the inline comments of the 20 reviews
+        # that have one (1 request each -> 1 point)
+        assert (g.graphql_requests, g.graphql_points) == (2, 8)
+        assert gh.graphql_log == [(7, 100 + 3 * 100 * 100 + 100 + 4 * 100 * 100), (1, 20 * 100)]
+        # REST beside it: repo, community, issues + comments + review comments closing (2
+        # rounds each: the cursor starts at the earlier connection's newest item), releases,
+        # commits (1 + 1); no per-PR reviews request, no review comments page
         assert gh.count(r"/pulls/\d+/reviews$") == 20  # all from the REST-only run
         assert g.requests - g.graphql_requests == 1 + 1 + 2 + 2 + 2 + 1 + 2
         assert r.requests == 1 + 1 + 2 + 3 + 2 + 20 + 1 + 2  # 120 comments: 2 pages + 1
@@ -124,10 +130,21 @@ def test_nested_connections_over_100_get_follow_up_queries(tmp_path: Path) -> No
             r.update(id=800_000 + j, state="COMMENTED")
             repo.reviews[2].append(r)
         repo.issues[1]["comments"] = 230
+        # PR 2's first review: 150 inline comments (2 pages)
+        inline = repo.review_comments[0]
+        assert inline["pull_request_review_id"] == repo.reviews[2][0]["id"]
+        for j in range(149):
+            c = copy.deepcopy(inline)
+            c.update(id=95_000 + j, body="z" * (j % 7))
+            repo.review_comments.append(c)
         gcon, rcon, g, r = both_ways(tmp_path, gh)
         assert snapshot(gcon) == snapshot(rcon)
         # 1 page + comments of issue 1 (2 more pages) + labels of 3 (1) + reviews of PR 2 (2)
-        assert g.graphql_requests == 1 + 2 + 1 + 2
+        # + inline comments of the 2 reviews that have any (1) + the second page of PR 2's (1)
+        assert g.graphql_requests == 1 + 2 + 1 + 2 + 1 + 1
+        assert gcon.execute(
+            "SELECT count(*) FROM comments WHERE kind = 'review_comment' AND issue_number = 2"
+        ).fetchone() == (150,)
         merged = gcon.execute(
             "SELECT merged_by_login, merged_at IS NOT NULL FROM issues WHERE number = 2"
         )
@@ -142,7 +159,8 @@ def test_interrupted_graphql_sync_resumes_from_its_cursor(tmp_path: Path) -> Non
     # 250 issues + 50 PRs -> 3 pages of issues; PRs done with the first page
     with FakeGitHub(REPO, graphql=True, issues=300, pr_every=6, commits=3) as gh:
         con = connect(tmp_path / "g.duckdb")
-        gh.fail("/graphql", "disconnect", times=10, after=1)  # the second page never arrives
+        # the second page never arrives (page queries only; page 1's inline comments do)
+        gh.fail("/graphql", "disconnect", times=10, after=1, when=is_page)
         with pytest.raises(GitHubUnavailable):
             run(con, gh)
         assert con.execute("SELECT count(*) FROM issues").fetchone() == (150,)  # page 1 only
@@ -171,6 +189,8 @@ def test_cost_is_known_before_sending_and_the_budget_is_waited_for(tmp_path: Pat
         gq.page_query([gq.issues_conn(50, 100)]),
         gq.follow_up_query("PullRequest", "reviews", 100),
         gq.reviews_of_prs_query(list(range(1, 51)), 100),
+        gq.review_comments_query([f"PRR_1_{i}" for i in range(100)], 100),
+        gq.page_query([gq.issues_conn(100, 100, since=True), gq.pulls_conn(100, 100, True)]),
     ):
         import graphql
 
@@ -181,10 +201,11 @@ def test_cost_is_known_before_sending_and_the_budget_is_waited_for(tmp_path: Pat
     with FakeGitHub(REPO, graphql=True, issues=250, pr_every=5, graphql_limit=9) as gh:
         con = connect(tmp_path / "g.duckdb")
         gh.graphql_reset = math.ceil(time.time() + 1.5)  # the window ends in 1-2 s
-        # page 1 (100 issues + 50 PRs) costs 7, leaving 2; page 2 (100 issues) costs 3, so the
-        # client waits for the reset before sending it, and is never refused
+        # page 1 (100 issues + 50 PRs) costs 7 and its 50 reviews' inline comments 1, leaving
+        # 1; page 2 (100 issues) costs 3, so the client waits for the reset before sending it,
+        # and is never refused
         result = run(con, gh, max_wait=30)
-        assert (result.graphql_requests, result.graphql_points) == (2, 7 + 3)
+        assert (result.graphql_requests, result.graphql_points) == (3, 7 + 1 + 3)
         assert result.waited_s > 0.5
         assert con.execute("SELECT count(*) FROM issues").fetchone() == (250,)
 
@@ -194,7 +215,8 @@ def test_rate_limited_error_waits_or_stops_cleanly(tmp_path: Path) -> None:
         con = connect(tmp_path / "g.duckdb")
         gh.fail("/graphql", "rate_limited", reset_in=0.5)
         result = run(con, gh, max_wait=30)
-        assert result.graphql_requests == 2 and result.waited_s > 0
+        # the refused page, the page again, its 10 reviews' inline comments
+        assert result.graphql_requests == 3 and result.waited_s > 0
         assert con.execute("SELECT count(*) FROM issues").fetchone() == (20,)
     with FakeGitHub(REPO, graphql=True, issues=20) as gh:
         con = connect(tmp_path / "g2.duckdb")
@@ -275,7 +297,7 @@ def test_bad_input_fails_one_repository_cleanly(tmp_path: Path, caplog: Any) -> 
         gh.fail("/graphql", "malformed", times=2)
         gh.fail("/graphql", "disconnect", times=1)
         con = connect(tmp_path / "d.duckdb")
-        assert run(con, gh).graphql_requests == 4
+        assert run(con, gh).graphql_requests == 3 + 1 + 1  # + the page, its inline comments
         assert con.execute("SELECT count(*) FROM issues").fetchone() == (10,)
         gh.fail("/graphql", "malformed", times=10)
         con = connect(tmp_path / "e.duckdb")
@@ -325,10 +347,11 @@ def test_graphql_sync_killed_then_resumed_by_the_cli(cli: Any, tmp_path: Path) -
     with FakeGitHub(REPO, issues=300, pr_every=6, commits=3, graphql=True, token=token) as gh:
         env = {**os.environ, "MY_TOKEN": token, "GITHUB_TOKEN": ""}
         args = ["--db", str(db), "collect", "github", REPO, "--api-url", gh.url, "--token-env", "MY_TOKEN"]  # fmt: skip
-        gh.fail("/graphql", "delay", after=1, seconds=4)  # page 2 hangs
+        gh.fail("/graphql", "delay", after=1, seconds=4, when=is_page)  # page 2 hangs
         proc = subprocess.Popen([sys.executable, str(root / "cli.py"), *args], env=env)
         deadline = time.monotonic() + 60
-        while gh.count("/graphql") < 2 and time.monotonic() < deadline:
+        # page 1, its inline comments, page 2 (which hangs)
+        while gh.count("/graphql") < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         proc.kill()
         proc.wait()
@@ -369,23 +392,3 @@ def test_resource_limits_shrink_the_page_and_secondary_limits_wait(tmp_path: Pat
         assert nodes == [50 * 301 + 50 * 401, 50 * 301, 100 * 301]
         assert result.graphql_requests == 5
         assert con.execute("SELECT count(*) FROM issues").fetchone() == (150,)
-
-
-def test_a_hidden_pull_request_does_not_stop_the_reviews_query(tmp_path: Path) -> None:
-    with FakeGitHub(REPO, graphql=True, issues=20, pr_every=2) as gh:
-        con = connect(tmp_path / "g.duckdb")
-        run(con, gh)
-        for n in (2, 4, 6):
-            gh.touch_issue(n)
-        # GitHub answers the alias of PR 4 with null and a NOT_FOUND error beside the data
-        gh.fail(
-            "/graphql",
-            "graphql_errors",
-            type="NOT_FOUND",
-            path=["repository", "p1"],
-            message="Could not resolve to a PullRequest with the number of 4.",
-            data={"rateLimit": {"cost": 1, "remaining": 4000, "resetAt": "2030-01-01T00:00:00Z"},
-                  "repository": {"p0": None, "p1": None, "p2": None}},
-        )  # fmt: skip
-        result = run(con, gh)
-        assert result.graphql_requests == 1 and result.items["graphql/withheld"] == 1
