@@ -55,6 +55,13 @@ def collect_corpus_command(
         "--allow-reserved",
         help="Also build apache/* repositories (reserved for validation: never train on them).",
     ),
+    merge_every: int = typer.Option(
+        0,
+        "--merge-every",
+        min=0,
+        help="Merge identities into people after every N repositories built (0: once at the "
+        "end; 1: after each, slowest); the people are the same either way.",
+    ),
 ) -> None:
     """Load the shared corpus into the store, or build a larger one with --manifest."""
     import time
@@ -70,6 +77,7 @@ def collect_corpus_command(
             no_export,
             allow_reserved,
             write_commits,
+            merge_every,
         )
         return
     from ossmetrics.collect.corpus import default_corpus_dir, load_corpus
@@ -98,6 +106,7 @@ def _build(
     no_export: bool,
     allow_reserved: bool,
     write_commits: bool = False,
+    merge_every: int = 0,
 ) -> None:
     import time
 
@@ -114,6 +123,7 @@ def _build(
         limit=limit,
         export=not no_export,
         write_commits=write_commits,
+        merge_every=merge_every,
         log=lambda m: console.print(m, markup=False, highlight=False),
     )
     for name, reason in res.skipped:

@@ -14,6 +14,14 @@ otherwise ``git clone --bare`` from ``https://github.com/OWNER/NAME.git`` into
 ``BUILD/clones/`` (skipped with ``network=False``). A repository that cannot be had, or has no
 commits, is listed in ``BUILD/skipped.csv`` with the reason and the rest is built.
 
+People are merged once, not per repository: ``collect_git`` re-merges every identity of the
+store when it adds new ones, which costs more as the store grows (about 3 s per repository near
+450 repositories); the build collects with ``merge_people=False`` and merges after every
+``merge_every`` collected repositories and at the end. The merge is recomputed from scratch over
+the whole store, so the people and pseudonyms are the same as merging after each repository.
+A flag in the store (``corpus_people``) remembers a merge still owed, so an interrupted build
+merges on its next run even when nothing new is collected.
+
 Resumable: a repository whose HEAD is already in the store is not collected again (the git
 collector's own check), so an interrupted build continues where it stopped. The export writes
 each Parquet file under a temporary name and renames it, so readers never see half a file.
@@ -200,6 +208,7 @@ _BUILD_TABLES = """
 CREATE TABLE IF NOT EXISTS corpus_manifest (
     repo VARCHAR PRIMARY KEY, ecosystem VARCHAR, why VARCHAR, family VARCHAR,
     expected_fate VARCHAR, head_sha VARCHAR, snapshot_mb DOUBLE, build_seconds DOUBLE);
+CREATE TABLE IF NOT EXISTS corpus_people (stale BOOLEAN);
 CREATE TABLE IF NOT EXISTS corpus_status_events (
     repo VARCHAR, "at" TIMESTAMPTZ, kind VARCHAR, evidence VARCHAR, sha VARCHAR);
 """
@@ -225,14 +234,18 @@ def build_corpus(
     limit: int | None = None,
     export: bool = True,
     write_commits: bool = False,
+    merge_every: int = 0,
     log: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Collect every manifest repository into ``out_dir/corpus.duckdb`` and export Parquet.
 
     ``only_local`` builds only the rows whose history is already on the machine (``source`` or
     mirror folder) and leaves the others out of ``skipped.csv`` (they were not tried).
+    ``merge_every``: merge people after every N collected repositories (0: once, at the end;
+    1: inside each collection, as ``collect git`` does); the result is the same.
     """
     from ossmetrics.collect.git import collect_git
+    from ossmetrics.collect.identities import recompute_people
     from ossmetrics.store import connect, transaction
 
     say = log or (lambda _m: None)
@@ -246,6 +259,15 @@ def build_corpus(
     con = connect(out / "corpus.duckdb")
     try:
         con.execute(_BUILD_TABLES)
+        unmerged = 0  # repositories collected since the last merge
+
+        def merge() -> None:
+            t = time.perf_counter()
+            with transaction(con):
+                n = recompute_people(con)
+                con.execute("DELETE FROM corpus_people")
+            say(f"merged identities into {n:,} people ({time.perf_counter() - t:.1f} s)")
+
         todo = rows[:limit] if limit else rows
         for i, row in enumerate(todo, start=1):
             if reserved(row.repo) and not allow_reserved:
@@ -270,7 +292,7 @@ def build_corpus(
                         )  # fmt: skip
                     result.built.append(row.repo)
                     continue
-                res = collect_git(con, path, row.repo, jobs=1)
+                res = collect_git(con, path, row.repo, jobs=1, merge_people=merge_every == 1)
                 events = readme_status_events(g)
                 head = g.tips(False)[0][0]
             except OssmetricsError as exc:
@@ -279,6 +301,9 @@ def build_corpus(
                 continue
             secs = time.perf_counter() - t0
             with transaction(con):
+                if merge_every != 1:
+                    con.execute("DELETE FROM corpus_people")
+                    con.execute("INSERT INTO corpus_people VALUES (true)")
                 _store_events(con, row.repo, events)
                 con.execute(
                     "INSERT OR REPLACE INTO corpus_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -296,6 +321,12 @@ def build_corpus(
             result.built.append(row.repo)
             result.seconds[row.repo] = secs
             say(f"[{i}/{len(todo)}] {row.repo}: {res.commits_total:,} commits ({secs:.1f} s)")
+            unmerged += merge_every != 1
+            if merge_every > 1 and unmerged >= merge_every:
+                merge()
+                unmerged = 0
+        if con.execute("SELECT count(*) FROM corpus_people").fetchone() != (0,):
+            merge()
         _write_skipped(out / "skipped.csv", result.skipped)
         if write_commits:
             heads = dict(con.execute("SELECT repo, head_sha FROM corpus_manifest").fetchall())

@@ -112,13 +112,18 @@ def collect_git(
     progress: bool = False,
     extra_bots: Sequence[str] = (),
     jobs: int | str = "auto",
+    merge_people: bool = True,
 ) -> GitCollectResult:
     """Bring the store's copy of the history at ``path`` up to date (see the module docstring).
 
     ``repo`` names it (OWNER/REPO); by default the github.com ``origin`` remote or
     ``local/<folder>``. ``extra_bots`` adds bot names/emails to the built-in rules (callers pass
     the ``bots`` setting). ``jobs`` is how many ``git log`` processes share the work (a number
-    or ``auto``; callers pass the ``git_jobs`` setting).
+    or ``auto``; callers pass the ``git_jobs`` setting). ``merge_people=False`` leaves the
+    store-wide identity merge to the caller: a corpus build collecting hundreds of repositories
+    merges once at the end (``collect.identities.recompute_people``) instead of re-merging the
+    whole, growing store after each one; the result is then ``people=0`` and the new identities
+    have no ``person_id`` until that merge.
     """
     t0 = time.perf_counter()
     g = open_repository(path)
@@ -180,7 +185,7 @@ def collect_git(
         # Re-merging every identity in the store costs ~1 s per 50k identities: skip it when
         # nothing that decides a merge changed (the usual nightly increment by known authors).
         unmerged = con.execute("SELECT count(*) FROM identities WHERE person_id IS NULL").fetchone()
-        if (
+        if merge_people and (
             new_identities
             or mailmap_changed
             or (unmerged and unmerged[0])
@@ -191,11 +196,15 @@ def collect_git(
         count = _stored_count(con, rid)
         new_cursor = json.dumps({"mode": mode, "tips": tips, "commits": count, "bots": list(bots)})
         set_state(con, rid, "git", "HEAD", cursor=new_cursor, done=True)
-        people = con.execute(
-            """SELECT count(DISTINCT i.person_id) FROM commits c
-               JOIN identities i ON i.identity_id = c.author_identity WHERE c.repo_id = ?""",
-            [rid],
-        ).fetchone()
+        people = (
+            con.execute(
+                """SELECT count(DISTINCT i.person_id) FROM commits c
+                   JOIN identities i ON i.identity_id = c.author_identity WHERE c.repo_id = ?""",
+                [rid],
+            ).fetchone()
+            if merge_people
+            else None
+        )
     return GitCollectResult(
         name,
         rid,
