@@ -77,3 +77,26 @@ def test_collect_fans_out_merges_and_reruns_incrementally(
         assert lk.con.execute("SELECT count(*) FROM commits").fetchone() == (4,)
     finally:
         lk.close()
+
+
+def test_repository_stores_start_as_copies_of_one_empty_store(
+    clones: dict[str, GitFactory], tmp_path: Path
+) -> None:
+    """Tasks copy the job's empty, migrated store instead of migrating one per repository;
+    an older version's empty store is dropped, and each copy is a whole, current store."""
+    from ossmetrics.store.migrations import CODE_VERSION, schema_version
+
+    work = tmp_path / "lake" / "_collect"
+    work.mkdir(parents=True)
+    (work / ".empty-1.duckdb").write_bytes(b"an older version's")
+    r = collect_repos(None, tmp_path / "lake", [(n, str(g.path)) for n, g in clones.items()])
+    assert sorted(r.ok) == ["acme/a", "acme/b"]
+    names = sorted(p.name for p in work.iterdir())
+    assert names == [f".empty-{CODE_VERSION}.duckdb", "acme__a.duckdb", "acme__b.duckdb"]
+    empty = connect(work / f".empty-{CODE_VERSION}.duckdb", read_only=True)
+    assert empty.execute("SELECT count(*) FROM commits").fetchone() == (0,)
+    empty.close()
+    a = connect(work / "acme__a.duckdb", read_only=True)
+    assert schema_version(a) == CODE_VERSION
+    assert a.execute("SELECT count(*) FROM commits").fetchone() == (2,)
+    a.close()
