@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from ossmetrics.collect.git import collect_git
@@ -79,24 +80,33 @@ def test_collect_fans_out_merges_and_reruns_incrementally(
         lk.close()
 
 
-def test_repository_stores_start_as_copies_of_one_empty_store(
+def test_each_repository_is_a_parquet_partition_and_old_stores_are_read(
     clones: dict[str, GitFactory], tmp_path: Path
 ) -> None:
-    """Tasks copy the job's empty, migrated store instead of migrating one per repository;
-    an older version's empty store is dropped, and each copy is a whole, current store."""
-    from ossmetrics.store.migrations import CODE_VERSION, schema_version
-
-    work = tmp_path / "lake" / "_collect"
+    """A task writes its repository's rows as one Parquet file per table in the repository's
+    own folder; a store file kept by an earlier version is read as the last run (so the rerun
+    is incremental) and then replaced by the folder."""
+    lake = tmp_path / "lake"
+    work = lake / "_collect"
     work.mkdir(parents=True)
-    (work / ".empty-1.duckdb").write_bytes(b"an older version's")
-    r = collect_repos(None, tmp_path / "lake", [(n, str(g.path)) for n, g in clones.items()])
-    assert sorted(r.ok) == ["acme/a", "acme/b"]
-    names = sorted(p.name for p in work.iterdir())
-    assert names == [f".empty-{CODE_VERSION}.duckdb", "acme__a.duckdb", "acme__b.duckdb"]
-    empty = connect(work / f".empty-{CODE_VERSION}.duckdb", read_only=True)
-    assert empty.execute("SELECT count(*) FROM commits").fetchone() == (0,)
-    empty.close()
-    a = connect(work / "acme__a.duckdb", read_only=True)
-    assert schema_version(a) == CODE_VERSION
-    assert a.execute("SELECT count(*) FROM commits").fetchone() == (2,)
-    a.close()
+    old = connect(work / "acme__b.duckdb")  # what the earlier version left for acme/b
+    collect_git(old, clones["acme/b"].path, "acme/b")
+    old.close()
+    items = [(n, str(g.path)) for n, g in clones.items()]
+    r = collect_repos(None, lake, items)
+    assert r.ok == ["acme/a"] and r.unchanged == ["acme/b"] and r.commits_added == 2
+    clones["acme/b"].commit({"q.py": "2\n"}, author=BEN, date="2024-02-02T00:00:00Z")
+    r = collect_repos(None, lake, items)
+    assert r.ok == ["acme/b"] and r.commits_added == 1  # only the new commit
+    assert sorted(p.name for p in work.iterdir()) == ["acme__a", "acme__b"]
+    got = (
+        duckdb.connect()
+        .execute(f"SELECT count(*) FROM read_parquet('{work}/acme__b/commits.parquet')")
+        .fetchone()
+    )
+    assert got == (2,)
+    lk = open_lake(str(lake))
+    try:
+        assert lk.con.execute("SELECT count(*) FROM commits").fetchone() == (4,)
+    finally:
+        lk.close()
