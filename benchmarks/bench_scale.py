@@ -5,14 +5,21 @@ throughput, and collection fan-out.
                                      [--gha-hours 24] [--gha-events 20000] [--collect-repos 200]
 
 1. A generated store (``ossmetrics.lake.synthetic``) of ``--repos`` repositories and
-   ``--commits`` commits is exported as a lake; every metric of ``queries/`` runs on DuckDB
-   over the lake and on Spark (``--master``) over the same files, each result fully
-   materialised (DuckDB: fetched as Arrow; Spark: written to the no-op sink). Seconds, ratio.
+   ``--commits`` commits is exported as a lake. DuckDB: ``open_lake`` plus every metric of
+   ``queries/`` one after another (each query on all cores), fetched as Arrow. Spark
+   (``--master``): ``register_lake`` with the tables cached (``--no-cache``: Parquet per
+   metric) plus every metric through ``run_metrics``, ``--concurrent`` at a time, written to the
+   no-op sink -- what ``ossmetrics spark metrics`` runs, less the Parquet output. Wall seconds,
+   ratio, and CPU seconds of each engine (the DuckDB process; the Spark JVM), since this
+   machine is shared and wall time depends on the others' load (``load_avg_1m``).
 2. ``--gha-hours`` hour files of ``--gha-events`` events in the archive's line format are
    backfilled: parsed in this one process (events/s per core, for the lake's repositories --
    the command's default -- and for all), then through Spark (whole job, wall clock).
-3. ``--collect-repos`` local git repositories (made with git fast-import) are collected by the
-   per-repository task sequentially and on Spark; speedup = sequential / Spark seconds.
+3. ``--collect-repos`` local git repositories (made with git fast-import) are collected.
+   Sequential: ``collect_git`` (one ``git log`` process) one repository after another into one
+   store, as ``ossmetrics collect git`` runs them. Spark: ``collect_repos`` without the final
+   merge (the tasks only), each repository with one ``git log`` process in a Python worker.
+   speedup = sequential / Spark seconds.
 
 Last line: key=value with metrics_duckdb_s= metrics_spark_s= spark_duckdb_ratio=
 gharchive_events_per_core_s= gharchive_all_events_per_core_s= collect_sequential_s=
@@ -22,6 +29,7 @@ collect_spark_s= collect_speedup= and the scale used.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -34,6 +42,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 AS_OF = "2024-12-01 00:00:00+00"
+
+
+def _jvm_cpu_s(spark: Any) -> float:
+    """CPU seconds the Spark JVM (driver and, in local mode, executors) has used so far."""
+    pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _metrics(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, Any]) -> None:
@@ -58,6 +73,7 @@ def _metrics(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, An
         return {"as_of": AS_OF} if m.param("as_of") else {}
 
     t = time.perf_counter()  # both engines: opening the lake plus every metric
+    cpu = time.process_time()
     lk = open_lake(str(work / "lake"))
     per: dict[str, float] = {}
     for m in metrics:
@@ -65,13 +81,17 @@ def _metrics(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, An
         lk.con.execute(metric_duckdb_sql(m, params(m))).to_arrow_table()
         per[m.name] = time.perf_counter() - t1
     out["metrics_duckdb_s"] = round(time.perf_counter() - t, 2)
+    out["metrics_duckdb_cpu_s"] = round(time.process_time() - cpu, 1)
+    print(f"duckdb: {out}", flush=True)
     lk.close()
     t = time.perf_counter()
-    register_lake(spark, str(work / "lake"), cache=True)
+    cpu = _jvm_cpu_s(spark)
+    register_lake(spark, str(work / "lake"), cache=not args.no_cache)
     out["spark_register_cache_s"] = round(time.perf_counter() - t, 2)
 
-    def noop(_name: str, df: Any) -> int:
+    def noop(name: str, df: Any) -> int:
         df.write.format("noop").mode("overwrite").save()
+        print(f"  spark {name} done at {time.perf_counter() - t:.1f} s", flush=True)
         return 0
 
     ran = run_metrics(spark, metrics, params, noop, concurrent=args.concurrent)
@@ -80,6 +100,8 @@ def _metrics(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, An
     spark.catalog.clearCache()
     # the whole Spark side: reading the lake into the cache plus every metric
     out["metrics_spark_s"] = round(time.perf_counter() - t, 2)
+    out["metrics_spark_cpu_s"] = round(_jvm_cpu_s(spark) - cpu, 1)
+    out["load_avg_1m"] = round(os.getloadavg()[0], 1)
     out["spark_duckdb_ratio"] = round(
         out["metrics_spark_s"] / max(out["metrics_duckdb_s"], 1e-9), 2
     )
@@ -178,6 +200,7 @@ def main() -> None:
     ap.add_argument("--commits", type=int, default=20_000_000)
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--concurrent", type=int, default=2, help="Metrics in flight on Spark.")
+    ap.add_argument("--no-cache", action="store_true", help="Spark reads Parquet per metric.")
     ap.add_argument("--driver-memory", default=None, help="Spark driver heap (default: auto).")
     ap.add_argument(
         "--conf", action="append", default=[], help="Extra Spark setting KEY=VALUE (repeatable)."
