@@ -5,14 +5,21 @@ throughput, and collection fan-out.
                                      [--gha-hours 24] [--gha-events 20000] [--collect-repos 200]
 
 1. A generated store (``ossmetrics.lake.synthetic``) of ``--repos`` repositories and
-   ``--commits`` commits is exported as a lake; every metric of ``queries/`` runs on DuckDB
-   over the lake and on Spark (``--master``) over the same files, each result fully
-   materialised (DuckDB: fetched as Arrow; Spark: written to the no-op sink). Seconds, ratio.
+   ``--commits`` commits is exported as a lake. DuckDB: ``open_lake`` plus every metric of
+   ``queries/`` one after another (each query on all cores), fetched as Arrow. Spark
+   (``--master``): ``register_lake`` with the tables cached (``--no-cache``: Parquet per
+   metric) plus every metric through ``run_metrics``, ``--concurrent`` at a time, written to the
+   no-op sink -- what ``ossmetrics spark metrics`` runs, less the Parquet output. Wall seconds,
+   ratio, and CPU seconds of each engine (the DuckDB process; the Spark JVM), since this
+   machine is shared and wall time depends on the others' load (``load_avg_1m``).
 2. ``--gha-hours`` hour files of ``--gha-events`` events in the archive's line format are
    backfilled: parsed in this one process (events/s per core, for the lake's repositories --
    the command's default -- and for all), then through Spark (whole job, wall clock).
-3. ``--collect-repos`` local git repositories (made with git fast-import) are collected by the
-   per-repository task sequentially and on Spark; speedup = sequential / Spark seconds.
+3. ``--collect-repos`` local git repositories (made with git fast-import) are collected.
+   Sequential: ``collect_git`` (one ``git log`` process) one repository after another into one
+   store, as ``ossmetrics collect git`` runs them. Spark: ``collect_repos`` without the final
+   merge (the tasks only), each repository with one ``git log`` process in a Python worker.
+   speedup = sequential / Spark seconds.
 
 Last line: key=value with metrics_duckdb_s= metrics_spark_s= spark_duckdb_ratio=
 gharchive_events_per_core_s= gharchive_all_events_per_core_s= collect_sequential_s=
@@ -22,6 +29,7 @@ collect_spark_s= collect_speedup= and the scale used.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -36,44 +44,64 @@ sys.path.insert(0, str(ROOT))
 AS_OF = "2024-12-01 00:00:00+00"
 
 
+def _jvm_cpu_s(spark: Any) -> float:
+    """CPU seconds the Spark JVM (driver and, in local mode, executors) has used so far."""
+    pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _metrics(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, Any]) -> None:
     from ossmetrics.lake import export_lake, open_lake
     from ossmetrics.lake.synthetic import generate_store
     from ossmetrics.metrics import list_metrics
+    from ossmetrics.spark.jobs import run_metrics
     from ossmetrics.spark.lake_views import register_lake
-    from ossmetrics.spark.metric_sql import metric_duckdb_sql, metric_spark_sql
+    from ossmetrics.spark.metric_sql import metric_duckdb_sql
     from ossmetrics.store import connect
 
     t = time.perf_counter()
-    con = connect(work / "gen.duckdb")
-    generate_store(con, repos=args.repos, commits=args.commits)
-    export_lake(con, work / "lake")
-    con.close()
-    out["generate_and_export_s"] = round(time.perf_counter() - t, 1)
+    if not (args.reuse and (work / "lake" / "_manifest.json").exists()):
+        con = connect(work / "gen.duckdb")
+        generate_store(con, repos=args.repos, commits=args.commits)
+        export_lake(con, work / "lake")
+        con.close()
+        out["generate_and_export_s"] = round(time.perf_counter() - t, 1)
     metrics = list_metrics()
 
     def params(m: Any) -> dict[str, Any]:
         return {"as_of": AS_OF} if m.param("as_of") else {}
 
+    t = time.perf_counter()  # both engines: opening the lake plus every metric
+    cpu = time.process_time()
     lk = open_lake(str(work / "lake"))
-    t = time.perf_counter()
     per: dict[str, float] = {}
     for m in metrics:
         t1 = time.perf_counter()
         lk.con.execute(metric_duckdb_sql(m, params(m))).to_arrow_table()
         per[m.name] = time.perf_counter() - t1
     out["metrics_duckdb_s"] = round(time.perf_counter() - t, 2)
+    out["metrics_duckdb_cpu_s"] = round(time.process_time() - cpu, 1)
+    print(f"duckdb: {out}", flush=True)
     lk.close()
-    register_lake(spark, str(work / "lake"))
     t = time.perf_counter()
-    for m in metrics:
-        t1 = time.perf_counter()
-        spark.sql(metric_spark_sql(m, params(m))).write.format("noop").mode("overwrite").save()
-        print(
-            f"  {m.name}: duckdb {per[m.name]:.2f} s, spark {time.perf_counter() - t1:.2f} s",
-            flush=True,
-        )
+    cpu = _jvm_cpu_s(spark)
+    register_lake(spark, str(work / "lake"), cache=not args.no_cache)
+    out["spark_register_cache_s"] = round(time.perf_counter() - t, 2)
+
+    def noop(name: str, df: Any) -> int:
+        df.write.format("noop").mode("overwrite").save()
+        print(f"  spark {name} done at {time.perf_counter() - t:.1f} s", flush=True)
+        return 0
+
+    ran = run_metrics(spark, metrics, params, noop, concurrent=args.concurrent)
+    for name, (_, secs) in ran.items():
+        print(f"  {name}: duckdb {per[name]:.2f} s, spark {secs:.2f} s (in flight with others)")
+    spark.catalog.clearCache()
+    # the whole Spark side: reading the lake into the cache plus every metric
     out["metrics_spark_s"] = round(time.perf_counter() - t, 2)
+    out["metrics_spark_cpu_s"] = round(_jvm_cpu_s(spark) - cpu, 1)
+    out["load_avg_1m"] = round(os.getloadavg()[0], 1)
     out["spark_duckdb_ratio"] = round(
         out["metrics_spark_s"] / max(out["metrics_duckdb_s"], 1e-9), 2
     )
@@ -133,19 +161,35 @@ def _make_repo(path: Path, i: int, commits: int) -> None:
 
 
 def _collect(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, Any]) -> None:
+    """Sequential: the local collector (``collect_git``, one ``git log`` process), one
+    repository after another into one store, as ``ossmetrics collect git`` runs them.
+    Spark: ``collect_repos`` without the merge, one task per repository, each collecting into
+    that repository's own store with one ``git log`` process. Both start from nothing."""
+    from ossmetrics.collect.git import collect_git
     from ossmetrics.spark.collect import collect_repos
+    from ossmetrics.store import connect
 
     items = []
     for i in range(args.collect_repos):
         p = work / "repos" / f"r{i}"
-        _make_repo(p, i, args.collect_commits)
+        if not p.exists():
+            _make_repo(p, i, args.collect_commits)
         items.append((f"bench/r{i}", str(p)))
-    spark.sparkContext.parallelize(range(4), 2).count()  # start the Python workers first
+    # start the Python workers and import the collector there, as the driver already has
+    warm = spark.sparkContext.parallelize(range(2), 2)
+    warm.map(lambda _: __import__("ossmetrics.collect.git").__name__).count()
+    for d in ("seq", "spark_lake"):
+        shutil.rmtree(work / d, ignore_errors=True)
+    (work / "seq").mkdir()
     t = time.perf_counter()
-    collect_repos(None, work / "seq_lake", items, merge=False)
+    con = connect(work / "seq" / "store.duckdb")
+    for name, path in items:
+        collect_git(con, path, name, jobs=1)
+    con.close()
     out["collect_sequential_s"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
-    collect_repos(spark, work / "spark_lake", items, merge=False)
+    r = collect_repos(spark, work / "spark_lake", items, merge=False)
+    assert not r.failed, r.failed
     out["collect_spark_s"] = round(time.perf_counter() - t, 2)
     out["collect_speedup"] = round(out["collect_sequential_s"] / out["collect_spark_s"], 2)
 
@@ -155,6 +199,12 @@ def main() -> None:
     ap.add_argument("--repos", type=int, default=20_000)
     ap.add_argument("--commits", type=int, default=20_000_000)
     ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--concurrent", type=int, default=2, help="Metrics in flight on Spark.")
+    ap.add_argument("--no-cache", action="store_true", help="Spark reads Parquet per metric.")
+    ap.add_argument("--driver-memory", default=None, help="Spark driver heap (default: auto).")
+    ap.add_argument(
+        "--conf", action="append", default=[], help="Extra Spark setting KEY=VALUE (repeatable)."
+    )
     ap.add_argument("--gha-hours", type=int, default=24)
     ap.add_argument("--gha-events", type=int, default=20_000)
     ap.add_argument("--collect-repos", type=int, default=200)
@@ -163,12 +213,18 @@ def main() -> None:
         "--skip", action="append", default=[], choices=["metrics", "gharchive", "collect"]
     )
     ap.add_argument("--work", type=Path, default=None, help="Keep the generated data here.")
+    ap.add_argument(
+        "--reuse", action="store_true", help="Use the lake already in --work (same scale)."
+    )
     args = ap.parse_args()
 
     from ossmetrics.spark import get_spark
 
-    spark = get_spark(args.master, app_name="bench_scale")
+    spark = get_spark(args.master, app_name="bench_scale", driver_memory=args.driver_memory)
     spark.sparkContext.setLogLevel("ERROR")
+    for kv in args.conf:
+        key, _, value = kv.partition("=")
+        spark.conf.set(key, value)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     out: dict[str, Any] = {"repos": args.repos, "commits": args.commits, "master": args.master}

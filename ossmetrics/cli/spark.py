@@ -69,7 +69,7 @@ def collect_cmd(
     lake: Path = _LAKE,
     master: str | None = _MASTER,
 ) -> None:
-    """Collect git histories, one Spark task per repository, into the lake."""
+    """Collect git histories, repositories fanned out over Spark tasks, into the lake."""
     from ossmetrics.errors import BadParameter
     from ossmetrics.spark.collect import collect_repos
 

@@ -9,7 +9,7 @@ metric, graph and score computes the same numbers as before:
   domain is kept (the elephant factor counts organisations), and not for free-mail domains;
 - the person's identities are pinned together and kept out of automatic merging
   (``identity_overrides`` split + merge), so they remain exactly one person;
-- ``.mailmap`` rows, issue/comment/release logins, assignees and stargazers naming them go;
+- ``.mailmap`` rows, issue/comment/release logins, assignees, stargazers and forks naming them go;
 - ``forgotten_identities`` keeps SHA-256 hashes of their identity keys, emails and logins, so
   the collectors (``collect git``, ``collect github``) recognise the same author next time and
   attach the new work to the anonymous identity instead of re-creating the named one
@@ -167,6 +167,7 @@ def _scrub_tables(con: duckdb.DuckDBPyConnection, emails: list[str], logins: lis
         "UPDATE releases SET author_login = NULL WHERE list_contains($l, lower(author_login))", p
     )
     con.execute("DELETE FROM stargazers WHERE list_contains($l, lower(login))", p)
+    con.execute("DELETE FROM forks WHERE list_contains($l, lower(login))", p)
 
 
 def honour_forgotten(con: duckdb.DuckDBPyConnection) -> None:
@@ -192,6 +193,7 @@ def honour_forgotten(con: duckdb.DuckDBPyConnection) -> None:
         p,
     )
     con.execute(f"DELETE FROM stargazers WHERE {gone.format('login')}", p)
+    con.execute(f"DELETE FROM forks WHERE {gone.format('login')}", p)
 
 
 def export_person(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:

@@ -6,6 +6,8 @@ re-running an hour replaces exactly that hour: backfill is idempotent per hour f
 manifest's ``gharchive`` section records each hour's status (``complete``, or ``incomplete``
 with the reason: retried on the next run), its event counts and when it was read.
 
+Forks: one row per fork (``forks`` table, migration 0120), its first-seen date kept.
+
 Folding turns the staged event snapshots of *all* hours into table rows and merges them with
 what the lake already holds (rows collected from the REST API included): per natural key the
 most recently updated snapshot wins, except that a merge date or a creation date once known is
@@ -99,7 +101,8 @@ def _staged(lake: Path, table: str, hours: list[str]) -> str:
         cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in _TABLES[table])
         return f"(SELECT {cols} WHERE false)"
     listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    return f"read_parquet([{listing}])"
+    # by name: hours staged by an older version may lack a column added since (forks.github_id)
+    return f"read_parquet([{listing}], union_by_name = true)"
 
 
 def _replace(con: Any, table: str, select: str) -> None:
@@ -141,7 +144,8 @@ def fold_into_lake(lake: Path, hours: list[str], *, all_repos: bool) -> dict[str
                     SELECT repo_name FROM {_staged(lake, "issues", hours)} UNION ALL
                     SELECT repo_name FROM {_staged(lake, "comments", hours)} UNION ALL
                     SELECT repo_name FROM {_staged(lake, "stargazers", hours)} UNION ALL
-                    SELECT repo_name FROM {_staged(lake, "releases", hours)}) s
+                    SELECT repo_name FROM {_staged(lake, "releases", hours)} UNION ALL
+                    SELECT repo_name FROM {_staged(lake, "forks", hours)}) s
                 WHERE repo_name IS NOT NULL AND lower(repo_name) NOT IN
                       (SELECT lower(full_name) FROM repos)"""
             )
@@ -238,6 +242,21 @@ def fold_into_lake(lake: Path, hours: list[str], *, all_repos: bool) -> dict[str
                     SELECT *, row_number() OVER (PARTITION BY repo_id, tag
                         ORDER BY published_at DESC NULLS LAST, github_id DESC NULLS LAST) AS rk
                     FROM snap) WHERE rk = 1""",
+            # a fork keeps its first date and the latest-seen spelling, actor and id
+            "forks": f"""
+                SELECT repo_id, arg_max(forkee, seen) AS forkee,
+                       arg_max(login, seen) AS login, max(github_id) AS github_id,
+                       min(forked_at) AS forked_at
+                FROM (
+                    SELECT ids.repo_id, s.forkee, s.login, CAST(s.github_id AS BIGINT) AS github_id,
+                           CAST(s.forked_at AS TIMESTAMPTZ) AS forked_at,
+                           CAST(s.forked_at AS TIMESTAMPTZ) AS seen
+                    FROM {_staged(lake, "forks", hours)} s
+                    JOIN ids ON ids.name = lower(s.repo_name)
+                    WHERE s.forkee IS NOT NULL
+                    UNION ALL SELECT repo_id, forkee, login, github_id, forked_at,
+                                     CAST('-infinity' AS TIMESTAMPTZ) FROM forks
+                ) GROUP BY repo_id, lower(forkee)""",
         }
         counts: dict[str, int] = {}
         for table, sql in merged.items():

@@ -2,7 +2,7 @@
 
 GH Archive (https://www.gharchive.org) publishes every public GitHub event as one gzipped,
 newline-delimited JSON file per hour. This module turns one such file into rows for
-``issues``, ``comments``, ``stargazers`` and ``releases`` (plus fork events, counted), for the
+``issues``, ``comments``, ``stargazers``, ``releases`` and ``forks``, for the
 repositories asked for or all of them. Pure and single-file, so a Spark task (or a plain loop)
 runs it per hour file.
 
@@ -72,7 +72,7 @@ RELEASE_COLS = (
     "prerelease",
     "draft",
 )
-FORK_COLS = ("repo_name", "login", "forkee", "forked_at")
+FORK_COLS = ("repo_name", "login", "forkee", "github_id", "forked_at")
 
 
 @dataclass
@@ -232,7 +232,10 @@ def _event(ev: dict[str, Any], out: HourResult) -> None:
         )
     elif kind == "ForkEvent":
         f = payload.get("forkee") or {}
-        out.forks.append((repo, actor, f.get("full_name"), at))
+        name = f.get("full_name")
+        if not name and f.get("name") and _login(f.get("owner")):
+            name = f"{_login(f.get('owner'))}/{f['name']}"
+        out.forks.append((repo, actor, name, f.get("id"), f.get("created_at") or at))
 
 
 def parse_lines(lines: Iterable[str], repos: set[str] | None, out: HourResult) -> None:

@@ -78,6 +78,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("comments", "month", _month("created_at"), "repo_id, created_at, comment_id"),
     TableSpec("releases", "month", _month("coalesce(published_at, created_at)"), "repo_id, tag"),
     TableSpec("stargazers", "month", _month("starred_at"), "repo_id, login"),
+    TableSpec("forks", "month", _month("forked_at"), "repo_id, forkee"),
     TableSpec("sync_state", None, None, "repo_id, source, endpoint"),
     TableSpec("metric_snapshots", None, None, "repo_id, metric, computed_at", writable=True),
     TableSpec("runs", None, None, "run_id, stage, repo_id", writable=True),

@@ -46,6 +46,10 @@ def fill_every_table(con: duckdb.DuckDBPyConnection) -> None:
         "(2, 'nulltime', NULL)"
     )
     con.execute(
+        "INSERT INTO forks VALUES (2, 'zed/widget', 'zed', 9007199254740993, "
+        "TIMESTAMPTZ '2024-03-03 03:00:00+00'), (2, 'Ünï/widget', NULL, NULL, NULL)"
+    )
+    con.execute(
         "INSERT INTO sync_state VALUES (2, 'github', 'issues', 'cursor''s', 'W/\"e\"', "
         "now(), NULL, now())"
     )

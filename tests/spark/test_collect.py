@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from ossmetrics.collect.git import collect_git
@@ -72,6 +73,38 @@ def test_collect_fans_out_merges_and_reruns_incrementally(
     clones["acme/a"].commit({"w.py": "9\n"}, author=ANN, date="2024-03-01T00:00:00Z")
     third = collect_repos(None, lake, items[:2])
     assert third.ok == ["acme/a"] and third.commits_added == 1
+    lk = open_lake(str(lake))
+    try:
+        assert lk.con.execute("SELECT count(*) FROM commits").fetchone() == (4,)
+    finally:
+        lk.close()
+
+
+def test_each_repository_is_a_parquet_partition_and_old_stores_are_read(
+    clones: dict[str, GitFactory], tmp_path: Path
+) -> None:
+    """A task writes its repository's rows as one Parquet file per table in the repository's
+    own folder; a store file kept by an earlier version is read as the last run (so the rerun
+    is incremental) and then replaced by the folder."""
+    lake = tmp_path / "lake"
+    work = lake / "_collect"
+    work.mkdir(parents=True)
+    old = connect(work / "acme__b.duckdb")  # what the earlier version left for acme/b
+    collect_git(old, clones["acme/b"].path, "acme/b")
+    old.close()
+    items = [(n, str(g.path)) for n, g in clones.items()]
+    r = collect_repos(None, lake, items)
+    assert r.ok == ["acme/a"] and r.unchanged == ["acme/b"] and r.commits_added == 2
+    clones["acme/b"].commit({"q.py": "2\n"}, author=BEN, date="2024-02-02T00:00:00Z")
+    r = collect_repos(None, lake, items)
+    assert r.ok == ["acme/b"] and r.commits_added == 1  # only the new commit
+    assert sorted(p.name for p in work.iterdir()) == ["acme__a", "acme__b"]
+    got = (
+        duckdb.connect()
+        .execute(f"SELECT count(*) FROM read_parquet('{work}/acme__b/commits.parquet')")
+        .fetchone()
+    )
+    assert got == (2,)
     lk = open_lake(str(lake))
     try:
         assert lk.con.execute("SELECT count(*) FROM commits").fetchone() == (4,)

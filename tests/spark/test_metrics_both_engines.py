@@ -3,7 +3,8 @@
 Rows are compared in the order each engine returns them (so the metrics' ORDER BY must be a
 total order: ties broken deterministically), integers and text exactly, floating-point values
 to 1e-9, timestamps as UTC instants. Two lakes: the hand-computed widget history of
-tests/metrics and a generated one; parameters both defaulted and given.
+tests/metrics and a generated one (read through Spark's cache, as `spark metrics` reads a lake);
+parameters both defaulted and given.
 """
 
 from __future__ import annotations
@@ -69,9 +70,9 @@ def _params(name: str, given: bool) -> dict[str, Any]:
 _registered: dict[str, str] = {}
 
 
-def _spark_rows(spark: Any, lake: Path, sql: str) -> list[tuple[Any, ...]]:
+def _spark_rows(spark: Any, lake: Path, sql: str, cache: bool) -> list[tuple[Any, ...]]:
     if _registered.get("lake") != str(lake):  # the cases run lake by lake: two registrations
-        register_lake(spark, str(lake))
+        register_lake(spark, str(lake), cache=cache)
         _registered["lake"] = str(lake)
     return [tuple(r) for r in spark.sql(sql).collect()]
 
@@ -103,7 +104,8 @@ def test_metric_identical_on_duckdb_and_spark(
         expected = con.execute(metric_duckdb_sql(name, params)).fetchall()
     finally:
         con.close()
-    got = _spark_rows(spark, lake, metric_spark_sql(name, params))
+    # the generated lake is read as `spark metrics` reads it: its tables cached in Spark
+    got = _spark_rows(spark, lake, metric_spark_sql(name, params), cache=label == "generated")
     problem = _same(expected, got)
     assert problem is None, f"{name} on {label} {params}: {problem}"
     if label == "generated":
