@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ossmetrics.cli._app import collect_app, console, open_store
+from ossmetrics.errors import UsageError
 
 __all__ = ["collect_corpus_command"]
 
@@ -19,7 +20,16 @@ def collect_corpus_command(
         "(default: $OSSMETRICS_CORPUS; required without it).",
     ),
     repo: list[str] | None = typer.Option(
-        None, "--repo", help="Only this corpus repository (OWNER/REPO; repeat for more)."
+        None,
+        "--repo",
+        help="Only this corpus repository (OWNER/REPO; repeat for more); with --manifest, only "
+        "these manifest rows are built.",
+    ),
+    repos_from: Path | None = typer.Option(
+        None,
+        "--repos-from",
+        help="Like --repo, for every OWNER/REPO line of this file (e.g. corpus/model-repos.txt, "
+        "the shipped model's training corpus).",
     ),
     manifest: Path | None = typer.Option(
         None,
@@ -66,6 +76,16 @@ def collect_corpus_command(
     """Load the shared corpus into the store, or build a larger one with --manifest."""
     import time
 
+    names = list(repo or [])
+    if repos_from is not None:
+        try:
+            lines = repos_from.read_text(encoding="utf-8").splitlines()
+        except OSError as e:
+            raise UsageError(
+                f"cannot read {repos_from}: {e.strerror}", "give a file of OWNER/REPO lines"
+            ) from None
+        names += [x.strip() for x in lines if x.strip() and not x.startswith("#")]
+    only = names or None
     if manifest is not None:
         _build(
             manifest,
@@ -78,6 +98,7 @@ def collect_corpus_command(
             allow_reserved,
             write_commits,
             merge_every,
+            only,
         )
         return
     from ossmetrics.collect.corpus import default_corpus_dir, load_corpus
@@ -86,7 +107,7 @@ def collect_corpus_command(
     t0 = time.perf_counter()
     con = open_store()
     try:
-        n = load_corpus(con, folder, repo or None)
+        n = load_corpus(con, folder, only)
         commits = con.execute("SELECT count(*) FROM commits").fetchone()
     finally:
         con.close()
@@ -107,6 +128,7 @@ def _build(
     allow_reserved: bool,
     write_commits: bool = False,
     merge_every: int = 0,
+    only: list[str] | None = None,
 ) -> None:
     import time
 
@@ -124,6 +146,7 @@ def _build(
         export=not no_export,
         write_commits=write_commits,
         merge_every=merge_every,
+        only=only,
         log=lambda m: console.print(m, markup=False, highlight=False),
     )
     for name, reason in res.skipped:

@@ -61,7 +61,10 @@ def train_cmd(
 
     part = "graph" if s.use_graph else "non-linear"
     kept = (
-        f"no {part} correction kept: the network is its logistic regression"
+        "no non-linear correction (off without the graph): the model is its sign-bounded"
+        " logistic regression"
+        if not s.use_graph and s.best_epoch < 0
+        else f"no {part} correction kept: the network is its logistic regression"
         if s.best_epoch < 0
         else f"{part} correction kept at epoch {s.best_epoch}"
     )

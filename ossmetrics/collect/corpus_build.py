@@ -39,7 +39,7 @@ import os
 import secrets
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -235,6 +235,7 @@ def build_corpus(
     export: bool = True,
     write_commits: bool = False,
     merge_every: int = 0,
+    only: Sequence[str] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Collect every manifest repository into ``out_dir/corpus.duckdb`` and export Parquet.
@@ -243,6 +244,8 @@ def build_corpus(
     mirror folder) and leaves the others out of ``skipped.csv`` (they were not tried).
     ``merge_every``: merge people after every N collected repositories (0: once, at the end;
     1: inside each collection, as ``collect git`` does); the result is the same.
+    ``only``: build just these manifest repositories (OWNER/NAME, any case) — how the shipped
+    model's corpus, a subset of the manifest, is rebuilt; a name the manifest lacks is an error.
     """
     from ossmetrics.collect.git import collect_git
     from ossmetrics.collect.identities import recompute_people
@@ -250,6 +253,15 @@ def build_corpus(
 
     say = log or (lambda _m: None)
     rows = read_manifest(manifest)
+    if only is not None:
+        wanted = {n.strip().lower() for n in only if n.strip()}
+        unknown = sorted(wanted - {r.repo.lower() for r in rows})
+        if unknown:
+            raise UsageError(
+                f"{len(unknown)} repositories are not in {manifest} (first: {unknown[0]})",
+                "check the names against the manifest's repo column",
+            )
+        rows = [r for r in rows if r.repo.lower() in wanted]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     mirrors = Path(mirror_dir) if mirror_dir else None

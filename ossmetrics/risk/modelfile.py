@@ -68,7 +68,7 @@ def model_name(use_graph: bool) -> str:
     return (
         "graph neural network (contributor graph + portfolio)"
         if use_graph
-        else "tabular network (no graph): a sign-bounded logistic regression of the project features, plus any non-linear correction early stopping keeps"
+        else "tabular network (no graph): a sign-bounded logistic regression of the project features"
     )
 
 

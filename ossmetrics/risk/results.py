@@ -162,7 +162,10 @@ class EvaluationReport:
         if not self.paired:
             return ""
         out = [
-            "The graph's contribution: GNN − the same network without the graph (paired cluster bootstrap):",
+            "The graph's contribution: GNN − the same network without the graph (paired cluster"
+            " bootstrap). Without the graph the network trains no non-linear correction (the"
+            " shipped setting, `TrainConfig.tabular_correction`), so the difference holds the"
+            " graph and the GNN's non-linear correction together, against what ships:",
             "",
             "| setting | label | snapshots | Δ ROC-AUC [95% CI] | Δ PR-AUC [95% CI] | interval excludes 0 |",
             "|---|---|---|---:|---:|---|",

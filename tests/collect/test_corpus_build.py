@@ -270,3 +270,41 @@ def test_the_built_corpus_loads_like_the_shared_one(
     con.close()
     assert n == [("acme/alpha", 3), ("gamma/beta", 2)]
     assert people == (3,)  # Alice, Bob (in both repositories), Carol
+
+
+def test_repos_from_builds_only_the_listed_rows(built: dict[str, object], tmp_path: Path) -> None:
+    """How the shipped model's corpus (a subset of the manifest) is rebuilt."""
+    names = tmp_path / "names.txt"
+    names.write_text("# the subset\nGAMMA/beta\n")
+    out = tmp_path / "sub"
+    proc = run_cli(
+        "collect", "corpus", "--manifest", str(built["manifest"]), "--out", str(out),
+        "--mirror-dir", str(built["mirror"]), "--repos-from", str(names),
+        env={"OSSMETRICS_CORPUS_SALT": "test-salt"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert [r["repo"] for r in _rows(out, "repos")] == ["gamma/beta"]
+    full = sorted((c["sha"], c["author_id"]) for c in _rows(Path(str(built["out"])), "commits")
+                  if c["repo"] == "gamma/beta")  # fmt: skip
+    assert sorted((c["sha"], c["author_id"]) for c in _rows(out, "commits")) == full
+    names.write_text("gamma/beta\nacme/nowhere\n")
+    bad = run_cli(
+        "collect", "corpus", "--manifest", str(built["manifest"]), "--out", str(out),
+        "--repos-from", str(names),
+    )  # fmt: skip
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert (
+        "1 repositories are not in" in bad.stdout + bad.stderr
+        and "acme/nowhere" in bad.stdout + bad.stderr
+    )
+    missing = run_cli("collect", "corpus", "--repos-from", str(tmp_path / "none.txt"))
+    assert missing.returncode == 2 and "cannot read" in missing.stdout + missing.stderr
+
+
+def test_the_shipped_models_repository_list_is_in_the_manifest() -> None:
+    rows = {r.repo for r in read_manifest(REPO_ROOT / "corpus" / "manifest.csv")}
+    lines = (REPO_ROOT / "corpus" / "model-repos.txt").read_text().splitlines()
+    names = [x for x in lines if x and not x.startswith("#")]
+    assert len(names) == len(set(names)) >= 900
+    assert set(names) <= rows
+    assert not [n for n in names if n.lower().startswith("apache/")]

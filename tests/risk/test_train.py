@@ -303,3 +303,26 @@ def test_cuda_training_and_scoring_match_the_cpu(tmp_path) -> None:
     on_gpu = score_dataset(lm, ds, device="cuda")
     assert np.allclose(on_cpu["p_dormant"], on_gpu["p_dormant"], atol=1e-4)
     assert np.allclose(on_cpu["risk"], on_gpu["risk"], atol=0.05)
+
+
+def test_no_graph_model_is_its_sign_bounded_regression_unless_a_correction_is_asked_for() -> None:
+    """Without the graph the shipped setting trains no non-linear correction (issue 19, second
+    round: it was bounded by no sign prior and carried the what-ifs that lowered the risk), so
+    its probabilities are exactly the sigmoid of its sign-bounded linear path;
+    ``tabular_correction=True`` brings back the early-stopped correction (epochs are run and
+    scored on the validation repositories)."""
+    ds = _synthetic(n=200, seed=5)
+    shipped = train_model(ds, TrainConfig(use_graph=False, seed=1))
+    assert shipped.best_epoch == -1 and shipped.history == []
+    assert torch.count_nonzero(shipped.model.head[-1].weight) == 0
+    keep = shipped.norm.p_keep
+    assert keep is not None
+    xn = (ds.rows[list(FEATURES)].to_numpy(np.float32) - shipped.norm.p_mean) / shipped.norm.p_std
+    w = shipped.model.skip.weight.detach().numpy()
+    lin = (xn * keep) @ w.T + shipped.model.skip.bias.detach().numpy()
+    np.testing.assert_allclose(predict(shipped, ds), 1 / (1 + np.exp(-lin)), atol=1e-5)
+    # the bounds hold: no dormant weight has the sign its prior forbids
+    signs = np.array(sign_priors(0))
+    assert not np.any(w[0] * signs < 0)
+    corrected = train_model(ds, TrainConfig(use_graph=False, seed=1, tabular_correction=True))
+    assert len(corrected.history) > 0
