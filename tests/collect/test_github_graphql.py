@@ -332,30 +332,40 @@ def test_reviews_of_many_changed_prs_come_in_one_query(tmp_path: Path) -> None:
         assert snapshot(con) == snapshot(rcon)
 
 
+def kill_cli_after(
+    gh: FakeGitHub, args: list[str], env: dict[str, str], *, graphql_requests: int
+) -> None:
+    """Run the CLI with ``args`` and SIGKILL it once the fake server has seen
+    ``graphql_requests`` GraphQL requests (the test makes the next one hang), then lift the
+    faults so the resumed run is served normally."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, str(root / "cli.py"), *args], env=env)
+    deadline = time.monotonic() + 60
+    while gh.count("/graphql") < graphql_requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    gh.clear_faults()
+
+
 def test_graphql_sync_killed_then_resumed_by_the_cli(cli: Any, tmp_path: Path) -> None:
     """SIGKILL while the second GraphQL page is on its way: the next CLI run sends only the
     pages not committed, and the store ends up as a REST-only sync's."""
     import os
-    import subprocess
-    import sys
 
     import duckdb
 
     token = "ghp_GqlKill0123456789abcdef"
     db = tmp_path / "s.duckdb"
-    root = Path(__file__).resolve().parents[2]
     with FakeGitHub(REPO, issues=300, pr_every=6, commits=3, graphql=True, token=token) as gh:
         env = {**os.environ, "MY_TOKEN": token, "GITHUB_TOKEN": ""}
         args = ["--db", str(db), "collect", "github", REPO, "--api-url", gh.url, "--token-env", "MY_TOKEN"]  # fmt: skip
         gh.fail("/graphql", "delay", after=1, seconds=4, when=is_page)  # page 2 hangs
-        proc = subprocess.Popen([sys.executable, str(root / "cli.py"), *args], env=env)
-        deadline = time.monotonic() + 60
         # page 1, its inline comments, page 2 (which hangs)
-        while gh.count("/graphql") < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        proc.kill()
-        proc.wait()
-        gh.clear_faults()
+        kill_cli_after(gh, args, env, graphql_requests=3)
         killed = duckdb.connect(str(db))
         assert killed.execute("SELECT count(*) FROM issues").fetchone() == (150,)  # page 1
         killed.close()

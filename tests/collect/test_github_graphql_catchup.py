@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import copy
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +19,7 @@ from ossmetrics.collect import github_gql_sync as gsync
 from ossmetrics.collect.github import collect_github
 from ossmetrics.errors import GitHubUnavailable, GraphQLError
 from ossmetrics.store import connect
-from tests.collect.test_github_graphql import REPO, is_page, run, snapshot
+from tests.collect.test_github_graphql import REPO, is_page, kill_cli_after, run, snapshot
 from tests.github_graphql_server import github_schema
 from tests.github_server import T0, FakeGitHub, FakeRepo, fast_policy, iso
 
@@ -172,7 +170,6 @@ def test_killed_in_inline_comment_pagination_then_resumed(cli: Any, tmp_path: Pa
     stays, the next CLI run redoes only page 2, and the store is a REST-only sync's."""
     token = "ghp_GqlInline0123456789abcdef"
     db = tmp_path / "s.duckdb"
-    root = Path(__file__).resolve().parents[2]
     with FakeGitHub(REPO, issues=300, pr_every=2, commits=3, graphql=True, token=token) as gh:
         # PR 250 (in the second page: PRs 202..300): 260 inline comments in its first review
         first = next(c for c in gh.review_comments if c["pull_request_url"].endswith("/250"))
@@ -184,14 +181,8 @@ def test_killed_in_inline_comment_pagination_then_resumed(cli: Any, tmp_path: Pa
         args = ["--db", str(db), "collect", "github", REPO, "--api-url", gh.url, "--token-env", "MY_TOKEN"]  # fmt: skip
         follow = "comments(first: 100, after: $after)"
         gh.fail("/graphql", "delay", seconds=4, when=lambda q: is_inline(q) and follow in q)
-        proc = subprocess.Popen([sys.executable, str(root / "cli.py"), *args], env=env)
-        deadline = time.monotonic() + 60
         # page 1, its inline comments, page 2, its inline comments, the follow-up (hangs)
-        while gh.count("/graphql") < 5 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        proc.kill()
-        proc.wait()
-        gh.clear_faults()
+        kill_cli_after(gh, args, env, graphql_requests=5)
         killed = duckdb.connect(str(db))
         assert killed.execute("SELECT count(*) FROM issues").fetchone() == (200,)  # page 1
         killed.close()
