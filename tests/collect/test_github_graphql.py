@@ -18,6 +18,7 @@ from ossmetrics.collect import github_gql_query as gq
 from ossmetrics.collect.github import collect_github
 from ossmetrics.errors import GitHubNotFound, GitHubUnavailable, GraphQLError, RateLimited
 from ossmetrics.store import connect
+from tests.cli_kill import kill_cli_after
 from tests.github_graphql_server import github_schema
 from tests.github_server import FakeGitHub, fast_policy
 
@@ -330,25 +331,6 @@ def test_reviews_of_many_changed_prs_come_in_one_query(tmp_path: Path) -> None:
         rcon = connect(tmp_path / "r.duckdb")
         run(rcon, gh, graphql=False)
         assert snapshot(con) == snapshot(rcon)
-
-
-def kill_cli_after(
-    gh: FakeGitHub, args: list[str], env: dict[str, str], *, graphql_requests: int
-) -> None:
-    """Run the CLI with ``args`` and SIGKILL it once the fake server has seen
-    ``graphql_requests`` GraphQL requests (the test makes the next one hang), then lift the
-    faults so the resumed run is served normally."""
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, str(root / "cli.py"), *args], env=env)
-    deadline = time.monotonic() + 60
-    while gh.count("/graphql") < graphql_requests and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.kill()
-    proc.wait()
-    gh.clear_faults()
 
 
 def test_graphql_sync_killed_then_resumed_by_the_cli(cli: Any, tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from ossmetrics.collect import github_gql_sync as gsync
 from ossmetrics.collect.github import collect_github
 from ossmetrics.errors import GitHubUnavailable, GraphQLError
 from ossmetrics.store import connect
-from tests.collect.test_github_graphql import REPO, is_page, kill_cli_after, run, snapshot
+from tests.cli_kill import kill_cli_after
+from tests.collect.test_github_graphql import REPO, is_page, run, snapshot
 from tests.github_graphql_server import github_schema
 from tests.github_server import T0, FakeGitHub, FakeRepo, fast_policy, iso
 
