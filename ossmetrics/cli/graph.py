@@ -28,8 +28,9 @@ KINDS = ("collaboration", "authorship", "portfolio")
 FORMATS = ("graphml", "gexf", "json")
 
 
-def parse_at(value: str | None) -> date | datetime | None:
-    """``YYYY-MM-DD`` (the whole day, UTC) or an ISO date-time (naive = UTC)."""
+def parse_at(value: str | None, option: str = "--at") -> date | datetime | None:
+    """``YYYY-MM-DD`` (the whole day, UTC) or an ISO date-time (naive = UTC); a bad value is
+    a one-line error naming ``option``."""
     if value is None:
         return None
     text = value.strip()
@@ -39,7 +40,7 @@ def parse_at(value: str | None) -> date | datetime | None:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise BadParameter(
-            f"--at '{value}' is not a date", "give YYYY-MM-DD or an ISO date-time"
+            f"{option} '{value}' is not a date", "give YYYY-MM-DD or an ISO date-time"
         ) from None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
@@ -63,7 +64,7 @@ def _risk_snapshots(con: duckdb.DuckDBPyConnection, ids: list[int] | None) -> No
     )
 
 
-def _patterns(exclude: list[str] | None, no_defaults: bool) -> list[str] | None:
+def exclude_patterns(exclude: list[str] | None, no_defaults: bool) -> list[str] | None:
     from ossmetrics.graph import DEFAULT_EXCLUDE
 
     extra = list(exclude or [])
@@ -118,7 +119,7 @@ def graph_command(
             ids,
             as_of=as_of,
             progress=err_console.is_terminal,
-            exclude=_patterns(exclude, no_default_excludes),
+            exclude=exclude_patterns(exclude, no_default_excludes),
             window_days=window_days,
             seed=seed,
         )

@@ -112,10 +112,34 @@ def metrics_cmd(
 def graph_cmd(
     lake: Path = _LAKE,
     master: str | None = _MASTER,
-    as_of: str | None = typer.Option(None, "--as-of", help="Cut date (default: now)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Cut date YYYY-MM-DD (that whole day, UTC); default: all history."
+    ),
+    window_days: int = typer.Option(
+        90, "--window-days", min=1, help="Co-edit window: same file changed within N days."
+    ),
+    exclude: list[str] | None = typer.Option(
+        None, "--exclude", help="Extra glob of files the truck factor and co-edits ignore."
+    ),
+    no_default_excludes: bool = typer.Option(
+        False, "--no-default-excludes", help="Count docs, vendored and generated files too."
+    ),
+    seed: int = typer.Option(42, "--seed", help="Seed of Louvain and sampled betweenness."),
 ) -> None:
-    """Truck factor and bus factor per repository as grouped pandas tasks; into the lake."""
-    from ossmetrics.spark.jobs import spark_graph
+    """Every graph measure per repository (as `ossmetrics graph`) as grouped pandas tasks."""
+    from ossmetrics.cli.graph import exclude_patterns, parse_at
+    from ossmetrics.spark.graph_job import spark_graph
 
-    out = spark_graph(_session(master), lake, as_of=as_of)
-    console.print(f"{len(out)} repositories measured; graph_repo_measures updated", markup=False)
+    cut = parse_at(as_of, "--as-of")  # bad input fails before Spark starts
+    out = spark_graph(
+        _session(master),
+        lake,
+        as_of=cut,
+        exclude=exclude_patterns(exclude, no_default_excludes),
+        window_days=window_days,
+        seed=seed,
+    )
+    console.print(
+        f"{len(out)} repositories measured; graph_repo_measures and graph_person_measures updated",
+        markup=False,
+    )

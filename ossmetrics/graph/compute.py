@@ -33,12 +33,23 @@ from ossmetrics.graph.contributor_graph import ContributorGraph
 from ossmetrics.graph.truck_factor import TruckFactorResult, cut_timestamp, truck_factor
 from ossmetrics.store import transaction
 
-__all__ = ["ACTIVE_DAYS", "GraphSummary", "compute_graphs", "stored_as_of"]
+__all__ = [
+    "ACTIVE_DAYS",
+    "GraphSummary",
+    "RepoRow",
+    "compute_graphs",
+    "measure_repo",
+    "portfolio_rows",
+    "stored_as_of",
+    "write_measures",
+]
 
 #: A person "carries" another repository when they committed to it in this many days up to the cut.
 ACTIVE_DAYS = 365
 
 Exclude = Sequence[str] | Mapping[int, Sequence[str]] | None
+#: One ``graph_repo_measures`` row of a repository: (measure, value, detail JSON).
+RepoRow = tuple[str, float | None, str | None]
 
 
 @dataclass
@@ -105,14 +116,16 @@ def _cross_load(
     return len({r for _p, r in rows}), per
 
 
-def _write(
+def write_measures(
     con: duckdb.DuckDBPyConnection,
     repo_id: int | None,
     as_of: date,
     person_rows: pd.DataFrame,
-    repo_rows: list[tuple[str, float | None, str | None]],
+    repo_rows: list[RepoRow],
     graphs: Sequence[str],
 ) -> None:
+    """Replace one repository's rows (or, ``repo_id`` None, the portfolio rows) for ``as_of``
+    in one transaction: a rerun gives the same rows, an interrupted run keeps the old ones."""
     with transaction(con):
         if repo_id is None:
             con.execute(
@@ -166,7 +179,7 @@ def _write(
                 con.unregister("_grm_rows")
 
 
-def _one_repo(
+def measure_repo(
     con: duckdb.DuckDBPyConnection,
     repo_id: int,
     name: str,
@@ -174,7 +187,10 @@ def _one_repo(
     exclude: Sequence[str] | None,
     window_days: int,
     seed: int,
-) -> GraphSummary:
+) -> tuple[pd.DataFrame, list[RepoRow], GraphSummary]:
+    """Every measure of one repository, computed but not stored: its person rows, its repository
+    rows and a summary. Reads only that repository's rows (and, for ``key_people_cross_load``,
+    the key people's commits elsewhere), so a Spark task can run it on one repository's data."""
     t0 = time.perf_counter()
     cut = cut_timestamp(as_of)
     day = stored_as_of(as_of)
@@ -205,7 +221,7 @@ def _one_repo(
 
     detail = tf.to_detail()
     detail["definition"] = "Avelino et al. 2016 degree-of-authorship truck factor"
-    repo_rows: list[tuple[str, float | None, str | None]] = [
+    repo_rows: list[RepoRow] = [
         (
             "truck_factor",
             None if tf.truck_factor is None else float(tf.truck_factor),
@@ -237,8 +253,7 @@ def _one_repo(
             json.dumps({"exact": k is None, "seed": cg.info.get("betweenness_seed")}),
         ),
     ]
-    _write(con, repo_id, day, person_rows, repo_rows, ("collaboration", "authorship"))
-    return GraphSummary(
+    summary = GraphSummary(
         repo_id=repo_id,
         repo=name,
         as_of=day,
@@ -252,14 +267,28 @@ def _one_repo(
         betweenness_sources=sources,
         seconds=time.perf_counter() - t0,
     )
+    return person_rows, repo_rows, summary
 
 
-def _portfolio(con: duckdb.DuckDBPyConnection, as_of: datetime | date | None) -> int:
-    """Portfolio person measures straight from the edge list (49k people: NetworkX adds ~5 s).
+def _one_repo(
+    con: duckdb.DuckDBPyConnection,
+    repo_id: int,
+    name: str,
+    as_of: datetime | date | None,
+    exclude: Sequence[str] | None,
+    window_days: int,
+    seed: int,
+) -> GraphSummary:
+    person_rows, repo_rows, summary = measure_repo(
+        con, repo_id, name, as_of, exclude, window_days, seed
+    )
+    graphs = ("collaboration", "authorship")
+    write_measures(con, repo_id, summary.as_of, person_rows, repo_rows, graphs)
+    return summary
 
-    Same values as ``ContributorGraph.portfolio(...).person_measures()``: degree = repos =
-    repositories contributed to, weighted_degree = commits across them.
-    """
+
+def portfolio_rows(con: duckdb.DuckDBPyConnection, as_of: datetime | date | None) -> pd.DataFrame:
+    """The portfolio person measures (graph ``portfolio``, no repository), not stored."""
     e = portfolio_edges(con, cut_timestamp(as_of))
     agg = e.groupby("person_id").agg(repos=("repo_id", "size"), commits=("commits", "sum"))
     parts = []
@@ -271,8 +300,18 @@ def _portfolio(con: duckdb.DuckDBPyConnection, as_of: datetime | date | None) ->
         )
     pm = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     pm["graph"] = "portfolio"
-    _write(con, None, stored_as_of(as_of), pm, [], ("portfolio",))
-    return len(agg)
+    return pm
+
+
+def _portfolio(con: duckdb.DuckDBPyConnection, as_of: datetime | date | None) -> int:
+    """Portfolio person measures straight from the edge list (49k people: NetworkX adds ~5 s).
+
+    Same values as ``ContributorGraph.portfolio(...).person_measures()``: degree = repos =
+    repositories contributed to, weighted_degree = commits across them.
+    """
+    pm = portfolio_rows(con, as_of)
+    write_measures(con, None, stored_as_of(as_of), pm, [], ("portfolio",))
+    return int(pm["person_id"].nunique()) if len(pm) else 0
 
 
 def compute_graphs(
@@ -309,57 +348,37 @@ def compute_graphs(
             'list them with `ossmetrics query "FROM repos"`',
         )
     out: list[GraphSummary] = []
-    if progress:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
 
-        bar = Progress(
-            TextColumn("graphs"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=Console(stderr=True),
-        )
-        with bar:
-            task = bar.add_task("", total=len(ids) + (1 if portfolio else 0))
-            for rid in ids:
-                bar.update(task, description=names.get(rid, str(rid)))
-                out.append(
-                    _one_repo(
-                        con,
-                        rid,
-                        names.get(rid, str(rid)),
-                        as_of,
-                        _exclude_for(exclude, rid),
-                        window_days,
-                        seed,
-                    )
-                )
-                bar.advance(task)
-            if portfolio:
-                bar.update(task, description="portfolio")
-                _portfolio(con, as_of)
-                bar.advance(task)
-    else:
+    def one(rid: int) -> None:
+        name = names.get(rid, str(rid))
+        exc = _exclude_for(exclude, rid)
+        out.append(_one_repo(con, rid, name, as_of, exc, window_days, seed))
+
+    if not progress:
         for rid in ids:
-            out.append(
-                _one_repo(
-                    con,
-                    rid,
-                    names.get(rid, str(rid)),
-                    as_of,
-                    _exclude_for(exclude, rid),
-                    window_days,
-                    seed,
-                )
-            )
+            one(rid)
         if portfolio:
             _portfolio(con, as_of)
+        return out
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("graphs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+    )
+    with bar:
+        task = bar.add_task("", total=len(ids) + (1 if portfolio else 0))
+        for rid in ids:
+            bar.update(task, description=names.get(rid, str(rid)))
+            one(rid)
+            bar.advance(task)
+        if portfolio:
+            bar.update(task, description="portfolio")
+            _portfolio(con, as_of)
+            bar.advance(task)
     return out

@@ -58,12 +58,15 @@ def person_node(person_id: int) -> str:
 
 
 def _labels(con: duckdb.DuckDBPyConnection, ids: Sequence[int]) -> dict[int, str]:
+    """Display labels of ``ids``, in person_id order: graphs add nodes in this order, and
+    Louvain's communities depend on node order, so it must not follow the people table's
+    physical row order (which differs between a store and a lake read through Spark)."""
     if not len(ids):
         return {}
     rows = con.execute(
         """SELECT person_id, coalesce(nullif(display_name, ''), nullif(github_login, ''),
                                       'person ' || person_id)
-           FROM people WHERE list_contains($ids, person_id)""",
+           FROM people WHERE list_contains($ids, person_id) ORDER BY person_id""",
         {"ids": sorted({int(x) for x in ids})},
     ).fetchall()
     return {int(r[0]): str(r[1]) for r in rows}

@@ -27,8 +27,14 @@ def generate_store(
     commits: int = 5_000,
     seed: int = 1,
     issues_per_repo: int | None = None,
+    files_per_commit: int = 0,
 ) -> dict[str, int]:
-    """Fill the (empty) store behind ``con``; returns the row count of each generated table."""
+    """Fill the (empty) store behind ``con``; returns the row count of each generated table.
+
+    ``files_per_commit``: rows of ``commit_files`` per commit (0 = none, the default of the
+    metric benchmarks, which read no file rows). Each repository has ~30 paths, chosen skewed
+    so some files are shared by many authors and others have one (truck factor, co-edits).
+    """
     people = max(20, repos * 4)
     n_issues = issues_per_repo if issues_per_repo is not None else max(2, commits // repos // 8)
     h = f"hash(i, {seed}"  # + ', k)': one independent stream per k
@@ -79,6 +85,16 @@ def generate_store(
                    CAST(10 + i % 90 AS INTEGER), NULL
             FROM c"""
         )
+        if files_per_commit > 0:
+            con.execute(
+                f"""INSERT INTO commit_files (repo_id, sha, path, old_path, added, deleted)
+                SELECT c.repo_id, c.sha,
+                       'src/m' || CAST(floor(pow((hash(c.sha, k, {seed}) % 1000) / 1000.0, 2)
+                                             * 30) AS INTEGER) || '.py',
+                       NULL, CAST(1 + hash(c.sha, k) % 40 AS INTEGER),
+                       CAST(hash(c.sha, k) % 9 AS INTEGER)
+                FROM commits c, range({files_per_commit}) t(k)"""
+            )
         total_issues = repos * n_issues
         con.execute(
             f"""INSERT INTO issues (repo_id, number, is_pull, author_identity, author_login,
@@ -128,7 +144,16 @@ def generate_store(
         con.execute("ROLLBACK")
         raise
     out: dict[str, int] = {}
-    for t in ("repos", "people", "identities", "commits", "issues", "comments", "releases"):
+    for t in (
+        "repos",
+        "people",
+        "identities",
+        "commits",
+        "commit_files",
+        "issues",
+        "comments",
+        "releases",
+    ):
         row = con.execute(f"SELECT count(*) FROM {t}").fetchone()
         out[t] = int(row[0]) if row else 0
     # Keep the id sequences past the generated ids, as a collector would leave them.

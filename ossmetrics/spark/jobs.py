@@ -1,25 +1,17 @@
-"""``ossmetrics spark metrics`` and ``ossmetrics spark graph``: the analysis stages on Spark.
-
-*metrics*: every metric of ``queries/`` (or the ones named) as Spark SQL over the lake, the
-results written to ``DIR/metric_results/metric=NAME/`` as Parquet and listed in the manifest.
-
-*graph*: truck factor (Avelino) and the CHAOSS bus factor per repository, as grouped pandas
-tasks: Spark groups the lake's commits and changed files by repository and hands each group
-to a task that runs the very same library code (``ossmetrics.graph.truck_factor``) on an
-in-memory DuckDB holding that repository's rows -- one definition, two engines. Results go
-into the lake's ``graph_repo_measures`` (rows of the same repositories and date replaced).
+"""``ossmetrics spark metrics``: every metric of ``queries/`` (or the ones named) as Spark SQL
+over the lake, the results written to ``DIR/metric_results/metric=NAME/`` as Parquet and listed
+in the manifest. (``spark graph`` is ``ossmetrics.spark.graph_job``.)
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["run_metrics", "spark_graph", "spark_metrics"]
+__all__ = ["run_metrics", "spark_metrics"]
 
 
 def run_metrics(
@@ -97,102 +89,3 @@ def spark_metrics(
         section[name] = {"path": f"metric_results/metric={name}", "rows": rows, "computed_at": now}
     save_manifest(root, manifest)
     return out
-
-
-_OUT_SCHEMA = "repo_id INT, measure STRING, value DOUBLE, detail STRING"
-
-
-def _repo_task(people: Any, identities: Any, as_of: str | None) -> Any:
-    """The function each grouped task runs: (commits, commit_files) of one repository ->
-    its truck factor and bus factor rows."""
-
-    def run(commits: Any, files: Any) -> Any:
-        import duckdb
-        import pandas as pd
-
-        from ossmetrics.graph.truck_factor import truck_factor
-        from ossmetrics.store.migrations import available
-
-        if commits.empty:
-            return pd.DataFrame(columns=["repo_id", "measure", "value", "detail"])
-        con = duckdb.connect()
-        con.execute("SET TimeZone = 'UTC'")
-        for _, _, sql in available():
-            con.execute(sql)
-        for name, df in (
-            ("people", people),
-            ("identities", identities),
-            ("commits", commits),
-            ("commit_files", files),
-        ):
-            con.register("_src", df)
-            cols = ", ".join(f'"{c}"' for c in df.columns)
-            con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM _src")
-            con.unregister("_src")
-        repo_id = int(commits["repo_id"].iloc[0])
-        cut = datetime.fromisoformat(as_of) if as_of else None
-        r = truck_factor(con, repo_id, cut)
-        con.close()
-        rows = [
-            (
-                repo_id,
-                "truck_factor",
-                None if r.truck_factor is None else float(r.truck_factor),
-                json.dumps(r.to_detail()),
-            ),
-            (
-                repo_id,
-                "bus_factor_all_history",
-                None if r.bus_factor_all_history is None else float(r.bus_factor_all_history),
-                None,
-            ),
-        ]
-        return pd.DataFrame(rows, columns=["repo_id", "measure", "value", "detail"])
-
-    return run
-
-
-def spark_graph(
-    spark: Any, lake: str | Path, *, as_of: str | None = None
-) -> dict[int, dict[str, Any]]:
-    """Truck and bus factor of every repository in ``lake`` on Spark; written to the lake."""
-    from ossmetrics.lake.reader import open_lake
-    from ossmetrics.spark.lake_views import register_lake
-
-    t0 = time.perf_counter()
-    root = Path(lake).resolve()
-    register_lake(spark, str(root))
-    people = spark.sql("SELECT * FROM people").toPandas()
-    identities = spark.sql("SELECT * FROM identities").toPandas()
-    commits = spark.sql("SELECT * FROM commits")
-    files = spark.sql("SELECT * FROM commit_files")
-    result = (
-        commits.groupBy("repo_id")
-        .cogroup(files.groupBy("repo_id"))
-        .applyInPandas(_repo_task(people, identities, as_of), schema=_OUT_SCHEMA)
-        .collect()
-    )
-    stored = (datetime.fromisoformat(as_of).date() if as_of else date.today()).isoformat()
-    by_repo: dict[int, dict[str, Any]] = {}
-    for row in result:
-        by_repo.setdefault(int(row.repo_id), {})[row.measure] = row.value
-    lk = open_lake(str(root))
-    try:
-        con = lk.con
-        con.execute("BEGIN TRANSACTION")
-        con.execute(
-            "DELETE FROM graph_repo_measures WHERE as_of = CAST(? AS DATE) AND measure IN "
-            "('truck_factor', 'bus_factor_all_history') AND repo_id IN (SELECT unnest(?))",
-            [stored, list(by_repo)],
-        )
-        for row in result:
-            con.execute(
-                "INSERT INTO graph_repo_measures VALUES (?, CAST(? AS DATE), ?, ?, ?)",
-                [int(row.repo_id), stored, row.measure, row.value, row.detail],
-            )
-        con.execute("COMMIT")
-        lk.write_back()
-    finally:
-        lk.close()
-    _ = time.perf_counter() - t0
-    return by_repo

@@ -45,3 +45,10 @@ def test_spark_backfill_command(tmp_path: Path) -> None:
     assert "1 hour(s) read" in r.stdout and "6 events, 5 kept" in r.stdout
     r = run_cli("--lake", str(tmp_path / "lake"), "query", "SELECT count(*) AS n FROM stargazers")
     assert r.stdout.split() == ["n", "1"]
+
+
+def test_spark_graph_bad_cut_date_is_one_line_before_spark_starts(tmp_path: Path) -> None:
+    r = run_cli("spark", "graph", "--lake", str(tmp_path), "--as-of", "last tuesday")
+    assert r.returncode != 0
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert "--as-of 'last tuesday' is not a date" in r.stderr
