@@ -7,8 +7,6 @@ lake when the command ends. Collectors write the store only, so they refuse ``--
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import typer
 
@@ -44,16 +42,18 @@ def open_lake_store(url: str) -> duckdb.DuckDBPyConnection:
     if ctx is not None:
 
         def _finish() -> None:
-            written = lake.write_back()
-            if written and lake.is_local:
-                err_console.print(f"Lake: wrote back {', '.join(written)}", markup=False)
-            elif written:
-                err_console.print(
-                    f"Lake: {', '.join(written)} not written back to a remote lake — run with "
-                    "a local copy, then sync it",
-                    markup=False,
-                )
-            lake.close()
+            try:
+                written = lake.write_back()
+                if written and lake.writable:
+                    err_console.print(f"Lake: wrote back {', '.join(written)}", markup=False)
+                elif written:
+                    err_console.print(
+                        f"Lake: {', '.join(written)} not written back to {lake.url} (read-only) — "
+                        "run on a local or s3:// copy to keep them",
+                        markup=False,
+                    )
+            finally:
+                lake.close()
 
         ctx.call_on_close(_finish)
     return lake.con
@@ -61,7 +61,12 @@ def open_lake_store(url: str) -> duckdb.DuckDBPyConnection:
 
 @app.command("export")
 def export_cmd(
-    lake: Path = typer.Option(..., "--lake", help="Folder of the lake (created if needed)."),
+    lake: str = typer.Option(
+        ...,
+        "--lake",
+        help="Folder (created if needed) or object-store prefix (s3://BUCKET/PREFIX; "
+        "credentials from the environment) of the lake.",
+    ),
     buckets: int | None = typer.Option(
         None, "--buckets", help="Repository buckets of a new lake (default 64)."
     ),
@@ -86,7 +91,9 @@ def export_cmd(
 
 @app.command("import")
 def import_cmd(
-    lake: str = typer.Option(..., "--lake", help="Folder or URL of the lake."),
+    lake: str = typer.Option(
+        ..., "--lake", help="Folder or URL (s3://BUCKET/PREFIX, ...) of the lake."
+    ),
     replace: bool = typer.Option(False, "--replace", help="Overwrite a store that has data."),
 ) -> None:
     """Load a lake into the store (--db): every table, lossless."""

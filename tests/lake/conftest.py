@@ -7,7 +7,12 @@ trip must keep: NULLs, empty and non-ASCII text, lists, time-zone offsets, 64-bi
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -83,3 +88,70 @@ def full_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     fill_every_table(con)
     con.close()
     return path
+
+
+@dataclass(frozen=True)
+class S3:
+    """A real S3-compatible server on 127.0.0.1 (moto) that checks credentials and signatures:
+    ``env`` holds the endpoint, region and an access key its IAM knows (allowed s3:*)."""
+
+    endpoint: str
+    env: dict[str, str]
+    bucket: str
+
+    def fs(self) -> Any:
+        import s3fs
+
+        return s3fs.S3FileSystem(
+            endpoint_url=self.endpoint,
+            key=self.env["AWS_ACCESS_KEY_ID"],
+            secret=self.env["AWS_SECRET_ACCESS_KEY"],
+            skip_instance_cache=True,
+            use_listings_cache=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3]:
+    pytest.importorskip("s3fs", reason="object-store lakes need: pip install -e '.[lake-s3]'")
+    pytest.importorskip("moto.server", reason="the S3 test server needs: pip install 'moto[server]'")
+    import boto3
+    import requests
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    # Set up an IAM user while the server still accepts anything, then make it check every
+    # request's credentials and signature, as S3 does.
+    setup = {"aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", **setup)
+    iam.create_user(UserName="lake")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName="lake", PolicyName="s3", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="lake")["AccessKey"]
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+    s3.create_bucket(Bucket="lakes")
+    requests.post(f"{endpoint}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        "AWS_MAX_ATTEMPTS": "2",
+    }
+    try:
+        yield S3(endpoint, env, "lakes")
+    finally:
+        server.stop()
