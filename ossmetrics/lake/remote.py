@@ -42,6 +42,7 @@ _PACKAGES: dict[str, tuple[str, str]] = {
     "az": ("adlfs", "pip install adlfs"),
     "abfs": ("adlfs", "pip install adlfs"),
     "abfss": ("adlfs", "pip install adlfs"),
+    "file": ("fsspec", "pip install fsspec"),  # a folder written as a URL (file:///data/lake)
     "http": ("aiohttp", "pip install aiohttp"),
     "https": ("aiohttp", "pip install aiohttp"),
 }
@@ -105,6 +106,8 @@ def _filesystem(scheme: str) -> Any:
             use_listings_cache=False,
             client_kwargs={"region_name": region} if region else {},
         )
+    if scheme == "file":
+        return fsspec.filesystem("file", skip_instance_cache=True, auto_mkdir=True)
     return fsspec.filesystem(scheme, skip_instance_cache=True)
 
 
@@ -221,7 +224,7 @@ class Remote:
 
     def check_bucket(self) -> None:
         """Fail in one line now when the bucket is missing, denied or unreachable."""
-        if self.scheme in ("http", "https"):
+        if self.scheme in ("http", "https", "file"):
             return
         with self.errors("opening the bucket"):
             try:
@@ -279,7 +282,7 @@ def open_remote(url: str, *, writing: bool = False) -> Remote:
     fs = _filesystem(scheme)
     rest = url.split("://", 1)[1]
     bucket = rest.split("/", 1)[0]
-    if not bucket:
+    if not bucket and scheme != "file":
         raise LakeError(f"{url} names no bucket", "write the lake URL as s3://BUCKET/PREFIX")
     root = str(fs._strip_protocol(url)).rstrip("/")
     return Remote(url=url, scheme=scheme, bucket=bucket, fs=fs, root=root)
