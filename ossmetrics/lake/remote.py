@@ -93,7 +93,7 @@ def _filesystem(scheme: str) -> Any:
         )
     package, install = _PACKAGES[scheme]
     try:
-        __import__(package)
+        _require(package)
         import fsspec
     except ImportError:
         raise LakeError(
@@ -109,6 +109,18 @@ def _filesystem(scheme: str) -> Any:
     if scheme == "file":
         return fsspec.filesystem("file", skip_instance_cache=True, auto_mkdir=True)
     return fsspec.filesystem(scheme, skip_instance_cache=True)
+
+
+def _require(package: str) -> None:
+    """Import the filesystem package a scheme needs (ImportError when it is not installed)."""
+    if package == "s3fs":
+        import s3fs  # noqa: F401
+    elif package == "gcsfs":
+        import gcsfs  # noqa: F401
+    elif package == "adlfs":
+        import adlfs  # noqa: F401
+    elif package == "aiohttp":
+        import aiohttp  # noqa: F401
 
 
 def _lake_s3() -> Any:

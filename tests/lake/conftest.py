@@ -114,7 +114,9 @@ class S3:
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3]:
     pytest.importorskip("s3fs", reason="object-store lakes need: pip install -e '.[lake-s3]'")
-    pytest.importorskip("moto.server", reason="the S3 test server needs: pip install 'moto[server]'")
+    pytest.importorskip(
+        "moto.server", reason="the S3 test server needs: pip install 'moto[server]'"
+    )
     import boto3
     import requests
     from moto.server import ThreadedMotoServer

@@ -59,8 +59,7 @@ def imported(s3_lake: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _objects(s3: S3, prefix: str) -> dict[str, bytes]:
     fs = s3.fs()
     return {
-        str(k)[len(f"lakes/{prefix}/") :]: bytes(fs.cat_file(k))
-        for k in fs.find(f"lakes/{prefix}")
+        str(k)[len(f"lakes/{prefix}/") :]: bytes(fs.cat_file(k)) for k in fs.find(f"lakes/{prefix}")
     }
 
 
@@ -98,7 +97,9 @@ def test_the_bucket_holds_exactly_what_the_manifest_lists(s3_env: S3, s3_lake: s
     # no credential reached the store
     secret = s3_env.env["AWS_SECRET_ACCESS_KEY"].encode()
     key_id = s3_env.env["AWS_ACCESS_KEY_ID"].encode()
-    assert not any(secret in d or key_id in d for d in [*objects.values(), json.dumps(manifest).encode()])
+    assert not any(
+        secret in d or key_id in d for d in [*objects.values(), json.dumps(manifest).encode()]
+    )
 
 
 def test_every_metric_on_the_s3_lake_equals_the_store(full_store: Path, s3_lake: str) -> None:
@@ -230,7 +231,9 @@ def test_cli_export_query_graph_write_back_and_import(
     r = run_cli("--db", str(full_store), "export", "--lake", url)
     assert r.returncode == 0, r.stderr
     assert "Exported" in r.stdout and url in r.stdout
-    r = run_cli("--lake", url, "query", "commits_per_month", "--repo", "solo/one", "--format", "csv")
+    r = run_cli(
+        "--lake", url, "query", "commits_per_month", "--repo", "solo/one", "--format", "csv"
+    )
     assert r.returncode == 0, r.stderr
     assert "solo/one,2024-10-01,2," in r.stdout
     r = run_cli("--lake", url, "graph", "--repo", "solo/one")
