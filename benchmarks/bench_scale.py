@@ -190,6 +190,18 @@ def _collect(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, An
     con.close()
     out["collect_sequential_s"] = round(time.perf_counter() - t, 2)
     out["collect_sequential_cpu_s"] = round(_cpu() - c, 2)
+    # the same without the per-repository people merge, which the Spark tasks leave to the
+    # driver's merge (as a corpus build does): the fair baseline for the tasks' own cost
+    shutil.rmtree(work / "seq")
+    (work / "seq").mkdir()
+    t = time.perf_counter()
+    c = _cpu()
+    con = connect(work / "seq" / "store.duckdb")
+    for name, path in items:
+        collect_git(con, path, name, jobs=1, merge_people=False)
+    con.close()
+    out["collect_sequential_nomerge_s"] = round(time.perf_counter() - t, 2)
+    out["collect_sequential_nomerge_cpu_s"] = round(_cpu() - c, 2)
     t = time.perf_counter()
     r = collect_repos(spark, work / "spark_lake", items, merge=False)
     assert not r.failed, r.failed

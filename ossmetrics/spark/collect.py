@@ -129,7 +129,10 @@ def _task(item: tuple[str, str], work: str) -> dict[str, Any]:
     try:
         con = _worker_store()
         _load(con, Path(work), repo)
-        r = collect_git(con, path, repo, jobs=1)
+        # merge_people=False: the driver's merge recomputes people across all repositories
+        # (merge_identities), so a per-repository merge here was work thrown away -- 15-20% of
+        # a small repository's collection (measured with cProfile, docs/scale.md)
+        r = collect_git(con, path, repo, jobs=1, merge_people=False)
         if not r.unchanged:
             _save(con, Path(work), repo)
         return {
