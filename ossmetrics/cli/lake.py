@@ -14,7 +14,7 @@ from ossmetrics.cli._app import app, console, err_console, state
 from ossmetrics.errors import LakeError
 from ossmetrics.store import connect
 
-__all__ = ["open_lake_store", "refuse_writers"]
+__all__ = ["lake_failure", "open_lake_store", "refuse_writers"]
 
 _WRITERS = ("collect", "identities", "track", "nightly", "train", "import", "export")
 
@@ -26,6 +26,20 @@ def refuse_writers(command: str) -> None:
             f"`{command}` writes the store and cannot run on a lake",
             "run it with --db, then `ossmetrics export --lake DIR`",
         )
+
+
+def lake_failure(exc: BaseException) -> LakeError | None:
+    """A DuckDB error raised while reading an object-store lake (an object gone, the endpoint
+    down, credentials revoked mid-command) as the store's one-line LakeError; None otherwise."""
+    url = state().lake
+    if not url or "://" not in url or not isinstance(exc, duckdb.Error):
+        return None
+    from ossmetrics.lake.remote import open_remote
+
+    try:
+        return open_remote(url).error(exc, "reading the lake")
+    except LakeError as err:  # its package vanished: say that instead
+        return err
 
 
 def open_lake_store(url: str) -> duckdb.DuckDBPyConnection:

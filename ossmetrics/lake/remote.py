@@ -218,6 +218,11 @@ class Remote:
                 "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the "
                 "environment and the bucket's policy",
             )
+        if isinstance(exc, FileNotFoundError) or "FileNotFoundError" in text:
+            return LakeError(
+                f"an object of {self.url} disappeared while {doing}",
+                "an export may have replaced it meanwhile: run the command again",
+            )
         if any(k in text for k in _UNREACHABLE) or isinstance(exc, ConnectionError | TimeoutError):
             return LakeError(
                 f"cannot reach the object store at {where} while {doing}",

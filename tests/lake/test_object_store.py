@@ -224,7 +224,7 @@ def test_a_corrupt_object_is_named_and_its_partition_skipped(
         con.close()
 
 
-def test_cli_export_query_graph_write_back_and_import(
+def test_cli_export_query_graph_report_write_back_and_import(
     s3_env: S3, full_store: Path, tmp_path: Path
 ) -> None:
     url = _url("cli")
@@ -248,6 +248,9 @@ def test_cli_export_query_graph_write_back_and_import(
         assert row == (1.0,)
     finally:
         lk.close()
+    r = run_cli("--lake", url, "report", "--out", str(tmp_path / "site"))
+    assert r.returncode == 0, r.stderr
+    assert "acme/widget" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     r = run_cli("--db", str(tmp_path / "n.duckdb"), "import", "--lake", url)
     assert r.returncode == 0, r.stderr
     c = connect(tmp_path / "n.duckdb", read_only=True)
@@ -303,3 +306,30 @@ def test_bad_input_is_one_line_and_never_shows_a_secret(
     pythonpath = os.pathsep.join([str(shim.parent), str(REPO_ROOT)])
     r = run_cli("--lake", s3_lake, *q, env={"PYTHONPATH": pythonpath})
     _one_line_error(r, "need the s3fs package", "pip install 'ossmetrics[lake-s3]'")
+
+
+def test_an_object_vanishing_mid_command_is_one_line(
+    s3_env: S3, damaged: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    from ossmetrics.cli import _app
+    from ossmetrics.cli.lake import lake_failure
+
+    lk = open_lake(damaged)  # opened whole; then another export replaces the commit files
+    try:
+        fs = s3_env.fs()
+        for k in fs.find(f"{damaged.removeprefix('s3://')}/commits"):
+            fs.rm_file(k)
+        with pytest.raises(duckdb.Error) as err:
+            lk.con.execute("SELECT count(*) FROM commits").fetchall()
+    finally:
+        lk.close()
+    monkeypatch.setattr(_app.state(), "lake", damaged)
+    known = lake_failure(err.value)
+    assert known is not None
+    line = known.one_line()
+    assert f"an object of {damaged} disappeared while reading the lake" in line
+    assert "Traceback" not in line and "\n" not in line
+    monkeypatch.setattr(_app.state(), "lake", None)
+    assert lake_failure(err.value) is None  # a store, not a lake: a bug is still a bug
