@@ -147,6 +147,9 @@ class _Local:
         (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, self.root / rel)
 
+    def flush(self) -> None:
+        pass
+
     def save(self, manifest: dict[str, Any]) -> None:
         save_manifest(self.root, manifest)
 
@@ -168,6 +171,7 @@ class _Bucket:
         self.remote = remote
         remote.check_bucket()
         self.staging = Path(tempfile.mkdtemp(prefix="ossmetrics-export-"))
+        self.pending: list[tuple[Path, str]] = []
 
     def load_manifest(self) -> dict[str, Any] | None:
         text = self.remote.read_text(MANIFEST)
@@ -176,8 +180,16 @@ class _Bucket:
         return parse_manifest(text, self.remote.url)
 
     def place(self, src: Path, rel: str) -> None:
-        self.remote.put_file(src, rel)
-        src.unlink()
+        self.pending.append((src, rel))
+
+    def flush(self) -> None:
+        """Upload a table's new files together (concurrent PUTs), before the manifest."""
+        if not self.pending:
+            return
+        self.remote.put_files(self.pending)
+        for src, _ in self.pending:
+            src.unlink()
+        self.pending = []
 
     def save(self, manifest: dict[str, Any]) -> None:
         self.remote.put_text(MANIFEST, manifest_json(manifest))
@@ -242,6 +254,7 @@ def export_lake(
             if tables is not None and spec.name not in tables:
                 continue
             _export_table(con, target, spec, n_buckets, manifest, result, obsolete)
+            target.flush()
             done.append(spec.name)
         target.save(manifest)  # last: until now readers see the previous lake whole
     finally:

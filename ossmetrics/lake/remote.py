@@ -264,9 +264,13 @@ class Remote:
         with self.errors(f"looking for {rel}"):
             return bool(self.fs.exists(self.key(rel)))
 
-    def put_file(self, src: Path, rel: str) -> None:
-        with self.errors(f"uploading {rel}"):
-            self.fs.put_file(str(src), self.key(rel))
+    def put_files(self, pairs: list[tuple[Path, str]]) -> None:
+        """Upload (local file, lake-relative path) pairs, several at a time (s3fs runs the
+        PUTs concurrently); returns when all are stored."""
+        if not pairs:
+            return
+        with self.errors(f"uploading {pairs[0][1].split('/', 1)[0]}"):
+            self.fs.put([str(src) for src, _ in pairs], [self.key(rel) for _, rel in pairs])
 
     def put_text(self, rel: str, text: str) -> None:
         """One PUT: an object store replaces an object whole, so readers see the old one or

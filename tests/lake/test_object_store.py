@@ -134,21 +134,22 @@ def test_appends_rewrite_only_changed_partitions_and_a_crash_leaves_the_old_lake
     con.execute(
         "INSERT INTO issues (repo_id, number, is_pull, created_at) VALUES (2, 99, false, TIMESTAMPTZ '2025-01-09 00:00:00+00')"
     )
-    # the upload of the second data file fails: the manifest must not have been written
-    calls: list[str] = []
-    real_put = Remote.put_file
+    # the upload of the second table's files fails: the manifest must not have been written
+    calls: list[list[str]] = []
+    real_put = Remote.put_files
 
-    def failing_put(self: Remote, src: Path, rel: str) -> None:
-        calls.append(rel)
+    def failing_put(self: Remote, pairs: list[tuple[Path, str]]) -> None:
+        calls.append([rel for _, rel in pairs])
         if len(calls) == 2:
             raise LakeError("simulated crash", None)
-        real_put(self, src, rel)
+        real_put(self, pairs)
 
-    monkeypatch.setattr(Remote, "put_file", failing_put)
+    monkeypatch.setattr(Remote, "put_files", failing_put)
     with pytest.raises(LakeError, match="simulated crash"):
         export_lake(con, url)
     monkeypatch.undo()
-    assert len(calls) == 2 and calls[0].startswith("commits/bucket=03/")
+    assert len(calls) == 2 and calls[0][0].startswith("commits/bucket=03/")
+    assert calls[1][0].startswith("issues/month=2025-01/")
     lk = open_lake(url)
     try:  # the old lake, whole: 18 commits, no 2025 issue, nothing skipped
         assert lk.skipped == []
@@ -160,7 +161,9 @@ def test_appends_rewrite_only_changed_partitions_and_a_crash_leaves_the_old_lake
     order: list[str] = []
     real_text = Remote.put_text
     monkeypatch.setattr(
-        Remote, "put_file", lambda self, src, rel: (order.append(rel), real_put(self, src, rel))[1]
+        Remote,
+        "put_files",
+        lambda self, pairs: (order.extend(r for _, r in pairs), real_put(self, pairs))[1],
     )
     monkeypatch.setattr(
         Remote,
