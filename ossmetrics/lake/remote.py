@@ -108,7 +108,24 @@ def _filesystem(scheme: str) -> Any:
         )
     if scheme == "file":
         return fsspec.filesystem("file", skip_instance_cache=True, auto_mkdir=True)
+    if scheme in ("http", "https"):
+        return _lake_http()(skip_instance_cache=True)
     return fsspec.filesystem(scheme, skip_instance_cache=True)
+
+
+def _lake_http() -> Any:
+    """fsspec's HTTP filesystem with the modification time DuckDB asks for, which HTTP does
+    not give: a lake's part files are named by content hash, so one fixed time is exact
+    enough (the manifest is read afresh by ossmetrics, never cached by DuckDB)."""
+    from datetime import UTC, datetime
+
+    from fsspec.implementations.http import HTTPFileSystem
+
+    class LakeHTTP(HTTPFileSystem):  # type: ignore[misc]
+        def modified(self, path: str) -> datetime:
+            return datetime(1970, 1, 1, tzinfo=UTC)
+
+    return LakeHTTP
 
 
 def _require(package: str) -> None:

@@ -7,9 +7,13 @@ trip must keep: NULLs, empty and non-ASCII text, lists, time-zone offsets, 64-bi
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
+import re
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,3 +161,55 @@ def s3_server() -> Iterator[S3]:
         yield S3(endpoint, env, "lakes")
     finally:
         server.stop()
+
+
+class _Ranged(http.server.BaseHTTPRequestHandler):
+    """Static files with byte ranges, as web servers and object stores serve them (Python's
+    SimpleHTTPRequestHandler ignores Range, which a Parquet reader needs)."""
+
+    root: Path
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
+
+    def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def _serve(self, body: bool) -> None:
+        p = (self.root / self.path.lstrip("/").split("?")[0]).resolve()
+        if not (p.is_file() and self.root in p.parents):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        data = p.read_bytes()
+        m = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+        if m:
+            a, b = int(m[1]), min(int(m[2]) if m[2] else len(data) - 1, len(data) - 1)
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {a}-{b}/{len(data)}")
+            data = data[a : b + 1]
+        else:
+            self.send_response(200)
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+
+@contextmanager
+def serve_folder(root: Path) -> Iterator[str]:
+    """``root`` over HTTP on 127.0.0.1 (byte ranges supported); yields the base URL."""
+    handler = type("Handler", (_Ranged,), {"root": root.resolve()})
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -336,3 +336,25 @@ def test_an_object_vanishing_mid_command_is_one_line(
     assert "Traceback" not in line and "\n" not in line
     monkeypatch.setattr(_app.state(), "lake", None)
     assert lake_failure(err.value) is None  # a store, not a lake: a bug is still a bug
+
+
+def test_an_https_lake_is_read_in_place_and_never_written(full_store: Path, tmp_path: Path) -> None:
+    """http(s):// goes through fsspec's HTTP filesystem (range requests), read-only."""
+    from tests.lake.conftest import serve_folder
+
+    con = connect(full_store, read_only=True)
+    export_lake(con, tmp_path / "lake", buckets=4)
+    install(con)
+    with serve_folder(tmp_path) as base:
+        lk = open_lake(f"{base}/lake")
+        install(lk.con)
+        try:
+            assert lk.skipped == [] and not lk.writable
+            cut = "as_of := TIMESTAMPTZ '2024-12-01 00:00:00+00'"
+            for sql in ("FROM commits_per_month(NULL)", f"FROM bus_factor(NULL, {cut})"):
+                assert con.execute(sql).fetchall() == lk.con.execute(sql).fetchall(), sql
+        finally:
+            lk.close()
+        with pytest.raises(LakeError, match="https:// lakes are read-only"):
+            export_lake(con, f"{base}/lake")
+    con.close()
