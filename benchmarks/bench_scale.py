@@ -181,17 +181,44 @@ def _collect(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, An
     for d in ("seq", "spark_lake"):
         shutil.rmtree(work / d, ignore_errors=True)
     (work / "seq").mkdir()
+    out["collect_load_before"] = round(os.getloadavg()[0], 1)
     t = time.perf_counter()
+    c = _cpu()
     con = connect(work / "seq" / "store.duckdb")
     for name, path in items:
         collect_git(con, path, name, jobs=1)
     con.close()
     out["collect_sequential_s"] = round(time.perf_counter() - t, 2)
+    out["collect_sequential_cpu_s"] = round(_cpu() - c, 2)
+    # the same without the per-repository people merge, which the Spark tasks leave to the
+    # driver's merge (as a corpus build does): the fair baseline for the tasks' own cost
+    shutil.rmtree(work / "seq")
+    (work / "seq").mkdir()
+    t = time.perf_counter()
+    c = _cpu()
+    con = connect(work / "seq" / "store.duckdb")
+    for name, path in items:
+        collect_git(con, path, name, jobs=1, merge_people=False)
+    con.close()
+    out["collect_sequential_nomerge_s"] = round(time.perf_counter() - t, 2)
+    out["collect_sequential_nomerge_cpu_s"] = round(_cpu() - c, 2)
     t = time.perf_counter()
     r = collect_repos(spark, work / "spark_lake", items, merge=False)
     assert not r.failed, r.failed
     out["collect_spark_s"] = round(time.perf_counter() - t, 2)
+    # summed over the tasks: wall (what the workers waited) and CPU (worker + git)
+    out["collect_task_wall_sum_s"] = round(r.task_seconds, 2)
+    out["collect_task_cpu_sum_s"] = round(r.task_cpu_seconds, 2)
+    out["collect_load_after"] = round(os.getloadavg()[0], 1)
     out["collect_speedup"] = round(out["collect_sequential_s"] / out["collect_spark_s"], 2)
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its waited-for children (the git processes)."""
+    import resource
+
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:

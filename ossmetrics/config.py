@@ -399,10 +399,26 @@ def pseudonym_salt() -> str | None:
     return os.environ.get(PSEUDONYM_SALT_ENV)
 
 
+# Object-store credentials a lake URL may be read with (ossmetrics/lake/remote.py)
+_STORE_SECRETS = (
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AZURE_STORAGE_KEY",
+    "AZURE_STORAGE_CONNECTION_STRING",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_CLIENT_SECRET",
+)
+
+
 def redact(text: str, *secrets: str | None) -> str:
     """Remove secrets (and the GitHub token from the environment) from ``text``."""
     candidates = [s for s in secrets if s]
-    for var in ("GITHUB_TOKEN", "GH_TOKEN", os.environ.get("OSSMETRICS_TOKEN_ENV", "")):
+    for var in (
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        os.environ.get("OSSMETRICS_TOKEN_ENV", ""),
+        *_STORE_SECRETS,
+    ):
         if var and os.environ.get(var):
             candidates.append(os.environ[var])
     for secret in sorted(set(candidates), key=len, reverse=True):

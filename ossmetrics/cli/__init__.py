@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug, not a user mistake: still one line unless --debug
         if debug:
             traceback.print_exc()
+        known = lake.lake_failure(exc)  # an object store failing mid-query is not a bug
+        if known is not None:
+            _app.err_console.print(f"Error: {redact(known.one_line())}", markup=False)
+            sys.exit(known.exit_code)
         msg = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
         _app.err_console.print(
             f"Error: internal error ({msg}) — rerun with --debug and report it", markup=False

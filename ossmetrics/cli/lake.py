@@ -7,8 +7,6 @@ lake when the command ends. Collectors write the store only, so they refuse ``--
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import typer
 
@@ -16,7 +14,7 @@ from ossmetrics.cli._app import app, console, err_console, state
 from ossmetrics.errors import LakeError
 from ossmetrics.store import connect
 
-__all__ = ["open_lake_store", "refuse_writers"]
+__all__ = ["lake_failure", "open_lake_store", "refuse_writers"]
 
 _WRITERS = ("collect", "identities", "track", "nightly", "train", "import", "export")
 
@@ -28,6 +26,20 @@ def refuse_writers(command: str) -> None:
             f"`{command}` writes the store and cannot run on a lake",
             "run it with --db, then `ossmetrics export --lake DIR`",
         )
+
+
+def lake_failure(exc: BaseException) -> LakeError | None:
+    """A DuckDB error raised while reading an object-store lake (an object gone, the endpoint
+    down, credentials revoked mid-command) as the store's one-line LakeError; None otherwise."""
+    url = state().lake
+    if not url or "://" not in url or not isinstance(exc, duckdb.Error):
+        return None
+    from ossmetrics.lake.remote import open_remote
+
+    try:
+        return open_remote(url).error(exc, "reading the lake")
+    except LakeError as err:  # its package vanished: say that instead
+        return err
 
 
 def open_lake_store(url: str) -> duckdb.DuckDBPyConnection:
@@ -44,16 +56,18 @@ def open_lake_store(url: str) -> duckdb.DuckDBPyConnection:
     if ctx is not None:
 
         def _finish() -> None:
-            written = lake.write_back()
-            if written and lake.is_local:
-                err_console.print(f"Lake: wrote back {', '.join(written)}", markup=False)
-            elif written:
-                err_console.print(
-                    f"Lake: {', '.join(written)} not written back to a remote lake — run with "
-                    "a local copy, then sync it",
-                    markup=False,
-                )
-            lake.close()
+            try:
+                written = lake.write_back()
+                if written and lake.writable:
+                    err_console.print(f"Lake: wrote back {', '.join(written)}", markup=False)
+                elif written:
+                    err_console.print(
+                        f"Lake: {', '.join(written)} not written back to {lake.url} (read-only) — "
+                        "run on a local or s3:// copy to keep them",
+                        markup=False,
+                    )
+            finally:
+                lake.close()
 
         ctx.call_on_close(_finish)
     return lake.con
@@ -61,7 +75,12 @@ def open_lake_store(url: str) -> duckdb.DuckDBPyConnection:
 
 @app.command("export")
 def export_cmd(
-    lake: Path = typer.Option(..., "--lake", help="Folder of the lake (created if needed)."),
+    lake: str = typer.Option(
+        ...,
+        "--lake",
+        help="Folder (created if needed) or object-store prefix (s3://BUCKET/PREFIX; "
+        "credentials from the environment) of the lake.",
+    ),
     buckets: int | None = typer.Option(
         None, "--buckets", help="Repository buckets of a new lake (default 64)."
     ),
@@ -86,7 +105,9 @@ def export_cmd(
 
 @app.command("import")
 def import_cmd(
-    lake: str = typer.Option(..., "--lake", help="Folder or URL of the lake."),
+    lake: str = typer.Option(
+        ..., "--lake", help="Folder or URL (s3://BUCKET/PREFIX, ...) of the lake."
+    ),
     replace: bool = typer.Option(False, "--replace", help="Overwrite a store that has data."),
 ) -> None:
     """Load a lake into the store (--db): every table, lossless."""

@@ -21,7 +21,12 @@ spark_app = typer.Typer(
 )
 app.add_typer(spark_app, name="spark")
 
-_LAKE = typer.Option(..., "--lake", help="Folder of the lake (ossmetrics export --lake).")
+_LAKE = typer.Option(
+    ...,
+    "--lake",
+    help="Folder of the lake (ossmetrics export --lake); metrics and graph also take an "
+    "s3://BUCKET/PREFIX (needs hadoop-aws in Spark: docs/scale.md).",
+)
 _MASTER = typer.Option(
     None, "--master", help="Spark master, e.g. local[4] or spark://host:7077 (default: local[*])."
 )
@@ -35,10 +40,36 @@ def _session(master: str | None) -> Any:
     return s
 
 
+def _lake_session(master: str | None, lake: str, *, job: str | None = None) -> Any:
+    """The session, after checking that Spark can read ``lake`` (one line naming the jar to
+    add when an object-store lake needs one). ``job``: a job that writes staging files beside
+    the lake (collect, backfill), which therefore needs a folder -- refused before Spark
+    starts, since no jar would help."""
+    if "://" in lake and job is not None:
+        from ossmetrics.errors import LakeError
+
+        raise LakeError(
+            f"`spark {job}` writes its staging files beside the lake and needs a folder, "
+            f"not {lake}",
+            "run it on a shared file system mounted on every executor (docs/scale.md), "
+            "then publish with `ossmetrics export --lake s3://...`",
+        )
+    s = _session(master)
+    if "://" in lake:
+        from ossmetrics.spark.session import check_object_store
+
+        check_object_store(s, lake)
+    return s
+
+
+def _where(lake: str) -> str | Path:
+    return lake if "://" in lake else Path(lake)
+
+
 @spark_app.command("backfill")
 def backfill_cmd(
     files: list[str] = typer.Argument(..., help="GH Archive hour files (.json.gz paths or URLs)."),
-    lake: Path = _LAKE,
+    lake: str = _LAKE,
     master: str | None = _MASTER,
     all_repos: bool = typer.Option(
         False, "--all", help="Keep every repository's events (default: the lake's repositories)."
@@ -48,7 +79,13 @@ def backfill_cmd(
     """GH Archive hour files into the lake's GitHub tables, one Spark task per file."""
     from ossmetrics.spark.backfill import backfill
 
-    r = backfill(_session(master), lake, files, all_repos=all_repos, force=force)
+    r = backfill(
+        _lake_session(master, lake, job="backfill"),
+        Path(lake),
+        files,
+        all_repos=all_repos,
+        force=force,
+    )
     for hour, why in r.incomplete:
         err_console.print(
             f"Warning: hour {hour} incomplete ({why}) — kept its good lines; "
@@ -66,7 +103,7 @@ def backfill_cmd(
 @spark_app.command("collect")
 def collect_cmd(
     repos: list[str] = typer.Argument(..., help="OWNER/NAME=PATH of each local clone."),
-    lake: Path = _LAKE,
+    lake: str = _LAKE,
     master: str | None = _MASTER,
 ) -> None:
     """Collect git histories, repositories fanned out over Spark tasks, into the lake."""
@@ -79,7 +116,7 @@ def collect_cmd(
         if not sep or "/" not in name:
             raise BadParameter(f"'{spec}' is not OWNER/NAME=PATH", "e.g. pallets/flask=../flask")
         items.append((name, path))
-    r = collect_repos(_session(master), lake, items)
+    r = collect_repos(_lake_session(master, lake, job="collect"), Path(lake), items)
     for name, why in r.failed.items():
         err_console.print(
             f"Warning: {name} failed ({why}) — recorded; rerun to retry", markup=False
@@ -93,7 +130,7 @@ def collect_cmd(
 
 @spark_app.command("metrics")
 def metrics_cmd(
-    lake: Path = _LAKE,
+    lake: str = _LAKE,
     master: str | None = _MASTER,
     metric: list[str] = typer.Option(None, "--metric", help="Only these metrics (repeatable)."),
     as_of: str | None = typer.Option(None, "--as-of", help="Cut date for as_of metrics."),
@@ -101,7 +138,9 @@ def metrics_cmd(
     """Every metric as Spark SQL over the lake; results to DIR/metric_results/."""
     from ossmetrics.spark.jobs import spark_metrics
 
-    out = spark_metrics(_session(master), lake, names=metric or None, as_of=as_of)
+    out = spark_metrics(
+        _lake_session(master, lake), _where(lake), names=metric or None, as_of=as_of
+    )
     console.print(
         f"{len(out)} metrics, {sum(out.values()):,} rows written to {lake}/metric_results",
         markup=False,
@@ -110,7 +149,7 @@ def metrics_cmd(
 
 @spark_app.command("graph")
 def graph_cmd(
-    lake: Path = _LAKE,
+    lake: str = _LAKE,
     master: str | None = _MASTER,
     as_of: str | None = typer.Option(
         None, "--as-of", help="Cut date YYYY-MM-DD (that whole day, UTC); default: all history."
@@ -132,8 +171,8 @@ def graph_cmd(
 
     cut = parse_at(as_of, "--as-of")  # bad input fails before Spark starts
     out = spark_graph(
-        _session(master),
-        lake,
+        _lake_session(master, lake),
+        _where(lake),
         as_of=cut,
         exclude=exclude_patterns(exclude, no_default_excludes),
         window_days=window_days,

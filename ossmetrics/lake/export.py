@@ -5,7 +5,9 @@ row hashes); a partition whose summary matches the manifest is left alone, so a 
 after one day's collection rewrites a few buckets and months, not the lake. Crash-safe: new
 files get new names, the manifest is replaced atomically (write + rename) after they are all in
 place, and only then are the files it no longer lists deleted -- a reader, which trusts only the
-manifest, sees the old lake or the new one, never a mix.
+manifest, sees the old lake or the new one, never a mix. The same holds on an object store
+(``s3://BUCKET/PREFIX``, ``remote.py``): files are written in a local staging folder, uploaded
+under new names, and the manifest goes up last in one PUT (an object is replaced whole).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -33,16 +36,24 @@ from ossmetrics.lake.layout import (
     manifest_json,
     partition_expr,
 )
+from ossmetrics.lake.remote import Remote, is_remote, open_remote
 from ossmetrics.store.migrations import CODE_VERSION, schema_version
 
-__all__ = ["ExportResult", "export_lake", "file_sha256", "load_local_manifest", "save_manifest"]
+__all__ = [
+    "ExportResult",
+    "export_lake",
+    "file_sha256",
+    "load_local_manifest",
+    "parse_manifest",
+    "save_manifest",
+]
 
 
 @dataclass
 class ExportResult:
     """What an export did: per table, partitions rewritten / unchanged / removed, and rows."""
 
-    lake: Path
+    lake: Path | str
     rewritten: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
@@ -121,6 +132,93 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+class _Local:
+    """A lake folder: files are moved in from a staging folder on the same file system."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.staging = root / f".staging-{uuid.uuid4().hex[:8]}"
+
+    def load_manifest(self) -> dict[str, Any] | None:
+        return load_local_manifest(self.root)
+
+    def place(self, src: Path, rel: str) -> None:
+        (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, self.root / rel)
+
+    def flush(self) -> None:
+        pass
+
+    def save(self, manifest: dict[str, Any]) -> None:
+        save_manifest(self.root, manifest)
+
+    def remove(self, rels: list[str]) -> None:
+        for rel in rels:
+            p = self.root / rel
+            p.unlink(missing_ok=True)
+            if p.parent != self.root and p.parent.exists() and not any(p.parent.iterdir()):
+                p.parent.rmdir()
+
+    def sweep(self, tables: list[str], listed: set[str]) -> list[str]:
+        return []  # a folder keeps no leftovers: staging is removed, files moved in by rename
+
+
+class _Bucket:
+    """A lake on an object store: files staged locally, uploaded, the manifest PUT last."""
+
+    def __init__(self, remote: Remote) -> None:
+        self.remote = remote
+        remote.check_bucket()
+        self.staging = Path(tempfile.mkdtemp(prefix="ossmetrics-export-"))
+        self.pending: list[tuple[Path, str]] = []
+
+    def load_manifest(self) -> dict[str, Any] | None:
+        text = self.remote.read_text(MANIFEST)
+        if text is None:
+            return None
+        return parse_manifest(text, self.remote.url)
+
+    def place(self, src: Path, rel: str) -> None:
+        self.pending.append((src, rel))
+
+    def flush(self) -> None:
+        """Upload a table's new files together (concurrent PUTs), before the manifest."""
+        if not self.pending:
+            return
+        self.remote.put_files(self.pending)
+        for src, _ in self.pending:
+            src.unlink()
+        self.pending = []
+
+    def save(self, manifest: dict[str, Any]) -> None:
+        self.remote.put_text(MANIFEST, manifest_json(manifest))
+
+    def remove(self, rels: list[str]) -> None:
+        self.remote.remove(rels)
+
+    def sweep(self, tables: list[str], listed: set[str]) -> list[str]:
+        """Data files a crashed export uploaded but never listed (readers never see them)."""
+        stale: list[str] = []
+        for t in tables:
+            stale += [
+                r for r in self.remote.list_files(t) if r.endswith(".parquet") and r not in listed
+            ]
+        self.remote.remove(stale)
+        return stale
+
+
+def parse_manifest(text: str, where: str) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(text)
+    except ValueError:
+        raise LakeError(
+            f"the manifest of lake {where} is not valid JSON", "restore it or export the lake again"
+        ) from None
+    _check_version(data, where)
+    return data
+
+
 def export_lake(
     con: duckdb.DuckDBPyConnection,
     lake: str | os.PathLike[str],
@@ -128,53 +226,59 @@ def export_lake(
     buckets: int | None = None,
     tables: list[str] | None = None,
 ) -> ExportResult:
-    """Write every store table (or ``tables``) into the lake at ``lake`` (a local folder)."""
+    """Write every store table (or ``tables``) into the lake at ``lake``: a local folder, or an
+    object-store prefix such as ``s3://BUCKET/PREFIX`` (credentials from the environment)."""
     t0 = time.perf_counter()
-    root = Path(lake)
-    if "://" in str(lake):
-        raise LakeError(
-            f"export writes local folders only, not {lake}",
-            "export to a folder, then copy it up (aws s3 sync, gsutil rsync, rclone)",
-        )
-    root.mkdir(parents=True, exist_ok=True)
-    manifest = load_local_manifest(root)
-    if manifest is None:
-        manifest = empty_manifest(schema_version(con), buckets or DEFAULT_BUCKETS)
-    elif buckets is not None and buckets != manifest["buckets"]:
-        raise LakeError(
-            f"lake {root} has {manifest['buckets']} buckets, not {buckets}",
-            "leave out --buckets, or export into an empty folder",
-        )
-    n_buckets = int(manifest["buckets"])
-    manifest["schema_version"] = schema_version(con)
-    result = ExportResult(root)
-    staging = root / f".staging-{uuid.uuid4().hex[:8]}"
-    obsolete: list[Path] = []
+    target: _Local | _Bucket
+    if is_remote(str(lake)):
+        target = _Bucket(open_remote(str(lake), writing=True))
+        where: Path | str = target.remote.url
+    else:
+        target = _Local(Path(lake))
+        where = Path(lake)
     try:
+        manifest = target.load_manifest()
+        if manifest is None:
+            manifest = empty_manifest(schema_version(con), buckets or DEFAULT_BUCKETS)
+        elif buckets is not None and buckets != manifest["buckets"]:
+            raise LakeError(
+                f"lake {where} has {manifest['buckets']} buckets, not {buckets}",
+                "leave out --buckets, or export into an empty folder",
+            )
+        n_buckets = int(manifest["buckets"])
+        manifest["schema_version"] = schema_version(con)
+        result = ExportResult(where)
+        obsolete: list[str] = []
+        done: list[str] = []
         for spec in TABLES:
             if tables is not None and spec.name not in tables:
                 continue
-            _export_table(con, root, staging, spec, n_buckets, manifest, result, obsolete)
-        save_manifest(root, manifest)
+            _export_table(con, target, spec, n_buckets, manifest, result, obsolete)
+            target.flush()
+            done.append(spec.name)
+        target.save(manifest)  # last: until now readers see the previous lake whole
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    for p in obsolete:
-        p.unlink(missing_ok=True)
-        if p.parent != root and not any(p.parent.iterdir()):
-            p.parent.rmdir()
+        shutil.rmtree(target.staging, ignore_errors=True)
+    listed = {
+        f["path"]
+        for t in manifest["tables"].values()
+        for p in t.get("partitions", {}).values()
+        for f in p["files"]
+    }
+    target.remove(sorted(set(obsolete) - listed))
+    target.sweep(done, listed)
     result.seconds = time.perf_counter() - t0
     return result
 
 
 def _export_table(
     con: duckdb.DuckDBPyConnection,
-    root: Path,
-    staging: Path,
+    target: _Local | _Bucket,
     spec: TableSpec,
     buckets: int,
     manifest: dict[str, Any],
     result: ExportResult,
-    obsolete: list[Path],
+    obsolete: list[str],
 ) -> None:
     cols = _columns(con, spec.name)
     if not cols:
@@ -189,7 +293,7 @@ def _export_table(
     changed = sorted(p for p, (_, d) in now.items() if have.get(p, {}).get("digest") != d)
     gone = sorted(set(have) - set(now))
     for p in gone:
-        obsolete.extend(root / f["path"] for f in have.pop(p)["files"])
+        obsolete.extend(f["path"] for f in have.pop(p)["files"])
     result.removed[spec.name] = len(gone)
     result.unchanged[spec.name] = len(now) - len(changed)
     result.rewritten[spec.name] = len(changed)
@@ -199,7 +303,7 @@ def _export_table(
         return
     expr = partition_expr(spec, buckets)
     select = ", ".join(f'"{c}"' for c in cols)
-    tmp = staging / spec.name
+    tmp = target.staging / spec.name
     tmp.mkdir(parents=True)
     if spec.key is None:
         con.execute(
@@ -219,20 +323,17 @@ def _export_table(
     for p in changed:
         folder = tmp if spec.key is None else tmp / f"{spec.key}={p}"
         src_files = sorted(folder.glob("*.parquet"))
-        rel_dir = Path(spec.name) if spec.key is None else Path(spec.name) / f"{spec.key}={p}"
-        (root / rel_dir).mkdir(parents=True, exist_ok=True)
+        rel_dir = spec.name if spec.key is None else f"{spec.name}/{spec.key}={p}"
         files = []
         for i, src in enumerate(src_files):
             sha = file_sha256(src)
-            rel = rel_dir / f"part-{sha[:12]}-{i}.parquet"
-            os.replace(src, root / rel)
+            rel = f"{rel_dir}/part-{sha[:12]}-{i}.parquet"
             rows = con.execute(
-                f"SELECT num_rows FROM parquet_file_metadata({_quote(root / rel)})"
+                f"SELECT num_rows FROM parquet_file_metadata({_quote(src)})"
             ).fetchone()
-            files.append(
-                {"path": rel.as_posix(), "rows": int(rows[0]) if rows else 0, "sha256": sha}
-            )
+            target.place(src, rel)
+            files.append({"path": rel, "rows": int(rows[0]) if rows else 0, "sha256": sha})
         old = have.get(p, {}).get("files", [])
         keep = {f["path"] for f in files}
-        obsolete.extend(root / f["path"] for f in old if f["path"] not in keep)
+        obsolete.extend(f["path"] for f in old if f["path"] not in keep)
         have[p] = {"digest": now[p][1], "rows": now[p][0], "files": files}

@@ -59,6 +59,8 @@ def import_lake(con: duckdb.DuckDBPyConnection, url: str, *, replace: bool = Fal
                 "repair or re-export those partitions before importing",
             )
         result = ImportResult(skipped=skipped)
+        if lake.remote is not None:  # the lake's views read s3:// (...) URLs
+            lake.remote.register(con)
         con.execute(f"ATTACH '{scratch}' AS lake_src (READ_ONLY)")
         try:
             with transaction(con):
@@ -88,8 +90,14 @@ def import_lake(con: duckdb.DuckDBPyConnection, url: str, *, replace: bool = Fal
                         gap = int(top[0]) - int(v[0]) if v else 0
                         if gap > 0:
                             con.execute(f"SELECT max(nextval('{seq}')) FROM range({gap})")
+        except duckdb.Error as exc:
+            if lake.remote is None:
+                raise
+            raise lake.remote.error(exc, "importing the lake") from None
         finally:
             con.execute("DETACH lake_src")
+            if lake.remote is not None:
+                lake.remote.unregister(con)
     finally:
         lake.close()
     result.seconds = time.perf_counter() - t0

@@ -2,10 +2,10 @@
 
 The connection's database is a scratch DuckDB file holding the store schema, in which each
 collected table is replaced by a view over the lake's Parquet files (read in place, through
-DuckDB's Parquet reader; over ``s3://``, ``gs://`` or ``https://`` through its httpfs
-extension). The tables commands write their results to (graphs, risk scores, metric snapshots,
+DuckDB's Parquet reader; over ``s3://``, ``gs://``, ``az://`` or ``https://`` through an fsspec
+filesystem registered on the connection, see ``remote.py``). The tables commands write their results to (graphs, risk scores, metric snapshots,
 runs) are small, so they are loaded as real tables; :meth:`Lake.write_back` exports the ones
-that changed back into a local lake. Metric macros install as usual, so ``query``, ``metrics``,
+that changed back into the lake (a folder or an object-store prefix). Metric macros install as usual, so ``query``, ``metrics``,
 ``graph``, ``score`` and ``report`` need no lake-specific code.
 
 Bad input: a lake from a newer ossmetrics is refused with both versions named; a listed file
@@ -15,9 +15,10 @@ is named, its partition is left out and reported in :attr:`Lake.skipped`, and th
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,9 @@ from typing import Any
 import duckdb
 
 from ossmetrics.errors import LakeError
-from ossmetrics.lake.export import _check_version, export_lake
+from ossmetrics.lake.export import export_lake, parse_manifest
 from ossmetrics.lake.layout import MANIFEST, TABLES
+from ossmetrics.lake.remote import Remote, open_remote
 from ossmetrics.store.migrations import migrate
 
 __all__ = ["Lake", "Skipped", "open_lake"]
@@ -55,24 +57,31 @@ class Lake:
     manifest: dict[str, Any]
     scratch: Path
     skipped: list[Skipped] = field(default_factory=list)
+    remote: Remote | None = None
     _loaded: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_local(self) -> bool:
-        return "://" not in self.url
+        return self.remote is None
 
     def write_back(self, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
-        """Export the result tables that changed since opening into the (local) lake; returns
-        their names. A remote lake is left as it is (export locally, then sync)."""
+        """Export the result tables that changed since opening into the lake (a folder or an
+        object-store prefix; never an https:// one, which is read-only); returns their names."""
         c = con or self.con
         try:
             c.execute("SELECT 1")
         except duckdb.Error:  # the command closed it: reopen the scratch database
             c = self.con = duckdb.connect(str(self.scratch / "lake.duckdb"))
+            if self.remote is not None:
+                self.remote.register(c)
         changed = [t for t, digest in self._loaded.items() if _digest(c, t) != digest]
-        if changed and self.is_local:
+        if changed and self.writable:
             export_lake(c, self.url, tables=changed)
         return changed
+
+    @property
+    def writable(self) -> bool:
+        return self.remote is None or self.remote.scheme not in ("http", "https")
 
     def close(self) -> None:
         try:
@@ -86,59 +95,46 @@ def _digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return f"{row[0]}:{row[1]}" if row else ""
 
 
+@contextmanager
+def _reading(remote: Remote | None, table: str) -> Iterator[None]:
+    """DuckDB's error for an object it could not fetch, as the store's one-line LakeError."""
+    if remote is None:
+        yield
+        return
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise remote.error(exc, f"reading table {table}") from None
+
+
 def _sql_list(items: list[str]) -> str:
     return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
 
 
-def _read_manifest(con: duckdb.DuckDBPyConnection, url: str) -> dict[str, Any]:
-    if "://" not in url:
+def _read_manifest(url: str, remote: Remote | None) -> dict[str, Any]:
+    if remote is None:
         p = Path(url)
-        if not (p / MANIFEST).exists():
-            raise LakeError(
-                f"{url} is not an ossmetrics lake (no {MANIFEST})",
-                "make one with `ossmetrics export --lake DIR`",
-            )
-        text = (p / MANIFEST).read_text(encoding="utf-8")
+        text = (p / MANIFEST).read_text(encoding="utf-8") if (p / MANIFEST).exists() else None
     else:
-        _load_httpfs(con)
-        try:
-            row = con.execute(
-                "SELECT content FROM read_text(?)", [url.rstrip("/") + "/" + MANIFEST]
-            ).fetchone()
-        except duckdb.Error as exc:
-            raise LakeError(
-                f"cannot read {url}/{MANIFEST} ({str(exc).splitlines()[0]})",
-                "check the URL and the credentials in the environment (AWS_*, GCS keys)",
-            ) from None
-        text = str(row[0]) if row else ""
-    try:
-        manifest: dict[str, Any] = json.loads(text)
-    except ValueError:
+        remote.check_bucket()
+        text = remote.read_text(MANIFEST)
+    if text is None:
         raise LakeError(
-            f"the manifest of lake {url} is not valid JSON", "restore it or export the lake again"
-        ) from None
-    _check_version(manifest, url)
-    return manifest
-
-
-def _load_httpfs(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        con.execute("LOAD httpfs")
-    except duckdb.Error:
-        try:
-            con.execute("INSTALL httpfs")
-            con.execute("LOAD httpfs")
-        except duckdb.Error:
-            raise LakeError(
-                "reading a lake from a URL needs DuckDB's httpfs extension",
-                "run `python -c \"import duckdb; duckdb.sql('INSTALL httpfs')\"` once online",
-            ) from None
+            f"{url} is not an ossmetrics lake (no {MANIFEST})",
+            "make one with `ossmetrics export --lake DIR`",
+        )
+    return parse_manifest(text, url)
 
 
 def _check_files(
-    con: duckdb.DuckDBPyConnection, url: str, table: str, entry: dict[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    url: str,
+    table: str,
+    entry: dict[str, Any],
+    remote: Remote | None = None,
 ) -> tuple[list[str], list[Skipped]]:
-    """The readable files of a table, and the partitions left out."""
+    """The readable files of a table, and the partitions left out. On an object store a read
+    that fails for the store's own reasons (access, network) is an error, not a skip."""
     base = url.rstrip("/")
     listed: list[tuple[str, str, int]] = []
     for part, pinfo in sorted(entry.get("partitions", {}).items()):
@@ -163,7 +159,10 @@ def _check_files(
     for part, p, n in listed:
         got = rows.get(p)
         if got is None or got == -1:
-            missing = "://" not in p and not Path(p).exists()
+            if remote is None:
+                missing = not Path(p).exists()
+            else:
+                missing = not remote.exists(p[len(base) + 1 :])
             why = "is missing" if missing else "is not a readable Parquet file (corrupt or partial)"
         elif got != n:
             why = f"holds {got} rows, the manifest says {n} (partial write)"
@@ -175,14 +174,19 @@ def _check_files(
 
 
 def open_lake(url: str) -> Lake:
-    """Open the lake at ``url`` (a folder, or an s3://, gs://, https:// prefix)."""
+    """Open the lake at ``url`` (a folder, or an s3://, gs://, az://, https:// prefix)."""
+    remote = open_remote(url) if "://" in url else None
+    if remote is not None:
+        url = remote.url
     scratch = Path(tempfile.mkdtemp(prefix="ossmetrics-lake-"))
     con = duckdb.connect(str(scratch / "lake.duckdb"))
     try:
         con.execute("SET TimeZone = 'UTC'")
-        manifest = _read_manifest(con, url)
+        manifest = _read_manifest(url, remote)
+        if remote is not None:
+            remote.register(con)
         migrate(con, str(scratch / "lake.duckdb"))
-        lake = Lake(url, con, manifest, scratch)
+        lake = Lake(url, con, manifest, scratch, remote=remote)
         types = {
             (str(t), str(c)): str(d)
             for t, c, d in con.execute(
@@ -194,7 +198,7 @@ def open_lake(url: str) -> Lake:
             entry = manifest["tables"].get(spec.name)
             files: list[str] = []
             if entry is not None:
-                files, bad = _check_files(con, url, spec.name, entry)
+                files, bad = _check_files(con, url, spec.name, entry, remote)
                 lake.skipped.extend(bad)
             order = [
                 str(r[0])
@@ -213,7 +217,8 @@ def open_lake(url: str) -> Lake:
             source = f"read_parquet({_sql_list(files)}, hive_partitioning = false)"
             if spec.writable:
                 if files:
-                    con.execute(f'INSERT INTO "{spec.name}" SELECT {select} FROM {source}')
+                    with _reading(remote, spec.name):
+                        con.execute(f'INSERT INTO "{spec.name}" SELECT {select} FROM {source}')
                 lake._loaded[spec.name] = _digest(con, spec.name)
             elif files:
                 con.execute(f'DROP TABLE "{spec.name}"')

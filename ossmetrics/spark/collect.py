@@ -41,6 +41,9 @@ class CollectJobResult:
     commits_added: int = 0
     seconds: float = 0.0
     collect_seconds: float = 0.0
+    #: summed over the repositories' tasks: wall-clock seconds, and CPU seconds (worker + git)
+    task_seconds: float = 0.0
+    task_cpu_seconds: float = 0.0
 
 
 def store_name(repo: str) -> str:
@@ -78,8 +81,9 @@ def _quote(path: Path) -> str:
 def _load(con: Any, work: Path, repo: str) -> None:
     """Empty the worker store, then load ``repo``'s rows from its last run (if any): its
     Parquet folder, or the store file an earlier version kept."""
-    for t in _MERGED:
-        con.execute(f'DELETE FROM "{t}"')
+    # one call for the seven statements: each call costs ~1 ms on an idle core, several on
+    # a loaded one, and a task pays it per repository
+    con.execute("; ".join(f'DELETE FROM "{t}"' for t in _MERGED))
     folder, old = work / store_dir(repo), work / store_name(repo)
     if folder.is_dir():
         for t in _MERGED:
@@ -102,8 +106,9 @@ def _save(con: Any, work: Path, repo: str) -> None:
     final = work / store_dir(repo)
     tmp = work / f".{final.name}.{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
-    for t in _MERGED:
-        con.execute(f'COPY "{t}" TO {_quote(tmp / f"{t}.parquet")} (FORMAT parquet)')
+    con.execute(
+        "; ".join(f'COPY "{t}" TO {_quote(tmp / f"{t}.parquet")} (FORMAT parquet)' for t in _MERGED)
+    )
     if final.exists():
         old = work / f".old-{final.name}.{uuid.uuid4().hex[:8]}"
         os.replace(final, old)
@@ -120,10 +125,14 @@ def _task(item: tuple[str, str], work: str) -> dict[str, Any]:
 
     repo, path = item
     t0 = time.perf_counter()
+    c0 = _cpu()
     try:
         con = _worker_store()
         _load(con, Path(work), repo)
-        r = collect_git(con, path, repo, jobs=1)
+        # merge_people=False: the driver's merge recomputes people across all repositories
+        # (merge_identities), so a per-repository merge here was work thrown away -- 15-20% of
+        # a small repository's collection (measured with cProfile, docs/scale.md)
+        r = collect_git(con, path, repo, jobs=1, merge_people=False)
         if not r.unchanged:
             _save(con, Path(work), repo)
         return {
@@ -132,6 +141,7 @@ def _task(item: tuple[str, str], work: str) -> dict[str, Any]:
             "commits_added": r.commits_added,
             "error": None,
             "seconds": time.perf_counter() - t0,
+            "cpu_seconds": _cpu() - c0,
         }
     except Exception as exc:  # recorded, not raised: one repository never stops the job
         from ossmetrics.errors import OssmetricsError
@@ -143,7 +153,17 @@ def _task(item: tuple[str, str], work: str) -> dict[str, Any]:
             "commits_added": 0,
             "error": str(msg)[:500],
             "seconds": time.perf_counter() - t0,
+            "cpu_seconds": _cpu() - c0,
         }
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and the children it waited for (git): what a task cost,
+    whatever share of a core it got (on a loaded machine its wall time can be twice that)."""
+    import resource
+
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
 
 
 #: Spark tasks per core: each task collects a slice of the repositories one after another.
@@ -184,6 +204,8 @@ def collect_repos(
         results[r["repo"]] = r
     out = CollectJobResult(collect_seconds=time.perf_counter() - t1)
     for name, r in results.items():
+        out.task_seconds += float(r.get("seconds", 0.0))
+        out.task_cpu_seconds += float(r.get("cpu_seconds", 0.0))
         if r["status"] == "failed":
             out.failed[name] = r["error"]
         elif r["status"] == "unchanged":

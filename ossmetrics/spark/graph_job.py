@@ -204,8 +204,8 @@ def spark_graph(
     from ossmetrics.lake.reader import open_lake
     from ossmetrics.spark.lake_views import register_lake
 
-    root = Path(lake).resolve()
-    register_lake(spark, str(root))
+    root = str(lake) if "://" in str(lake) else str(Path(lake).resolve())
+    register_lake(spark, root)
     spark.sql(_USED).createOrReplaceTempView("_graph_used")
     packed = None
     for table, sql in _PER_REPO.items():
@@ -228,7 +228,7 @@ def spark_graph(
     port = spark.sql(_PORTFOLIO.format(cut=cut_sql)).toPandas()
 
     by_repo: dict[int, dict[str, Any]] = {}
-    lk = open_lake(str(root))
+    lk = open_lake(root)
     try:
         for rid, rows in result.groupby("repo_id", sort=True):
             rid = int(rid)

@@ -61,19 +61,23 @@ def spark_metrics(
 ) -> dict[str, int]:
     """Run the metrics on Spark over ``lake``; returns rows written per metric. The tables the
     metrics read are cached for the run (see ``register_lake``) when more than one metric runs."""
-    from ossmetrics.lake.export import load_local_manifest, save_manifest
+    from ossmetrics.lake.export import load_local_manifest, parse_manifest, save_manifest
+    from ossmetrics.lake.layout import MANIFEST, manifest_json
+    from ossmetrics.lake.remote import is_remote, open_remote
     from ossmetrics.metrics import list_metrics
     from ossmetrics.spark.lake_views import register_lake
+    from ossmetrics.spark.session import spark_url
 
-    root = Path(lake).resolve()
+    remote = open_remote(str(lake)) if is_remote(str(lake)) else None
+    root = remote.url if remote is not None else str(Path(lake).resolve())
     chosen = [m for m in list_metrics() if not names or m.name in names]
-    register_lake(spark, str(root), cache=len(chosen) > 1)
+    register_lake(spark, root, cache=len(chosen) > 1)
 
     def params(m: Any) -> dict[str, Any]:
         return {"as_of": as_of} if as_of and m.param("as_of") else {}
 
     def sink(name: str, df: Any) -> int:
-        path = str(root / "metric_results" / f"metric={name}")
+        path = spark_url(f"{root}/metric_results/metric={name}")
         df.write.mode("overwrite").parquet(path)
         return int(spark.read.parquet(path).count())  # from the files' footers
 
@@ -82,10 +86,17 @@ def spark_metrics(
     finally:
         spark.catalog.clearCache()
     out = {name: rows for name, (rows, _) in ran.items()}
-    manifest = load_local_manifest(root) or {}
+    if remote is not None:
+        text = remote.read_text(MANIFEST)
+        manifest = parse_manifest(text, root) if text is not None else {}
+    else:
+        manifest = load_local_manifest(Path(root)) or {}
     section = manifest.setdefault("metric_results", {})
     now = datetime.now(UTC).isoformat(timespec="seconds")
     for name, rows in out.items():
         section[name] = {"path": f"metric_results/metric={name}", "rows": rows, "computed_at": now}
-    save_manifest(root, manifest)
+    if remote is not None:
+        remote.put_text(MANIFEST, manifest_json(manifest))
+    else:
+        save_manifest(Path(root), manifest)
     return out

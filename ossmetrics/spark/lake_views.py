@@ -8,16 +8,17 @@ SQL as in the store's migrations, transpiled.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from ossmetrics.errors import LakeError
-from ossmetrics.lake.export import _check_version
+from ossmetrics.lake.export import parse_manifest
 from ossmetrics.lake.layout import MANIFEST, TABLES
 from ossmetrics.lake.reader import Skipped, _check_files
+from ossmetrics.lake.remote import is_remote, open_remote
+from ossmetrics.spark.session import check_object_store, spark_url
 from ossmetrics.store.migrations import available
 
 __all__ = ["register_lake", "spark_type", "store_schema"]
@@ -78,37 +79,48 @@ CACHED = ("repos", "identities", "people", "issues", "comments", "releases", *ST
 
 
 def register_lake(spark: Any, lake: str, *, cache: bool = False) -> list[Skipped]:
-    """Create a temp view per store table over the lake at ``lake``; returns skipped parts.
+    """Create a temp view per store table over the lake at ``lake`` (a folder, or a URL such
+    as ``s3://BUCKET/PREFIX``, read by Spark as ``s3a://`` when hadoop-aws is on its classpath;
+    the manifest is read through the same filesystem layer as ``open_lake``); returns skipped
+    parts.
 
     ``cache``: keep :data:`CACHED` in Spark's columnar cache (memory, spilling to local disk),
     built here, once -- for jobs that run many queries over the lake (``spark metrics``). A
     later ``register_lake`` in the same session drops the earlier lake's cached rows."""
-    p = Path(lake)
-    if "://" in lake:
-        raise LakeError(f"Spark jobs here read local lakes, not {lake}", "mount or sync it first")
-    if not (p / MANIFEST).exists():
+    remote = open_remote(lake) if is_remote(lake) else None
+    if remote is not None:
+        check_object_store(spark, lake)
+        remote.check_bucket()
+        text = remote.read_text(MANIFEST)
+        base = remote.url
+    else:
+        p = Path(lake)
+        text = (p / MANIFEST).read_text(encoding="utf-8") if (p / MANIFEST).exists() else None
+        base = str(p.resolve())
+    if text is None:
         raise LakeError(
             f"{lake} is not an ossmetrics lake (no {MANIFEST})",
             "make one with `ossmetrics export --lake DIR`",
         )
-    manifest: dict[str, Any] = json.loads((p / MANIFEST).read_text(encoding="utf-8"))
-    _check_version(manifest, lake)
+    manifest = parse_manifest(text, lake)
     schema = store_schema()
     skipped: list[Skipped] = []
     con = duckdb.connect()
+    if remote is not None:
+        remote.register(con)
     try:
         for spec in TABLES:
             cols = schema[spec.name]
             entry = manifest["tables"].get(spec.name)
             files: list[str] = []
             if entry is not None:
-                files, bad = _check_files(con, str(p.resolve()), spec.name, entry)
+                files, bad = _check_files(con, base, spec.name, entry, remote)
                 skipped.extend(bad)
             have = set(entry.get("columns", [])) if entry else set()
             ddl = ", ".join(f"`{c}` {spark_type(t)}" for c, t in cols)
             if files:
                 file_schema = ", ".join(f"`{c}` {spark_type(t)}" for c, t in cols if c in have)
-                df = spark.read.schema(file_schema).parquet(*files)
+                df = spark.read.schema(file_schema).parquet(*[spark_url(f) for f in files])
                 select = ", ".join(
                     f"`{c}`" if c in have else f"CAST(NULL AS {spark_type(t)}) AS `{c}`"
                     for c, t in cols

@@ -14,7 +14,14 @@ from typing import Any
 
 from ossmetrics.errors import SparkUnavailable
 
-__all__ = ["check_spark", "get_spark", "local_driver_memory"]
+__all__ = [
+    "check_object_store",
+    "check_spark",
+    "get_spark",
+    "hadoop_version",
+    "local_driver_memory",
+    "spark_url",
+]
 
 
 def check_spark() -> None:
@@ -111,3 +118,50 @@ def get_spark(
             f"Spark could not start ({str(exc).splitlines()[0][:200]})",
             "check that `java -version` works (Java 17 or 21) and JAVA_HOME points at it",
         ) from None
+
+
+def spark_url(url: str) -> str:
+    """The URL Spark (Hadoop) reads a lake location at: ``s3://`` is Hadoop's ``s3a://``."""
+    if url.startswith("s3://"):
+        return "s3a://" + url[len("s3://") :]
+    return url
+
+
+def hadoop_version(spark: Any) -> str:
+    """The Hadoop version inside this Spark (hadoop-aws must match it exactly)."""
+    try:
+        return str(spark._jvm.org.apache.hadoop.util.VersionInfo.getVersion())
+    except Exception:  # not a JVM-backed session (Spark Connect)
+        return "<the Hadoop version of your Spark>"
+
+
+def check_object_store(spark: Any, url: str) -> None:
+    """Raise :class:`SparkUnavailable` in one line when Spark has no Hadoop filesystem for
+    ``url``'s scheme -- for ``s3a://`` the ``hadoop-aws`` jar, which PySpark does not bundle and
+    which comes from Maven (``--packages``), so ossmetrics cannot install it for you."""
+    scheme = spark_url(url).split("://", 1)[0]
+    if scheme == "file" or "://" not in url:
+        return
+    try:
+        jvm = spark._jvm
+        jvm.org.apache.hadoop.fs.FileSystem.getFileSystemClass(
+            scheme, spark._jsc.hadoopConfiguration()
+        )
+        return
+    except Exception:
+        pass
+    version = hadoop_version(spark)
+    if scheme == "s3a":
+        raise SparkUnavailable(
+            f"Spark cannot read {url}: the S3A filesystem (org.apache.hadoop:hadoop-aws) is "
+            "not on its classpath",
+            f"add --packages org.apache.hadoop:hadoop-aws:{version} to spark-submit (or "
+            f"--jars hadoop-aws-{version}.jar plus the AWS SDK bundle jar it names); "
+            "docs/scale.md has the recipe",
+        )
+    jar = {"gs": "com.google.cloud.bigdataoss:gcs-connector", "abfs": "hadoop-azure"}
+    raise SparkUnavailable(
+        f"Spark has no filesystem for {scheme}:// (reading {url})",
+        f"add its Hadoop connector ({jar.get(scheme, 'the connector jar')}, for Hadoop "
+        f"{version}) with --packages or --jars",
+    )

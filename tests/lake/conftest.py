@@ -7,7 +7,16 @@ trip must keep: NULLs, empty and non-ASCII text, lists, time-zone offsets, 64-bi
 
 from __future__ import annotations
 
+import http.server
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -83,3 +92,124 @@ def full_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     fill_every_table(con)
     con.close()
     return path
+
+
+@dataclass(frozen=True)
+class S3:
+    """A real S3-compatible server on 127.0.0.1 (moto) that checks credentials and signatures:
+    ``env`` holds the endpoint, region and an access key its IAM knows (allowed s3:*)."""
+
+    endpoint: str
+    env: dict[str, str]
+    bucket: str
+
+    def fs(self) -> Any:
+        import s3fs
+
+        return s3fs.S3FileSystem(
+            endpoint_url=self.endpoint,
+            key=self.env["AWS_ACCESS_KEY_ID"],
+            secret=self.env["AWS_SECRET_ACCESS_KEY"],
+            skip_instance_cache=True,
+            use_listings_cache=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3]:
+    pytest.importorskip("s3fs", reason="object-store lakes need: pip install -e '.[lake-s3]'")
+    pytest.importorskip(
+        "moto.server", reason="the S3 test server needs: pip install 'moto[server]'"
+    )
+    import boto3
+    import requests
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    # Set up an IAM user while the server still accepts anything, then make it check every
+    # request's credentials and signature, as S3 does.
+    setup = {"aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", **setup)
+    iam.create_user(UserName="lake")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName="lake", PolicyName="s3", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="lake")["AccessKey"]
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+    s3.create_bucket(Bucket="lakes")
+    requests.post(f"{endpoint}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        "AWS_MAX_ATTEMPTS": "2",
+    }
+    try:
+        yield S3(endpoint, env, "lakes")
+    finally:
+        server.stop()
+
+
+class _Ranged(http.server.BaseHTTPRequestHandler):
+    """Static files with byte ranges, as web servers and object stores serve them (Python's
+    SimpleHTTPRequestHandler ignores Range, which a Parquet reader needs)."""
+
+    root: Path
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
+
+    def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def _serve(self, body: bool) -> None:
+        p = (self.root / self.path.lstrip("/").split("?")[0]).resolve()
+        if not (p.is_file() and self.root in p.parents):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        data = p.read_bytes()
+        m = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+        if m:
+            a, b = int(m[1]), min(int(m[2]) if m[2] else len(data) - 1, len(data) - 1)
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {a}-{b}/{len(data)}")
+            data = data[a : b + 1]
+        else:
+            self.send_response(200)
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+
+@contextmanager
+def serve_folder(root: Path) -> Iterator[str]:
+    """``root`` over HTTP on 127.0.0.1 (byte ranges supported); yields the base URL."""
+    handler = type("Handler", (_Ranged,), {"root": root.resolve()})
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
