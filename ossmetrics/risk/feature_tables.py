@@ -110,7 +110,7 @@ def _register_keys(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame | None) ->
 _PROJECT_SQL = """
 WITH sp AS (
     SELECT sp.*, x.other12, x.other_commits12,
-           row_number() OVER (PARTITION BY sp.repo_id, sp.as_of ORDER BY sp.n12 DESC, sp.nprev DESC, sp.person_id) AS rnk,
+           row_number() OVER (PARTITION BY sp.repo_id, sp.as_of ORDER BY sp.n12 DESC, sp.nprev DESC, sp.first_ts, sp.person_id) AS rnk,
            sum(sp.n12) OVER (PARTITION BY sp.repo_id, sp.as_of ORDER BY sp.n12 DESC, sp.person_id
                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS cum_before,
            sum(sp.n12) OVER (PARTITION BY sp.repo_id, sp.as_of) AS tot12
