@@ -165,8 +165,10 @@ recent AS (  -- the last 6 months against the 6 before; the longest silence (to 
     GROUP BY ALL
 ),
 slope AS (  -- OLS slope of ln(1 + commits) over the 12 months (x = -k, k = 0 the latest; a month
-            -- without commits has y = 0 and adds nothing): sum((5.5 - k) y_k) / 143, per year
-    SELECT repo_id, as_of, 12 * sum((5.5 - k) * ln(1 + n)) / 143.0 AS monthly_slope
+            -- without commits has y = 0 and adds nothing): sum((5.5 - k) y_k) / 143, per year;
+            -- summed in month order (a parallel sum of doubles may change in the last bit)
+    SELECT repo_id, as_of,
+           12 * list_sum(list((5.5 - k) * ln(1 + n) ORDER BY k)) / 143.0 AS monthly_slope
     FROM (SELECT repo_id, as_of, least(floor(date_diff('day', ts, cut) / 30.44), 11) AS k, count(*) AS n
           FROM win GROUP BY ALL)
     GROUP BY ALL
