@@ -169,7 +169,8 @@ def model_card(
     shipped = GNN if info.shipped_uses_graph else MLP
     earns = graph_earns_its_place(rep)
     graph_text = {
-        None: "Not decided on this run: leave-one-ecosystem-out did not run.",
+        None: "Not decided on this run: leave-one-ecosystem-out did not run, or the run had no "
+        "contributor graph to train the GNN on (`risk evaluate --features`: a feature file).",
         True: "The graph's paired gain on held-out ecosystems has its interval above 0: **the graph earns its place**.",
         False: "The graph's paired gain on held-out ecosystems does **not** have its interval above 0: "
         "**the graph does not earn its place**, so the simpler model (the same network without the "

@@ -82,6 +82,7 @@ def test_evaluate_from_the_file_via_the_cli(cli, tiny_file, tmp_path) -> None:
     assert f"feature file {path.name}" in text
     assert "leave-one-ecosystem-out" in text
     assert MLP in text and f"| {GNN} |" not in text  # no graph in a file: no GNN row
+    assert "no contributor graph to train the GNN on" in text  # so no graph decision either
     assert LOEO in r.stdout or "leave-one-ecosystem-out" in r.stdout
 
 
