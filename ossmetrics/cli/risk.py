@@ -47,16 +47,30 @@ def train_cmd(
         help="Train the graph neural network instead of the shipped tabular network "
         "(the graph did not earn its place on held-out ecosystems: docs/model-card.md).",
     ),
+    features: Path | None = typer.Option(
+        None,
+        "--features",
+        help="Train from a feature file (`risk export-features`, e.g. corpus/features.parquet) "
+        "instead of the store; the tabular network only.",
+    ),
 ) -> None:
     """Train the risk model on the store's own history (snapshots, labels; graph with --graph)."""
-    from ossmetrics.risk import train_from_store
+    from ossmetrics.risk.pipeline import train_from_file, train_from_store
 
     dev = _device(device)
-    con = open_store(read_only=True)
-    try:
-        s = train_from_store(con, output=output, device=dev, seed=seed, use_graph=graph)
-    finally:
-        con.close()
+    if features is not None:
+        if graph:
+            raise BadParameter(
+                "--graph cannot train from --features",
+                "a feature file holds no contributor graph: train the GNN from a store",
+            )
+        s = train_from_file(features, output=output, device=dev, seed=seed)
+    else:
+        con = open_store(read_only=True)
+        try:
+            s = train_from_store(con, output=output, device=dev, seed=seed, use_graph=graph)
+        finally:
+            con.close()
     from ossmetrics.risk.modelfile import model_name
 
     part = "graph" if s.use_graph else "non-linear"
@@ -126,27 +140,60 @@ def evaluate_cmd(
         Path("docs/model-card.md"), "--card", help="Where to write the model card."
     ),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=50, help="Bootstrap resamples."),
+    features: Path | None = typer.Option(
+        None,
+        "--features",
+        help="Evaluate from a feature file (`risk export-features`, e.g. "
+        "corpus/features.parquet) instead of the store: every method but the GNN.",
+    ),
 ) -> None:
     """Backtest the GNN and the baselines; print the table, write the model card."""
-    from ossmetrics.risk import evaluate_store
+    from ossmetrics.risk.pipeline import evaluate_file, evaluate_store
 
     dev = _device(device)
-    con = open_store(read_only=True)
-    try:
-        rep = evaluate_store(
-            con,
-            folds=folds,
-            device=dev,
-            card_path=card,
-            n_boot=bootstrap,
-            progress=lambda m: err_console.print(m, markup=False),
+
+    def say(m: str) -> None:
+        err_console.print(m, markup=False)
+
+    if features is not None:
+        rep = evaluate_file(
+            features, folds=folds, device=dev, card_path=card, n_boot=bootstrap, progress=say
         )
-    finally:
-        con.close()
+    else:
+        con = open_store(read_only=True)
+        try:
+            rep = evaluate_store(
+                con, folds=folds, device=dev, card_path=card, n_boot=bootstrap, progress=say
+            )
+        finally:
+            con.close()
     console.print(rep.markdown(), markup=False)
     if rep.loeo_refused:
         err_console.print(f"leave-one-ecosystem-out refused: {rep.loeo_refused}", markup=False)
     console.print(f"\nmodel card written to {card} ({rep.seconds:.0f} s)")
+
+
+@risk_app.command("export-features")
+def export_features_cmd(
+    output: Path = typer.Option(
+        Path("corpus/features.parquet"), "--output", help="Where to write the feature file."
+    ),
+) -> None:
+    """Write the store's labelled snapshots (features and labels, no people) to one Parquet
+    file, from which `train --features` and `risk evaluate --features` work without a store."""
+    from ossmetrics.risk.dataset import build_dataset
+    from ossmetrics.risk.feature_file import export_features
+
+    con = open_store(read_only=True)
+    try:
+        ds = build_dataset(con)
+    finally:
+        con.close()
+    size = export_features(ds, output)
+    console.print(
+        f"wrote {len(ds):,} labelled snapshots of {ds.rows['repo'].nunique():,} repositories "
+        f"to {output} ({size / 1e6:.1f} MB)"
+    )
 
 
 @risk_app.command("explain")

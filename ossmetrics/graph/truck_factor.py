@@ -30,9 +30,16 @@ The algorithm, step by step (docs/graph.md states the same with the reasons):
 4. **Authors** of a file: normalised DOA (DOA / the file's highest DOA) > 0.75 and, as the issue
    states, DOA >= 3.293 *or* being the file's creator (``creator_exempt=False`` gives the paper's
    literal rule, DOA >= 3.293 only).
-5. **Greedy removal:** remove the person who authors the most files (ties: lower person_id),
-   again and again, until more than 50% of the files have no remaining author. The number
-   removed is the truck factor, the people removed the key people (in removal order).
+5. **Greedy removal:** remove the person who authors the most files, again and again, until
+   more than 50% of the files have no remaining author. The number removed is the truck
+   factor, the people removed the key people (in removal order). **Ties** go to the person who
+   came first: whose earliest non-merge commit to the repository (among the rows replayed in
+   step 1) comes first in commit order, i.e. the earlier ``committed_at``, then the smaller
+   commit sha. Both are public facts of the history, so the tie-break — and with it the truck
+   factor, the key people and every model trained on them — is the same whoever pseudonymised
+   the people and with whichever salt (``person_id`` follows the order of the salted
+   pseudonyms in a corpus; it was the tie-break until issue 19). One commit has one author, so
+   the order is total.
 
 Defined results for the edge cases: no non-bot commits up to the cut date (including a cut before
 the first commit, an empty repository, only bot commits) → ``truck_factor = None`` (undefined);
@@ -149,6 +156,17 @@ class _Authorship:
     pair_norm: np.ndarray
     pair_author: np.ndarray  # bool
     pair_changes: np.ndarray  # the person's changes to the file
+    first_row: dict[int, int] = field(default_factory=dict)  # person -> first replayed row
+
+
+def _first_rows(h: FileHistory) -> dict[int, int]:
+    """Each person's first row in the replay (commit order: ``committed_at``, then sha).
+
+    Over the whole loaded history: for a prefix that contains a person, their first row there
+    is the same row, so one computation serves every cut date of a series.
+    """
+    people, first = np.unique(h.person, return_index=True)
+    return {int(p): int(i) for p, i in zip(people.tolist(), first.tolist(), strict=True) if p >= 0}
 
 
 def _authorship(
@@ -157,6 +175,7 @@ def _authorship(
     excluded: Callable[[str], bool],
     creator_exempt: bool,
     excl_cache: dict[int, bool] | None = None,
+    first_rows: dict[int, int] | None = None,
 ) -> _Authorship:
     nf = h.n_files_total
     fid = h.fid[:k]
@@ -218,7 +237,17 @@ def _authorship(
     if creator_exempt:
         absolute_ok |= fa.astype(bool)
     author = (norm > DOA_NORM_MIN) & absolute_ok
-    return _Authorship(fids, file_paths, pair_slot, pair_person, d, norm, author, cnt)
+    return _Authorship(
+        fids,
+        file_paths,
+        pair_slot,
+        pair_person,
+        d,
+        norm,
+        author,
+        cnt,
+        _first_rows(h) if first_rows is None else first_rows,
+    )
 
 
 def _greedy(a: _Authorship) -> tuple[int, list[int], dict[int, int], int]:
@@ -232,7 +261,9 @@ def _greedy(a: _Authorship) -> tuple[int, list[int], dict[int, int], int]:
     by_person: dict[int, list[int]] = {}
     for s, p in zip(slots.tolist(), who.tolist(), strict=True):
         by_person.setdefault(p, []).append(s)
-    order = sorted(by_person, key=lambda p: (-len(by_person[p]), p))
+    # ties: the person whose first commit to the repository came first (salt-free; see step 5)
+    first = a.first_row
+    order = sorted(by_person, key=lambda p: (-len(by_person[p]), first[p]))
     authors = {p: len(by_person[p]) for p in order}
     removed: list[int] = []
     rem = remaining.tolist()
@@ -278,9 +309,10 @@ def _result(
     bus: int | None,
     as_of: datetime | None,
     excl_cache: dict[int, bool] | None = None,
+    first_rows: dict[int, int] | None = None,
 ) -> TruckFactorResult:
     humans = bool((h.person[:k] >= 0).any()) or bus is not None
-    a = _authorship(h, k, excluded, creator_exempt, excl_cache)
+    a = _authorship(h, k, excluded, creator_exempt, excl_cache, first_rows)
     n_files = len(a.fids)
     if not humans:
         return TruckFactorResult(
@@ -368,6 +400,7 @@ def truck_factor_series(
     excluded = compile_exclude(DEFAULT_EXCLUDE if exclude is None else exclude)
     arr = con.execute(_COMMITS_SQL, {"repo": repo_id, "cut": None}).fetchnumpy()
     cache: dict[int, bool] = {}  # path -> excluded, shared by every cut date
+    first_rows = _first_rows(h)  # the tie-break's order, shared by every cut date
     cts = np.asarray(arr["ts"], dtype=np.int64)
     cperson = np.asarray(arr["person"], dtype=np.int64)
     out = []
@@ -381,5 +414,5 @@ def truck_factor_series(
         if kc:
             _, counts = np.unique(cperson[:kc], return_counts=True)
             bus = _bus_factor(counts)
-        out.append(_result(h, k, excluded, creator_exempt, bus, cut, cache))
+        out.append(_result(h, k, excluded, creator_exempt, bus, cut, cache, first_rows))
     return out

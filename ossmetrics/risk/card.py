@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ossmetrics.risk.baselines import SCORE_BASELINES
 from ossmetrics.risk.evaluate import GNN, LOEO, MLP, EvaluationReport
-from ossmetrics.risk.features import FEATURES, GRAPH_FEATURES
+from ossmetrics.risk.features import FEATURES, GRAPH_FEATURES, TRAJECTORY_FEATURES
 from ossmetrics.risk.modelfile import FORMAT_VERSION, feature_set_version, model_name
 from ossmetrics.risk.riskindex import RULES, SHIPPED_RULE, RuleCheck
 from ossmetrics.risk.snapshots import YOUNG_STEP_MONTHS, YOUNG_YEARS
@@ -169,7 +169,8 @@ def model_card(
     shipped = GNN if info.shipped_uses_graph else MLP
     earns = graph_earns_its_place(rep)
     graph_text = {
-        None: "Not decided on this run: leave-one-ecosystem-out did not run.",
+        None: "Not decided on this run: leave-one-ecosystem-out did not run, or the run had no "
+        "contributor graph to train the GNN on (`risk evaluate --features`: a feature file).",
         True: "The graph's paired gain on held-out ecosystems has its interval above 0: **the graph earns its place**.",
         False: "The graph's paired gain on held-out ecosystems does **not** have its interval above 0: "
         "**the graph does not earn its place**, so the simpler model (the same network without the "
@@ -225,6 +226,18 @@ calibration error over 10 equal-width bins. {("**Refused on this store:** " + re
 
 {graph_text} Graph features (seen only with the graph): {", ".join(f"`{f}`" for f in GRAPH_FEATURES)}
 — all six were written down before the first run and none was selected on a result.
+
+How the project features were chosen (issue 19, third round): the trajectory features
+{", ".join(f"`{f}`" for f in TRAJECTORY_FEATURES)} were chosen by repository-disjoint 5-fold
+cross-validation *inside* each leave-one-ecosystem-out training side (nested: a held-out
+ecosystem was never scored for the choice), among four candidate sets written down before the
+run (the earlier features; with the trajectory features; with the six graph features as plain
+inputs; with both): the trajectory features won in all 7 training sides, the graph features in
+1 (by less than 0.0001 inner PR-AUC), so the shipped network takes the first and not the second.
+**Seen after that choice and said here as the issue asks:** the nested pipeline's pooled
+leave-one-ecosystem-out result on the 932-repository corpus (PR-AUC 0.283, below the 2× target);
+two more candidate sets designed after seeing it (monotone hinge terms, active days) lost on the
+inner folds and were not added. No choice that ships was made on a held-out ecosystem.
 
 ## What the 0–100 risk means
 

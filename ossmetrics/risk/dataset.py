@@ -58,11 +58,16 @@ from ossmetrics.risk.snapshots import (
     snapshot_grid,
 )
 
+#: ``RiskDataset.key_source`` of a data set read from a feature file (``feature_file``): it has
+#: features and labels but no graphs, so the GNN is not trained or evaluated from it.
+FEATURE_FILE_SOURCE = "feature file"
+
 #: Status kinds that make the archived label (a corpus may record others, e.g. ``cleared``).
 ENDING_KINDS = ("archived", "unmaintained", "deprecated")
 
 __all__ = [
     "ENDING_KINDS",
+    "FEATURE_FILE_SOURCE",
     "RiskDataset",
     "build_dataset",
     "build_scoring_set",

@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 from ossmetrics.errors import UsageError
 from ossmetrics.risk.baselines import SCORE_BASELINES
 from ossmetrics.risk.batching import repo_groups
-from ossmetrics.risk.dataset import RiskDataset
+from ossmetrics.risk.dataset import FEATURE_FILE_SOURCE, RiskDataset
 from ossmetrics.risk.ecosystems import reserved_mask
 from ossmetrics.risk.features import FEATURES
 from ossmetrics.risk.folds import (
@@ -126,7 +126,10 @@ def _fit_predict(
     base = config or TrainConfig()
     out: dict[str, np.ndarray] = {}
     y_arch = train.rows["archived"].to_numpy(float) if "archived" in train.rows else None
-    for name, use_graph in ((GNN, True), (MLP, False)):
+    nets = (
+        ((GNN, True), (MLP, False)) if train.key_source != FEATURE_FILE_SOURCE else ((MLP, False),)
+    )
+    for name, use_graph in nets:  # a feature file has no graphs: no GNN from it
         tm = train_model(train, replace(base, seed=seed, use_graph=use_graph), device=device)
         if best_epochs is not None and use_graph:
             best_epochs.append(tm.best_epoch)

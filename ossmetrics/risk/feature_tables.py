@@ -110,7 +110,7 @@ def _register_keys(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame | None) ->
 _PROJECT_SQL = """
 WITH sp AS (
     SELECT sp.*, x.other12, x.other_commits12,
-           row_number() OVER (PARTITION BY sp.repo_id, sp.as_of ORDER BY sp.n12 DESC, sp.nprev DESC, sp.person_id) AS rnk,
+           row_number() OVER (PARTITION BY sp.repo_id, sp.as_of ORDER BY sp.n12 DESC, sp.nprev DESC, sp.first_ts, sp.person_id) AS rnk,
            sum(sp.n12) OVER (PARTITION BY sp.repo_id, sp.as_of ORDER BY sp.n12 DESC, sp.person_id
                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS cum_before,
            sum(sp.n12) OVER (PARTITION BY sp.repo_id, sp.as_of) AS tot12
@@ -151,9 +151,33 @@ last_any AS (
     FROM _rk_s s JOIN _rk_c c ON c.repo_id = s.repo_id AND c.ts < s.cut
     GROUP BY ALL
 ),
+win AS (  -- the last 12 months' commits of each snapshot, for the trajectory features
+    SELECT s.repo_id, s.as_of, s.cut, c.ts
+    FROM _rk_s s JOIN _rk_c c ON c.repo_id = s.repo_id AND c.ts >= s.cut - INTERVAL 12 MONTH AND c.ts < s.cut
+),
+recent AS (  -- the last 6 months against the 6 before; the longest silence (to the cut included)
+    SELECT repo_id, as_of,
+           count(*) FILTER (WHERE ts >= cut - INTERVAL 6 MONTH) AS c6,
+           count(*) FILTER (WHERE ts < cut - INTERVAL 6 MONTH) AS c6prev,
+           greatest(max(gap), date_diff('day', any_value(cut) - INTERVAL 12 MONTH, min(ts))) AS longest_gap
+    FROM (SELECT *, date_diff('day', ts, coalesce(lead(ts) OVER (PARTITION BY repo_id, as_of ORDER BY ts), cut)) AS gap
+          FROM win)
+    GROUP BY ALL
+),
+slope AS (  -- OLS slope of ln(1 + commits) over the 12 months (x = -k, k = 0 the latest; a month
+            -- without commits has y = 0 and adds nothing): sum((5.5 - k) y_k) / 143, per year;
+            -- summed in month order (a parallel sum of doubles may change in the last bit)
+    SELECT repo_id, as_of,
+           12 * list_sum(list((5.5 - k) * ln(1 + n) ORDER BY k)) / 143.0 AS monthly_slope
+    FROM (SELECT repo_id, as_of, least(floor(date_diff('day', ts, cut) / 30.44), 11) AS k, count(*) AS n
+          FROM win GROUP BY ALL)
+    GROUP BY ALL
+),
 keys AS (
     SELECT k.repo_id, k.as_of, count(*) AS tf,
            sum(coalesce(sp.n12, 0)) AS key_c12,
+           sum(coalesce(sp.nprev, 0)) AS key_cprev,
+           sum(coalesce(sp.n3, 0)) AS key_c3,
            avg(CASE WHEN coalesce(sp.n3, 0) > 0 THEN 1.0 ELSE 0.0 END) AS key_active_3m,
            max(coalesce(sp.days_since, 730)) AS key_max_days_since,
            max(coalesce(x.other12, 0)) AS key_other_projects
@@ -179,13 +203,18 @@ SELECT s.repo_id, r.full_name AS repo, s.as_of,
        coalesce(a.shared_c12, 0) AS shared_c12,
        a.median_tenure_years,
        coalesce(k.tf, 0) AS truck_factor, coalesce(k.key_c12, 0) AS key_c12,
-       k.key_active_3m, k.key_max_days_since, coalesce(k.key_other_projects, 0) AS key_other_projects
+       k.key_active_3m, k.key_max_days_since, coalesce(k.key_other_projects, 0) AS key_other_projects,
+       coalesce(k.key_cprev, 0) AS key_cprev, coalesce(k.key_c3, 0) AS key_c3,
+       coalesce(rc.c6, 0) AS commits_6m, coalesce(rc.c6prev, 0) AS commits_prev_6m,
+       coalesce(rc.longest_gap, 365) AS longest_gap_12m, coalesce(sl.monthly_slope, 0) AS monthly_slope
 FROM _rk_s s
 JOIN repos r ON r.repo_id = s.repo_id
 LEFT JOIN agg a ON a.repo_id = s.repo_id AND a.as_of = s.as_of
 LEFT JOIN months m ON m.repo_id = s.repo_id AND m.as_of = s.as_of
 LEFT JOIN last_any l ON l.repo_id = s.repo_id AND l.as_of = s.as_of
 LEFT JOIN keys k ON k.repo_id = s.repo_id AND k.as_of = s.as_of
+LEFT JOIN recent rc ON rc.repo_id = s.repo_id AND rc.as_of = s.as_of
+LEFT JOIN slope sl ON sl.repo_id = s.repo_id AND sl.as_of = s.as_of
 ORDER BY s.repo_id, s.as_of
 """
 
@@ -265,6 +294,16 @@ def _derive(df: pd.DataFrame) -> pd.DataFrame:
     df["log_key_max_days_since"] = np.log1p(df["key_max_days_since"].fillna(730).astype(float))
     df["log_key_other_projects"] = np.log1p(df["key_other_projects"].astype(float))
     df["median_tenure_years"] = df["median_tenure_years"].fillna(0.0).astype(float)
+    # trajectory (issue 19): the last half-year, its trend, the monthly slope, the longest
+    # silence, the last quarter's people, the key people's own trajectory here
+    c3 = df["commits_3m"].astype(float)
+    df["log_commits_6m"] = np.log1p(df["commits_6m"].astype(float))
+    df["half_trend"] = np.log((df["commits_6m"] + 1.0) / (df["commits_prev_6m"] + 1.0))
+    df["monthly_slope"] = df["monthly_slope"].astype(float)
+    df["log_longest_gap_12m"] = np.log1p(df["longest_gap_12m"].astype(float).clip(lower=0))
+    df["log_authors_3m"] = np.log1p(df["authors_90d"].astype(float))
+    df["key_trend"] = np.log((df["key_c12"] + 1.0) / (df["key_cprev"] + 1.0))
+    df["key_recent_share"] = np.where(c3 > 0, df["key_c3"] / c3.where(c3 > 0, 1.0), 0.0)
     for col in FEATURES:
         df[col] = df[col].astype(float).fillna(0.0)
     return df

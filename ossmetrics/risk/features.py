@@ -14,8 +14,22 @@ __all__ = [
     "GRAPH_FEATURES",
     "OTHER_PROJECT_FEATURES",
     "SIGN_PRIORS",
+    "TRAJECTORY_FEATURES",
     "sign_priors",
 ]
+
+#: Trajectory (issue 19; Mujahid et al. 2021's 6-month slope, Coelho et al. 2018's activity
+#: features): chosen by repository-disjoint CV inside each leave-one-ecosystem-out training
+#: side, never on a held-out ecosystem (docs/model-history.md, docs/risk.md for definitions).
+TRAJECTORY_FEATURES: tuple[str, ...] = (
+    "log_commits_6m",
+    "half_trend",
+    "monthly_slope",
+    "log_longest_gap_12m",
+    "log_authors_3m",
+    "key_trend",
+    "key_recent_share",
+)
 
 #: The model's project features, in order (all computed from data before the cut).
 FEATURES: tuple[str, ...] = (
@@ -46,6 +60,7 @@ FEATURES: tuple[str, ...] = (
     "log_key_max_days_since",
     "log_key_other_projects",
     "median_tenure_years",
+    *TRAJECTORY_FEATURES,
     # What only the store-wide contributor graph knows (issue 19): ``graph_features``.
     *GRAPH_FEATURES,
 )
@@ -77,6 +92,9 @@ SIGN_PRIORS: dict[str, tuple[int, int]] = {
     "key_share_12m": (0, -1),
     "key_active_3m": (-1, -1),
     "log_key_max_days_since": (1, 1),
+    "log_commits_6m": (-1, 0),
+    "log_longest_gap_12m": (1, 0),
+    "log_authors_3m": (-1, 0),
 }
 
 

@@ -76,7 +76,7 @@ focus AS (  -- the top person's share of their own work that goes to this projec
              - CASE WHEN sp.nprev + x.other_commits_prev12 > 0
                     THEN sp.nprev / (sp.nprev + x.other_commits_prev12) ELSE 1.0 END AS top1_focus_shift
     FROM _rk_sp sp JOIN _rk_spx x USING (repo_id, as_of, person_id)
-    QUALIFY row_number() OVER (PARTITION BY sp.repo_id, sp.as_of ORDER BY sp.n12 DESC, sp.nprev DESC, sp.person_id) = 1
+    QUALIFY row_number() OVER (PARTITION BY sp.repo_id, sp.as_of ORDER BY sp.n12 DESC, sp.nprev DESC, sp.first_ts, sp.person_id) = 1
 )
 SELECT s.repo_id, s.as_of,
        coalesce(kl.key_other_load, 0) AS key_other_load,

@@ -16,7 +16,7 @@ import duckdb
 from threadpoolctl import threadpool_limits
 
 from ossmetrics.risk.card import RunInfo, model_card
-from ossmetrics.risk.dataset import build_dataset
+from ossmetrics.risk.dataset import RiskDataset, build_dataset
 from ossmetrics.risk.device import resolve_device
 from ossmetrics.risk.ecosystems import reserved_mask
 from ossmetrics.risk.evaluate import GNN, LOEO, MLP, EvaluationReport, evaluate
@@ -27,7 +27,7 @@ from ossmetrics.risk.riskindex import validate_rules
 from ossmetrics.risk.train import train_model
 from ossmetrics.risk.train_types import TrainConfig
 
-__all__ = ["TrainSummary", "evaluate_store", "train_from_store"]
+__all__ = ["TrainSummary", "evaluate_file", "evaluate_store", "train_from_file", "train_from_store"]
 
 
 @dataclass
@@ -58,8 +58,34 @@ def train_from_store(
     ``output`` defaults to ``./risk_model.pt`` (never over the shipped model unless asked for
     explicitly). Raises ``InsufficientHistory`` when the store cannot be labelled.
     """
+    return _train(build_dataset(con), output, device, seed, use_graph)
+
+
+def train_from_file(
+    path: str | os.PathLike[str],
+    *,
+    output: str | os.PathLike[str] | None = None,
+    device: str = "auto",
+    seed: int = 0,
+) -> TrainSummary:
+    """Train the shipped (tabular) model from a feature file (``feature_file``), no store.
+
+    The same rows and features as ``train_from_store`` on the store the file was exported from,
+    so the same model version (the graph part is not in a file: ``--graph`` needs a store).
+    """
+    from ossmetrics.risk.feature_file import load_features
+
+    return _train(load_features(path), output, device, seed, False)
+
+
+def _train(
+    ds: RiskDataset,
+    output: str | os.PathLike[str] | None,
+    device: str,
+    seed: int,
+    use_graph: bool,
+) -> TrainSummary:
     dev = resolve_device(device)
-    ds = build_dataset(con)
     ds = ds.subset(~reserved_mask(ds.rows["repo"].tolist()))  # Apache: validation only
     check_no_reserved(ds.rows["repo"])
     tm = train_model(ds, TrainConfig(seed=seed, use_graph=use_graph), device=str(dev))
@@ -132,8 +158,49 @@ def evaluate_store(
 ) -> EvaluationReport:
     """Rebuild the data set from the store, backtest every method on every setting, check the
     0–100 rule out of sample, write the model card (generated only)."""
+    store, summary = _store(con)
+    return _evaluate_ds(
+        build_dataset(con), store, summary, folds, device, card_path, seed, n_boot, progress
+    )
+
+
+def evaluate_file(
+    path: str | os.PathLike[str],
+    *,
+    folds: int = 5,
+    device: str = "auto",
+    card_path: str | os.PathLike[str] | None = "docs/model-card.md",
+    seed: int = 0,
+    n_boot: int = 1000,
+    progress: Callable[[str], None] | None = None,
+) -> EvaluationReport:
+    """``evaluate_store`` from a feature file (``feature_file``): every method but the GNN
+    (the file has no graphs), the same folds, the same card."""
+    from ossmetrics.risk.feature_file import load_features
+
+    ds = load_features(path)
+    summary = (
+        f"{len(ds):,} labelled snapshots of {ds.rows['repo'].nunique():,} repositories "
+        "(features and labels only: no contributor graph, so no GNN)"
+    )
+    return _evaluate_ds(
+        ds, f"feature file {Path(path).name}", summary, folds, device, card_path, seed, n_boot,
+        progress,
+    )  # fmt: skip
+
+
+def _evaluate_ds(
+    ds: RiskDataset,
+    store: str,
+    summary: str,
+    folds: int,
+    device: str,
+    card_path: str | os.PathLike[str] | None,
+    seed: int,
+    n_boot: int,
+    progress: Callable[[str], None] | None,
+) -> EvaluationReport:
     dev = resolve_device(device)
-    ds = build_dataset(con)
     if progress:
         progress(
             f"data set: {len(ds)} snapshots of {ds.rows['repo'].nunique()} repositories "
@@ -161,7 +228,6 @@ def evaluate_store(
                 version = load_model().version
         except Exception:  # an old shipped model must not block writing the card
             version = ""
-        store, summary = _store(con)
         info = RunInfo(
             hardware=_hardware(str(dev)),
             store=store,

@@ -128,6 +128,25 @@ _TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "median_tenure_years": lambda r: (
         f"the median active contributor started {_f(r['median_tenure_years']):.1f} years ago"
     ),
+    "log_commits_6m": lambda r: f"{_n(r['commits_6m'])} commits in the last 6 months",
+    "half_trend": lambda r: (
+        f"{_n(r['commits_6m'])} commits in the last 6 months, {_n(r['commits_prev_6m'])} in the 6 before"
+    ),
+    "monthly_slope": lambda r: (
+        "monthly commits "
+        + ("rose" if _f(r["monthly_slope"]) > 0 else "fell")
+        + " over the last year"
+    ),
+    "log_longest_gap_12m": lambda r: (
+        f"the longest stretch without a commit in the last year was {_days(r['longest_gap_12m'])}"
+    ),
+    "log_authors_3m": lambda r: f"{_people(_n(r['authors_90d']))} committed in the last 3 months",
+    "key_trend": lambda r: (
+        f"the key people made {_n(r['key_c12'])} commits here in the last year, {_n(r['key_cprev'])} the year before"
+    ),
+    "key_recent_share": lambda r: (
+        f"the key people made {_f(r['key_recent_share']):.0%} of the last 3 months' commits"
+    ),
     "key_other_load": lambda r: (
         f"the key people make about {_n(np.expm1(_f(r['key_other_load'])))} commits a year each on other tracked projects"
     ),
@@ -182,10 +201,12 @@ def describe_feature(name: str, row: Mapping[str, Any], contribution: float) -> 
 #: is the one shown, except where ``_FACT_TEXT`` words the fact as a whole.
 FACTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("recent_commits", ("log_commits_3m", "recent_trend")),
+    ("half_year", ("log_commits_6m", "half_trend", "monthly_slope")),
+    ("longest_silence", ("log_longest_gap_12m",)),
     ("yearly_commits", ("log_commits_12m", "log_commits_prev_12m", "commit_trend")),
     ("last_commit", ("log_days_since_last",)),
     ("active_months", ("months_active_12m",)),
-    ("people", ("log_authors_12m", "author_trend")),
+    ("people", ("log_authors_12m", "author_trend", "log_authors_3m")),
     ("newcomers", ("newcomer_share",)),
     ("retention", ("retention",)),
     ("concentration", ("top1_share", "hhi", "log_bus_factor_12m")),
@@ -197,7 +218,7 @@ FACTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("shared_people", ("log_mean_other_projects", "shared_people_share")),
     ("truck_factor", ("log_truck_factor",)),
     ("key_share", ("key_share_12m",)),
-    ("key_activity", ("key_active_3m", "log_key_max_days_since")),
+    ("key_activity", ("key_active_3m", "log_key_max_days_since", "key_trend", "key_recent_share")),
     ("key_elsewhere", ("log_key_other_projects",)),
     ("median_tenure", ("median_tenure_years",)),
     ("key_people_elsewhere", ("key_other_load", "key_other_trend")),
@@ -224,6 +245,9 @@ _FACT_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "recent_commits": lambda r: (
         f"{_n(r['commits_3m'])} commits in the last 3 months, {_n(r['commits_12m'])} in the last 12"
     ),
+    "half_year": lambda r: (
+        f"{_n(r['commits_6m'])} commits in the last 6 months, {_n(r['commits_prev_6m'])} in the 6 before"
+    ),
     "yearly_commits": lambda r: (
         f"{_n(r['commits_12m'])} commits in the last 12 months, {_n(r['commits_prev_12m'])} in the 12 before"
     ),
@@ -238,6 +262,8 @@ _FACT_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
 _IDLE_YEAR = frozenset(
     {
         "recent_commits",
+        "half_year",
+        "longest_silence",
         "yearly_commits",
         "last_commit",
         "active_months",

@@ -97,6 +97,25 @@ def test_labels_and_features_by_hand(built) -> None:
     assert gs.collab_index.shape == (2, 2)
 
 
+def test_trajectory_features_by_hand(built) -> None:
+    _, ds = built
+    r = _row(ds.rows, "acme/fading", date(2020, 12, 15))  # cut 2020-12-16 00:00 UTC
+    # last 6 months (from 2020-06-16): alice Jul..Dec 2 each (12) + bob 2020-06-20 -> 13 of 31
+    assert (r["commits_6m"], r["commits_prev_6m"]) == (13, 18)
+    assert r["log_commits_6m"] == pytest.approx(np.log(14))
+    assert r["half_trend"] == pytest.approx(np.log(14 / 19))
+    # longest silence: alice's 11th to the next month's 10th, 30 days (Jul->Aug, Aug->Sep, Oct->Nov)
+    assert r["longest_gap_12m"] == 30
+    assert r["log_longest_gap_12m"] == pytest.approx(np.log(31))
+    assert r["log_authors_3m"] == pytest.approx(np.log(2))  # alice alone since 2020-09-16
+    # months k = floor(days before the cut / 30.44): 2 commits in k = 0..4, 3 in k = 5..11, so
+    # slope = 12 * sum((5.5 - k) ln(1 + n_k)) / 143 = 12 * 17.5 * ln(3/4) / 143
+    assert r["monthly_slope"] == pytest.approx(210 / 143 * np.log(0.75))
+    # key people alice and bob (one file each): all 31 and the 35 before; all of the last 3 months
+    assert r["key_trend"] == pytest.approx(np.log(32 / 36))
+    assert r["key_recent_share"] == pytest.approx(1.0)
+
+
 def test_core_loss_label_uses_key_people(built) -> None:
     _con, ds = built
     r = _row(ds.rows, "acme/fading", date(2020, 12, 15))

@@ -30,9 +30,17 @@ def _data(n_repos: int = 12, dates: int = 4) -> RiskDataset:
         for j in range(dates):
             recs.append({"repo": repo, "as_of": date(2015 + j, 6, 1), "ecosystem": ECOS[k % 3]})
     rows = pd.DataFrame(recs)
+    # the labels' draws first, so they do not shift when the feature list grows
+    signal = rng.normal(size=(len(rows), 2))
+    noise = rng.normal(size=len(rows))
+    # every fifth row clearly dormant: each ecosystem and the 8 Apache rows hold both classes
+    # (a random draw left some without a positive, and then without a result to check)
+    fifth = np.arange(len(rows)) % 5 == 0
+    signal[fifth, 0] = 2.0 + np.abs(signal[fifth, 0])
     x = rng.normal(size=(len(rows), len(FEATURES)))
+    x[:, :2] = signal
     rows[list(FEATURES)] = x
-    rows["dormant"] = (x[:, 0] + 0.3 * rng.normal(size=len(rows)) > 1.0).astype(float)
+    rows["dormant"] = (x[:, 0] + 0.3 * noise > 1.0).astype(float)
     rows["core_loss"] = (x[:, 1] > 0.3).astype(float)
     rows["archived"] = np.nan
     rows["young"] = np.arange(len(rows)) % 4 == 0

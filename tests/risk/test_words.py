@@ -66,6 +66,14 @@ def test_every_feature_has_a_sentence() -> None:
             "key_max_days_since",
             "key_other_projects",
             "median_tenure_years",
+            "commits_6m",
+            "commits_prev_6m",
+            "monthly_slope",
+            "longest_gap_12m",
+            "authors_90d",
+            "key_c12",
+            "key_cprev",
+            "key_recent_share",
             *GRAPH_FEATURES,
         )
     }
