@@ -25,6 +25,31 @@ from ossmetrics.store import connect
 from tests.metrics.conftest import build_widget
 
 
+def assert_same_store_table(original: Path, copy: Path, table: str) -> None:
+    """``table`` holds the same rows (EXCEPT ALL both ways: the same multiset, every column,
+    NULLs and NaN included) and the same column types in ``copy`` as in ``original``; the
+    round-trip tests of local and object-store lakes share it."""
+    con = connect(original, read_only=True)
+    try:
+        con.execute(f"ATTACH '{copy}' AS back (READ_ONLY)")
+        n = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        assert n and n[0] > 0, "the fixture must put rows in every table"
+        a = con.execute(f'SELECT count(*) FROM (FROM "{table}" EXCEPT ALL FROM back."{table}")')
+        assert a.fetchone() == (0,)
+        b = con.execute(f'SELECT count(*) FROM (FROM back."{table}" EXCEPT ALL FROM "{table}")')
+        assert b.fetchone() == (0,)
+        types = (
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? AND table_catalog = ? ORDER BY ordinal_position"
+        )
+        assert (
+            con.execute(types, [table, original.stem]).fetchall()
+            == con.execute(types, [table, "back"]).fetchall()
+        )
+    finally:
+        con.close()
+
+
 def fill_every_table(con: duckdb.DuckDBPyConnection) -> None:
     build_widget(con)
     con.execute(

@@ -15,6 +15,7 @@ from ossmetrics.metrics import install, list_metrics
 from ossmetrics.store import connect, ensure_repo
 from ossmetrics.store.migrations import CODE_VERSION
 from tests.conftest import run_cli
+from tests.lake.conftest import assert_same_store_table
 
 TABLE_NAMES = [t.name for t in TABLES]
 
@@ -39,21 +40,7 @@ def imported(exported: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("table", TABLE_NAMES)
 def test_round_trip_is_lossless(full_store: Path, imported: Path, table: str) -> None:
-    con = connect(full_store, read_only=True)
-    con.execute(f"ATTACH '{imported}' AS back (READ_ONLY)")
-    n = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-    assert n and n[0] > 0, "the fixture must put rows in every table"
-    # EXCEPT ALL both ways: same multiset of rows, every column, NULLs and NaN included
-    a = con.execute(f'SELECT count(*) FROM (FROM "{table}" EXCEPT ALL FROM back."{table}")')
-    assert a.fetchone() == (0,)
-    b = con.execute(f'SELECT count(*) FROM (FROM back."{table}" EXCEPT ALL FROM "{table}")')
-    assert b.fetchone() == (0,)
-    types = "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? AND table_catalog = ? ORDER BY ordinal_position"
-    assert (
-        con.execute(types, [table, "full"]).fetchall()
-        == con.execute(types, [table, "back"]).fetchall()
-    )
-    con.close()
+    assert_same_store_table(full_store, imported, table)
 
 
 def test_manifest_names_version_rows_and_hashes(exported: Path, full_store: Path) -> None:

@@ -21,7 +21,7 @@ from ossmetrics.lake.remote import Remote
 from ossmetrics.metrics import install, list_metrics
 from ossmetrics.store import connect
 from tests.conftest import REPO_ROOT, run_cli
-from tests.lake.conftest import S3
+from tests.lake.conftest import S3, assert_same_store_table
 
 TABLE_NAMES = [t.name for t in TABLES]
 
@@ -74,15 +74,7 @@ def _listed(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("table", TABLE_NAMES)
 def test_round_trip_through_s3_is_lossless(full_store: Path, imported: Path, table: str) -> None:
-    con = connect(full_store, read_only=True)
-    con.execute(f"ATTACH '{imported}' AS back (READ_ONLY)")
-    n = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-    assert n and n[0] > 0, "the fixture must put rows in every table"
-    a = con.execute(f'SELECT count(*) FROM (FROM "{table}" EXCEPT ALL FROM back."{table}")')
-    assert a.fetchone() == (0,)
-    b = con.execute(f'SELECT count(*) FROM (FROM back."{table}" EXCEPT ALL FROM "{table}")')
-    assert b.fetchone() == (0,)
-    con.close()
+    assert_same_store_table(full_store, imported, table)
 
 
 def test_the_bucket_holds_exactly_what_the_manifest_lists(s3_env: S3, s3_lake: str) -> None:
