@@ -5,8 +5,8 @@ Precedence: command-line flag > ``OSSMETRICS_*`` environment variable > ``ossmet
 environment and the file; it returns a ``Settings`` value that the CLI, ``nightly`` and
 ``demo`` hand to library functions as plain arguments (library code never reads settings
 itself). A value of the wrong type is a ``ConfigError`` naming the file and line (or the
-environment variable). Secrets (GitHub tokens) come only from the environment and are never
-stored, logged or printed: ``redact`` scrubs them from any text on its way out.
+environment variable). Secrets are not settings: they come only from the environment
+(``ossmetrics.secret_env``), so no file or flag can carry one into the store or a log.
 """
 
 from __future__ import annotations
@@ -26,12 +26,8 @@ __all__ = [
     "SETTINGS",
     "Setting",
     "Settings",
-    "corpus_salt",
-    "github_token",
     "load_settings",
     "load_toml",
-    "pseudonym_salt",
-    "redact",
     "resolve",
     "settings_from",
 ]
@@ -378,50 +374,3 @@ def resolve(name: str, flag: Any = None, toml: dict[str, Any] | None = None) -> 
     if flag is not None:
         return _check(SETTINGS[name], flag, f"--{name.replace('_', '-')}")
     return getattr(settings_from(toml or {}), name)
-
-
-def github_token(token_env: str = "GITHUB_TOKEN") -> str | None:
-    value = os.environ.get(token_env, "").strip()
-    return value or None
-
-
-PSEUDONYM_SALT_ENV = "OSSMETRICS_PSEUDONYM_SALT"
-
-
-def corpus_salt() -> str | None:
-    """The secret salt of the training corpus's person pseudonyms (``collect corpus --manifest``):
-    from the environment only; a build without it keeps a random one beside its output."""
-    return os.environ.get("OSSMETRICS_CORPUS_SALT") or None
-
-
-def pseudonym_salt() -> str | None:
-    """The secret salt of ``--publish`` pseudonyms: from the environment only, like the token."""
-    return os.environ.get(PSEUDONYM_SALT_ENV)
-
-
-# Object-store credentials a lake URL may be read with (ossmetrics/lake/remote.py)
-_STORE_SECRETS = (
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AZURE_STORAGE_KEY",
-    "AZURE_STORAGE_CONNECTION_STRING",
-    "AZURE_STORAGE_SAS_TOKEN",
-    "AZURE_CLIENT_SECRET",
-)
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """Remove secrets (and the GitHub token from the environment) from ``text``."""
-    candidates = [s for s in secrets if s]
-    for var in (
-        "GITHUB_TOKEN",
-        "GH_TOKEN",
-        os.environ.get("OSSMETRICS_TOKEN_ENV", ""),
-        *_STORE_SECRETS,
-    ):
-        if var and os.environ.get(var):
-            candidates.append(os.environ[var])
-    for secret in sorted(set(candidates), key=len, reverse=True):
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text

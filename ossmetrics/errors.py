@@ -45,7 +45,7 @@ branch on the class or its fields instead of parsing messages::
         └── AlreadyRunning               .pid: another nightly run holds the lock
 
 Messages never contain secrets: tokens are read from the environment and never formatted into
-an exception (see ``ossmetrics.config.redact``).
+an exception (see ``ossmetrics.secret_env.redact``).
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ RANK = {
     "__init__": 0,
     "__version__": 0,  # `from ossmetrics import __version__`
     "config": 0,
+    # where secrets come from (the environment) and how they are scrubbed from output
+    "secret_env": 0,
     "errors": 0,
     "resources": 0,
     "store": 0,

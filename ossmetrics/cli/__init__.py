@@ -28,8 +28,8 @@ from ossmetrics.cli import (  # noqa: F401
     risk,
     spark,
 )
-from ossmetrics.config import redact
 from ossmetrics.errors import OssmetricsError
+from ossmetrics.secret_env import redact
 
 __all__ = ["app", "main"]
 

@@ -9,7 +9,7 @@ import typer
 from rich.live import Live
 from rich.text import Text
 
-from ossmetrics import config
+from ossmetrics import secret_env
 from ossmetrics.cli._app import collect_app, console, err_console, open_store, state
 from ossmetrics.errors import BadParameter
 from ossmetrics.store.repos import validate_repo_name
@@ -101,7 +101,7 @@ def collect_github_cmd(
     since_value = _parse_since(since)
     st = state()
     env_name = st.setting("token_env", token_env)
-    token = config.github_token(env_name)
+    token = secret_env.github_token(env_name)
     url = st.setting("api_url", api_url)
     wait = float(st.setting("max_wait", max_wait))
     use_graphql = graphql_enabled(st.setting("graphql", None if graphql is None else str(graphql)))

@@ -27,7 +27,7 @@ collector's own check), so an interrupted build continues where it stopped. The 
 each Parquet file under a temporary name and renames it, so readers never see half a file.
 
 Pseudonyms: ``sha256(salt + value)``, first 16 hex digits. The salt comes from
-the environment (``config.corpus_salt``), else from ``BUILD/salt`` (created at random on the first build and
+the environment (``ossmetrics.secret_env.corpus_salt``), else from ``BUILD/salt`` (created at random on the first build and
 never written anywhere else): keep it private, or the hashes of known emails can be recomputed.
 """
 
@@ -47,8 +47,8 @@ import duckdb
 
 from ossmetrics.collect.gitlog import open_repository
 from ossmetrics.collect.readme_status import StatusEvent, readme_status_events
-from ossmetrics.config import corpus_salt
 from ossmetrics.errors import OssmetricsError, UsageError
+from ossmetrics.secret_env import corpus_salt
 from ossmetrics.store.repos import validate_repo_name
 
 __all__ = [

@@ -36,7 +36,6 @@ from github import Auth, Github
 from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass
 
 from ossmetrics.collect.github_http import Pacer, Response, RetryPolicy, WaitCallback, message_of
-from ossmetrics.config import redact
 from ossmetrics.errors import (
     GitHubAuthError,
     GitHubError,
@@ -44,6 +43,7 @@ from ossmetrics.errors import (
     GitHubUnavailable,
     RateLimited,
 )
+from ossmetrics.secret_env import redact
 
 __all__ = ["GitHubClient", "Response", "RetryPolicy", "WaitCallback"]
 

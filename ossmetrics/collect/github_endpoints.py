@@ -21,8 +21,8 @@ from ossmetrics.collect import github_save_repo as save_repo
 from ossmetrics.collect.github_client import GitHubClient, Response
 from ossmetrics.collect.github_paging import PER_PAGE, all_items, fmt, since_pages
 from ossmetrics.collect.sync_state import get_state, mark_done, record_error, set_state
-from ossmetrics.config import redact
 from ossmetrics.errors import GitHubError
+from ossmetrics.secret_env import redact
 from ossmetrics.store import ensure_repo, transaction
 
 __all__ = [

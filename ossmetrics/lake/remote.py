@@ -28,8 +28,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 
-from ossmetrics.config import redact
 from ossmetrics.errors import LakeError
+from ossmetrics.secret_env import redact
 
 __all__ = ["Remote", "endpoint", "is_remote", "open_remote"]
 

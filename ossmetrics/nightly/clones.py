@@ -18,8 +18,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ossmetrics.config import redact
 from ossmetrics.errors import GitError
+from ossmetrics.secret_env import redact
 
 __all__ = ["CloneResult", "clone_dir_for", "clone_or_fetch"]
 

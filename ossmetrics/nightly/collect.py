@@ -20,10 +20,11 @@ import duckdb
 
 from ossmetrics.collect.git import collect_git
 from ossmetrics.collect.github_schedule import TokenLock, budget_order
-from ossmetrics.config import Settings, github_token
+from ossmetrics.config import Settings
 from ossmetrics.errors import GitHubError, RateLimited
 from ossmetrics.nightly.clones import CloneResult, clone_dir_for, clone_or_fetch
 from ossmetrics.pipeline.runs import RunLog, StageRecord
+from ossmetrics.secret_env import github_token
 from ossmetrics.tracking import TrackedRepo, is_url
 
 __all__ = ["RepoOutcome", "TrackedCollection"]

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from ossmetrics.config import redact
 from ossmetrics.errors import NightlyError, OssmetricsError, RateLimited, StoreError
+from ossmetrics.secret_env import redact
 
 __all__ = ["RunLog", "StageRecord", "describe_store_failure"]
 

@@ -23,12 +23,12 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
-from ossmetrics import config
+from ossmetrics import config, secret_env
 from ossmetrics.errors import ConfigError
 
 __all__ = ["SALT_ENV", "PrivacyOptions", "parse_names", "pseudonym"]
 
-SALT_ENV = config.PSEUDONYM_SALT_ENV
+SALT_ENV = secret_env.PSEUDONYM_SALT_ENV
 IDENTITY_KEY_FORMS = ("id", "masked")
 
 
@@ -96,7 +96,7 @@ class PrivacyOptions:
         pub = _flag(config.resolve("publish", True if publish else None, toml))
         names = parse_names(config.resolve("allow_names", allow_names, toml))
         keys = str(config.resolve("identity_keys", None, toml)).strip().lower()
-        salt = config.pseudonym_salt() if pub else None
+        salt = secret_env.pseudonym_salt() if pub else None
         return cls(publish=pub, salt=salt, allow_names=names, identity_keys=keys)
 
     def pseudonym(self, anchor: str) -> str:
