@@ -16,6 +16,7 @@ target's rows of those repositories whole, so repeating it changes nothing.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -48,13 +49,14 @@ def quote(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+@functools.cache
 def worker_ddl() -> tuple[str, ...]:
     """The statements that create a task's store: the store's sequences and the tables
     ``collect_git`` touches, taken from a freshly migrated store (one definition of the schema).
 
     Computed once on the driver and shipped with the tasks: a Python worker then builds its
     store in milliseconds instead of running every migration of the full store (37 tables,
-    0.1-0.25 s per worker)."""
+    0.1-0.25 s per worker). Cached: the schema cannot change within a process."""
     from ossmetrics.store import connect
 
     con = connect(":memory:")

@@ -136,6 +136,7 @@ def run_task(items: Iterable[Item], work: str, ddl: tuple[str, ...]) -> dict[str
     return {
         "repos": out,
         "rows": rows,
+        "ended": time.time(),  # the driver's timeline of the job (idle cores, stragglers)
         "seconds": time.perf_counter() - t0,
         "cpu_seconds": cpu_seconds() - c0,
     }
