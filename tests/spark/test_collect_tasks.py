@@ -158,3 +158,24 @@ def test_a_crash_before_the_manifest_leaves_readers_on_the_old_lake(
     assert n == distinct == 4 and rows == _local(clones, tmp_path)
     on_disk, named = _folders(lake)
     assert on_disk == named  # the orphans and the killed task's leftovers are gone
+
+
+def test_unreadable_last_rows_mean_a_full_collection_not_a_stuck_repository(
+    tmp_path: Path,
+) -> None:
+    """A task folder damaged on disk (here: its commits file overwritten) cannot be the last
+    run: its repositories are collected from scratch, and the merge replaces their rows in
+    the lake whole, so the lake ends up as if nothing had happened."""
+    clones = {"acme/a": _repo(tmp_path / "a", 2, [ANN]), "acme/b": _repo(tmp_path / "b", 1, [BEN])}
+    items = sorted((n, str(g.path)) for n, g in clones.items())
+    lake = tmp_path / "lake"
+    job.collect_repos(None, lake, items)
+    folder = json.loads((lake / MANIFEST).read_text())["collect"]["acme/a"]["rows"]
+    (lake / "_collect" / folder / "commits.parquet").write_bytes(b"not parquet")
+    clones["acme/a"].commit({"n.py": "n\n"}, author=BEN, date="2024-11-01T00:00:00Z")
+    r = job.collect_repos(None, lake, items)
+    assert r.ok == ["acme/a", "acme/b"] and r.commits_added == 3 + 1  # both in full
+    rows, n, distinct = _lake_rows(lake)
+    assert n == distinct == 4 and rows == _local(clones, tmp_path)
+    on_disk, named = _folders(lake)
+    assert on_disk == named and folder not in named
