@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -41,6 +42,9 @@ ROW_TABLES = ("repos", "identities", "git_mailmap", "sync_state", "commits", "co
 _TASK_SCHEMA = (*ROW_TABLES, "people", "forgotten_identities")
 _REPO_TABLES = ("commits", "commit_files", "git_mailmap", "sync_state")
 TASK_PREFIX = "task-"
+#: a task folder, or a killed task's hidden one (no repository's folder looks like this:
+#: theirs always hold the "__" between owner and name)
+_TASK_FOLDER = re.compile(r"\.?task-[0-9a-f]{32}")
 
 Rel = Callable[[str], str]
 
@@ -191,8 +195,7 @@ def sweep(work: Path, section: dict[str, Any]) -> list[str]:
     gone: list[str] = []
     for p in sorted(work.iterdir()) if work.is_dir() else []:
         stale = (
-            (p.name.startswith(TASK_PREFIX) and p.name not in named)
-            or p.name.startswith(f".{TASK_PREFIX}")
+            (_TASK_FOLDER.fullmatch(p.name) is not None and p.name not in named)
             or p.name in moved
             or (p.name.endswith(".duckdb") and p.name[: -len(".duckdb")] in moved)
         )

@@ -133,8 +133,9 @@ def test_a_crash_before_the_manifest_leaves_readers_on_the_old_lake(
     assert _lake_rows(lake) == old_rows  # readers see the old lake whole
     on_disk, named = _folders(lake)
     assert len(on_disk - named) == 1  # the new task folder, named by nothing
-    (lake / "_collect" / ".task-killed").mkdir()  # a task killed while writing
-    (lake / "_collect" / ".task-killed" / "commits.parquet").write_bytes(b"PAR1 half")
+    killed = lake / "_collect" / f".task-{'0' * 32}"  # a task killed while writing
+    killed.mkdir()
+    (killed / "commits.parquet").write_bytes(b"PAR1 half")
 
     # 2. killed after the lake export, before the manifest names the new task folder
     monkeypatch.undo()
