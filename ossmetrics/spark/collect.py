@@ -75,7 +75,10 @@ def run_tasks(spark: Any, items: list[Item], work: str) -> list[dict[str, Any]]:
 def collect_repos(
     spark: Any, lake: str | Path, repos: list[tuple[str, str]], *, merge: bool = True
 ) -> CollectJobResult:
-    """Collect ``repos`` ((OWNER/NAME, clone path) pairs) on Spark and merge them into ``lake``."""
+    """Collect ``repos`` ((OWNER/NAME, clone path) pairs) on Spark and merge them into ``lake``.
+
+    ``merge=False`` (benchmarks) runs the tasks only; the manifest marks their repositories
+    ``merged: false``, and the next run that merges takes them in even if unchanged."""
     from ossmetrics.lake.export import load_local_manifest, save_manifest
     from ossmetrics.lake.layout import empty_manifest
     from ossmetrics.store.migrations import CODE_VERSION
@@ -114,19 +117,26 @@ def collect_repos(
         else:
             out.ok.append(name)
             out.commits_added += r["commits_added"]
-    if merge and out.ok:
-        merge_repo_rows(root, {n: str(results[n]["rows"]) for n in sorted(out.ok)})
+    for r in results.values():  # unwritten (unchanged, failed): the last run's rows
+        r["rows"] = r["rows"] or last.get(r["repo"], {}).get("rows")
+        r["merged"] = r["status"] != "ok" and last.get(r["repo"], {}).get("merged", True)
+    # changed, or collected earlier by a run that did not merge (``merge=False``)
+    todo_merge = sorted(n for n, r in results.items() if r["rows"] and not r["merged"])
+    if merge and todo_merge:
+        merge_repo_rows(root, {n: str(results[n]["rows"]) for n in todo_merge})
+        for n in todo_merge:
+            results[n]["merged"] = True
     manifest = load_local_manifest(root) or empty_manifest(CODE_VERSION)
     section = manifest.setdefault("collect", {})
     now = datetime.now(UTC).isoformat(timespec="seconds")
     for name, r in results.items():
-        rows = r["rows"] or section.get(name, {}).get("rows")  # unwritten: the last run's
         section[name] = {
             "status": r["status"],
             "error": r["error"],
             "run_at": now,
             "attempts": r["attempts"],
-            "rows": rows,
+            "rows": r["rows"],
+            "merged": r["merged"],
         }
     save_manifest(root, manifest)
     sweep(work, section)

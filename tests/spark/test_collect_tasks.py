@@ -180,3 +180,19 @@ def test_unreadable_last_rows_mean_a_full_collection_not_a_stuck_repository(
     assert n == distinct == 4 and rows == _local(clones, tmp_path)
     on_disk, named = _folders(lake)
     assert on_disk == named and folder not in named
+
+
+def test_rows_collected_without_a_merge_are_merged_by_the_next_run(tmp_path: Path) -> None:
+    clones = {"acme/a": _repo(tmp_path / "a", 2, [ANN]), "acme/b": _repo(tmp_path / "b", 1, [BEN])}
+    items = sorted((n, str(g.path)) for n, g in clones.items())
+    lake = tmp_path / "lake"
+    r = job.collect_repos(None, lake, items, merge=False)
+    assert r.ok == ["acme/a", "acme/b"]
+    m = json.loads((lake / MANIFEST).read_text())
+    assert m["tables"] == {} and [e["merged"] for e in m["collect"].values()] == [False, False]
+    r = job.collect_repos(None, lake, items)
+    assert r.unchanged == ["acme/a", "acme/b"] and r.commits_added == 0
+    rows, n, distinct = _lake_rows(lake)
+    assert n == distinct == 3 and rows == _local(clones, tmp_path)
+    m = json.loads((lake / MANIFEST).read_text())
+    assert [e["merged"] for e in m["collect"].values()] == [True, True]
