@@ -19,7 +19,8 @@ throughput, and collection fan-out.
    Sequential: ``collect_git`` (one ``git log`` process) one repository after another into one
    store, as ``ossmetrics collect git`` runs them. Spark: ``collect_repos`` without the final
    merge (the tasks only), each repository with one ``git log`` process in a Python worker.
-   speedup = sequential / Spark seconds.
+   speedup = sequential / Spark seconds; ``--collect-rounds N`` alternates the two N times
+   and reports medians, the paired speedup, and the speedup by CPU seconds.
 
 Last line: key=value with metrics_duckdb_s= metrics_spark_s= spark_duckdb_ratio=
 gharchive_events_per_core_s= gharchive_all_events_per_core_s= collect_sequential_s=
@@ -163,8 +164,15 @@ def _make_repo(path: Path, i: int, commits: int) -> None:
 def _collect(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, Any]) -> None:
     """Sequential: the local collector (``collect_git``, one ``git log`` process), one
     repository after another into one store, as ``ossmetrics collect git`` runs them.
-    Spark: ``collect_repos`` without the merge, one task per repository, each collecting into
-    that repository's own store with one ``git log`` process. Both start from nothing."""
+    Spark: ``collect_repos`` without the merge: tasks of a slice of the repositories each,
+    collecting into one in-memory store per task, one ``git log`` process per repository.
+    Both start from nothing. ``--collect-rounds`` runs the two alternately (odd rounds
+    sequential first, even rounds Spark first), so each pair sees about the same load; the
+    figures are medians over the rounds, ``collect_speedup`` the median of the pairs' ratios.
+    CPU: the sequential process with its git children; for Spark the JVM, the Python
+    workers with their git children (summed over the tasks) and the driver."""
+    import statistics
+
     from ossmetrics.collect.git import collect_git
     from ossmetrics.spark.collect import collect_repos
     from ossmetrics.store import connect
@@ -178,39 +186,72 @@ def _collect(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, An
     # start the Python workers and import the collector there, as the driver already has
     warm = spark.sparkContext.parallelize(range(2), 2)
     warm.map(lambda _: __import__("ossmetrics.collect.git").__name__).count()
-    for d in ("seq", "spark_lake"):
-        shutil.rmtree(work / d, ignore_errors=True)
-    (work / "seq").mkdir()
-    out["collect_load_before"] = round(os.getloadavg()[0], 1)
-    t = time.perf_counter()
-    c = _cpu()
-    con = connect(work / "seq" / "store.duckdb")
-    for name, path in items:
-        collect_git(con, path, name, jobs=1)
-    con.close()
-    out["collect_sequential_s"] = round(time.perf_counter() - t, 2)
-    out["collect_sequential_cpu_s"] = round(_cpu() - c, 2)
+
+    def sequential(merge_people: bool = True) -> tuple[float, float, float]:
+        shutil.rmtree(work / "seq", ignore_errors=True)
+        (work / "seq").mkdir()
+        load = os.getloadavg()[0]
+        t, c = time.perf_counter(), _cpu()
+        con = connect(work / "seq" / "store.duckdb")
+        for name, path in items:
+            collect_git(con, path, name, jobs=1, merge_people=merge_people)
+        con.close()
+        return time.perf_counter() - t, _cpu() - c, load
+
+    def fanned_out() -> tuple[float, float, float, Any]:
+        shutil.rmtree(work / "spark_lake", ignore_errors=True)
+        load = os.getloadavg()[0]
+        t, c, j = time.perf_counter(), time.process_time(), _jvm_cpu_s(spark)
+        r = collect_repos(spark, work / "spark_lake", items, merge=False)
+        assert not r.failed, r.failed
+        cpu = time.process_time() - c + _jvm_cpu_s(spark) - j + r.task_cpu_seconds
+        return time.perf_counter() - t, cpu, load, r
+
+    seq: list[tuple[float, float, float]] = []
+    par: list[tuple[float, float, float, Any]] = []
+    for k in range(args.collect_rounds):
+        if k % 2 == 0:
+            seq.append(sequential())
+            par.append(fanned_out())
+        else:
+            par.append(fanned_out())
+            seq.append(sequential())
+        print(f"collect round {k + 1}: sequential {seq[-1][0]:.2f} s ({seq[-1][1]:.2f} CPU-s, "
+              f"load {seq[-1][2]:.1f}), Spark {par[-1][0]:.2f} s ({par[-1][1]:.2f} CPU-s, "
+              f"load {par[-1][2]:.1f})", flush=True)  # fmt: skip
+    med = statistics.median
+    out["collect_rounds"] = args.collect_rounds
+    out["collect_load"] = round(med([x[2] for x in seq + par]), 1)
+    out["collect_sequential_s"] = round(med([x[0] for x in seq]), 2)
+    out["collect_sequential_cpu_s"] = round(med([x[1] for x in seq]), 2)
     # the same without the per-repository people merge, which the Spark tasks leave to the
     # driver's merge (as a corpus build does): the fair baseline for the tasks' own cost
-    shutil.rmtree(work / "seq")
-    (work / "seq").mkdir()
-    t = time.perf_counter()
-    c = _cpu()
-    con = connect(work / "seq" / "store.duckdb")
-    for name, path in items:
-        collect_git(con, path, name, jobs=1, merge_people=False)
-    con.close()
-    out["collect_sequential_nomerge_s"] = round(time.perf_counter() - t, 2)
-    out["collect_sequential_nomerge_cpu_s"] = round(_cpu() - c, 2)
-    t = time.perf_counter()
-    r = collect_repos(spark, work / "spark_lake", items, merge=False)
-    assert not r.failed, r.failed
-    out["collect_spark_s"] = round(time.perf_counter() - t, 2)
+    nomerge = sequential(merge_people=False)
+    out["collect_sequential_nomerge_s"] = round(nomerge[0], 2)
+    out["collect_sequential_nomerge_cpu_s"] = round(nomerge[1], 2)
+    out["collect_spark_s"] = round(med([x[0] for x in par]), 2)
+    out["collect_spark_cpu_s"] = round(med([x[1] for x in par]), 2)
     # summed over the tasks: wall (what the workers waited) and CPU (worker + git)
-    out["collect_task_wall_sum_s"] = round(r.task_seconds, 2)
-    out["collect_task_cpu_sum_s"] = round(r.task_cpu_seconds, 2)
+    out["collect_task_wall_sum_s"] = round(med([x[3].task_seconds for x in par]), 2)
+    out["collect_task_cpu_sum_s"] = round(med([x[3].task_cpu_seconds for x in par]), 2)
+    out["collect_tasks"] = getattr(par[-1][3], "tasks", None)  # (older versions: none)
+    if hasattr(par[-1][3], "tasks"):  # what the job adds after the tasks: the lake merge
+        import json
+
+        from ossmetrics.spark.collect import merge_repo_rows
+
+        lake = work / "spark_lake"
+        done = json.loads((lake / "_manifest.json").read_text())["collect"]
+        t = time.perf_counter()
+        merge_repo_rows(lake, {n: e["rows"] for n, e in done.items()})
+        out["collect_merge_s"] = round(time.perf_counter() - t, 2)
     out["collect_load_after"] = round(os.getloadavg()[0], 1)
-    out["collect_speedup"] = round(out["collect_sequential_s"] / out["collect_spark_s"], 2)
+    out["collect_speedup"] = round(med([s[0] / p[0] for s, p in zip(seq, par, strict=True)]), 2)
+    # what two free cores would give: the sequential CPU over half of Spark's
+    cores = int(spark.sparkContext.defaultParallelism)
+    out["collect_speedup_by_cpu"] = round(
+        med([cores * s[1] / p[1] for s, p in zip(seq, par, strict=True)]), 2
+    )
 
 
 def _cpu() -> float:
@@ -236,6 +277,9 @@ def main() -> None:
     ap.add_argument("--gha-events", type=int, default=20_000)
     ap.add_argument("--collect-repos", type=int, default=200)
     ap.add_argument("--collect-commits", type=int, default=150)
+    ap.add_argument(
+        "--collect-rounds", type=int, default=1, help="Sequential/Spark pairs, alternating."
+    )
     ap.add_argument(
         "--skip", action="append", default=[], choices=["metrics", "gharchive", "collect"]
     )

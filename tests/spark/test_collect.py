@@ -80,16 +80,17 @@ def test_collect_fans_out_merges_and_reruns_incrementally(
         lk.close()
 
 
-def test_each_repository_is_a_parquet_partition_and_old_stores_are_read(
+def test_a_task_writes_one_parquet_file_per_table_and_old_layouts_are_read(
     clones: dict[str, GitFactory], tmp_path: Path
 ) -> None:
-    """A task writes its repository's rows as one Parquet file per table in the repository's
-    own folder; a store file kept by an earlier version is read as the last run (so the rerun
-    is incremental) and then replaced by the folder."""
+    """A task writes all of its repositories' rows as one Parquet file per table in one task
+    folder, which the manifest names for each of them; a store file or a per-repository folder
+    kept by an earlier version is read as the last run (so the rerun is incremental) and then
+    deleted once the repository's rows live in a task folder."""
     lake = tmp_path / "lake"
     work = lake / "_collect"
     work.mkdir(parents=True)
-    old = connect(work / "acme__b.duckdb")  # what the earlier version left for acme/b
+    old = connect(work / "acme__b.duckdb")  # what the version before last left for acme/b
     collect_git(old, clones["acme/b"].path, "acme/b")
     old.close()
     items = [(n, str(g.path)) for n, g in clones.items()]
@@ -98,15 +99,57 @@ def test_each_repository_is_a_parquet_partition_and_old_stores_are_read(
     clones["acme/b"].commit({"q.py": "2\n"}, author=BEN, date="2024-02-02T00:00:00Z")
     r = collect_repos(None, lake, items)
     assert r.ok == ["acme/b"] and r.commits_added == 1  # only the new commit
-    assert sorted(p.name for p in work.iterdir()) == ["acme__a", "acme__b"]
+    m = json.loads((lake / MANIFEST).read_text())
+    folder = m["collect"]["acme/b"]["rows"]
+    assert m["collect"]["acme/a"]["rows"] == folder  # one task (inline): one folder for both
+    assert sorted(p.name for p in work.iterdir()) == [folder]  # the old store and folder gone
+    assert sorted(p.name for p in (work / folder).iterdir()) == sorted(
+        f"{t}.parquet"
+        for t in ("repos", "identities", "git_mailmap", "sync_state", "commits", "commit_files")
+    )
     got = (
         duckdb.connect()
-        .execute(f"SELECT count(*) FROM read_parquet('{work}/acme__b/commits.parquet')")
-        .fetchone()
+        .execute(
+            f"SELECT r.full_name, count(*) FROM read_parquet('{work / folder}/commits.parquet') c "
+            f"JOIN read_parquet('{work / folder}/repos.parquet') r USING (repo_id) "
+            "GROUP BY 1 ORDER BY 1"
+        )
+        .fetchall()
     )
-    assert got == (2,)
+    assert got == [("acme/a", 2), ("acme/b", 2)]
     lk = open_lake(str(lake))
     try:
         assert lk.con.execute("SELECT count(*) FROM commits").fetchone() == (4,)
+    finally:
+        lk.close()
+
+
+def test_a_per_repository_folder_of_the_last_version_is_read_as_the_last_run(
+    clones: dict[str, GitFactory], tmp_path: Path
+) -> None:
+    work = tmp_path / "lake" / "_collect"
+    (work / "acme__a").mkdir(parents=True)
+    old = connect(":memory:")  # what the last version's task wrote for acme/a
+    collect_git(old, clones["acme/a"].path, "acme/a")
+    for t in (
+        "repos",
+        "identities",
+        "people",
+        "git_mailmap",
+        "sync_state",
+        "commits",
+        "commit_files",
+    ):
+        old.execute(f"COPY {t} TO '{work / 'acme__a' / t}.parquet' (FORMAT parquet)")
+    old.close()
+    r = collect_repos(None, tmp_path / "lake", [("acme/a", str(clones["acme/a"].path))])
+    assert r.unchanged == ["acme/a"] and r.commits_added == 0
+    clones["acme/a"].commit({"w.py": "9\n"}, author=ANN, date="2024-03-01T00:00:00Z")
+    r = collect_repos(None, tmp_path / "lake", [("acme/a", str(clones["acme/a"].path))])
+    assert r.ok == ["acme/a"] and r.commits_added == 1
+    assert not (work / "acme__a").exists()
+    lk = open_lake(str(tmp_path / "lake"))
+    try:
+        assert lk.con.execute("SELECT count(*) FROM commits").fetchone() == (3,)
     finally:
         lk.close()
