@@ -123,3 +123,9 @@ def import_cmd(
         f"({r.seconds:.1f} s)",
         markup=False,
     )
+    if r.absent:
+        console.print(
+            f"Kept the store's own {', '.join(r.absent)}: the lake does not hold them "
+            "(written by an older ossmetrics)",
+            markup=False,
+        )

@@ -29,7 +29,14 @@ import duckdb
 from ossmetrics.errors import BadParameter
 from ossmetrics.store import transaction
 
-__all__ = ["export_person", "forget_person", "forgotten_hashes", "key_hash", "resolve_person"]
+__all__ = [
+    "export_person",
+    "forget_person",
+    "forgotten_hashes",
+    "honour_forgotten_git",
+    "key_hash",
+    "resolve_person",
+]
 
 
 def key_hash(text: str) -> str:
@@ -194,6 +201,44 @@ def honour_forgotten(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(f"DELETE FROM stargazers WHERE {gone.format('login')}", p)
     con.execute(f"DELETE FROM forks WHERE {gone.format('login')}", p)
+
+
+def honour_forgotten_git(con: duckdb.DuckDBPyConnection) -> int:
+    """Fold git identities of forgotten people back into the anonymous identity kept for them.
+
+    ``collect git`` never creates them (``git_stage`` checks ``forgotten_identities``), but rows
+    collected in another store and merged in -- ``spark collect``'s tasks, which start from
+    their own last run and know nothing of a later ``people forget`` -- can bring a forgotten
+    author's named identity and ``.mailmap`` rows back. Their commits are re-pointed at the
+    anonymous identity, the named identities and mailmap rows deleted; returns how many
+    identities were folded. Keyed by hash, like the collectors' check."""
+    back = con.execute(
+        """SELECT i.identity_id, min(f.identity_id) FROM identities i
+           JOIN forgotten_identities f
+             ON f.key_hash = sha256(i.identity_key)
+             OR (i.email IS NOT NULL AND f.key_hash = sha256('email:' || lower(i.email)))
+           WHERE i.identity_id <> f.identity_id
+           GROUP BY 1"""
+    ).fetchall()
+    hashes = sorted(forgotten_hashes(con))
+    if hashes:
+        gone = "list_contains($h, sha256('email:' || lower({0})))"
+        con.execute(
+            f"DELETE FROM git_mailmap WHERE {gone.format('commit_email')} "
+            f"OR {gone.format('proper_email')}",
+            {"h": hashes},
+        )
+    if not back:
+        return 0
+    con.execute("CREATE OR REPLACE TEMP TABLE _forgot_map (back INTEGER, anon INTEGER)")
+    con.executemany("INSERT INTO _forgot_map VALUES (?, ?)", back)
+    for col in ("author_identity", "committer_identity"):
+        con.execute(
+            f"UPDATE commits SET {col} = m.anon FROM _forgot_map m WHERE commits.{col} = m.back"
+        )
+    con.execute("DELETE FROM identities WHERE identity_id IN (SELECT back FROM _forgot_map)")
+    con.execute("DROP TABLE _forgot_map")
+    return len(back)
 
 
 def export_person(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:

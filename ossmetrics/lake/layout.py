@@ -31,6 +31,7 @@ from typing import Any
 __all__ = [
     "LAKE_FORMAT",
     "MANIFEST",
+    "STORE_ONLY",
     "TABLES",
     "TableSpec",
     "empty_manifest",
@@ -92,7 +93,31 @@ TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec("graph_repo_measures", None, None, "repo_id, as_of, measure", writable=True),
     TableSpec("risk_scores", None, None, "repo_id, as_of, model_version", writable=True),
+    TableSpec("risk_what_if", None, None, "repo_id, as_of, model_version", writable=True),
+    # `people forget`: the hashes that keep a forgotten person out of every later collection;
+    # a lake without them would let a re-collection (or an imported store) bring them back
+    TableSpec("forgotten_identities", None, None, "key_hash"),
+    # README/description notices (the archived/unmaintained label and its coverage)
+    TableSpec("status_events", None, None, "repo_id, event_at, kind"),
+    TableSpec("status_coverage", None, None, "repo_id, checked_at, source"),
+    # the funding side: SBOMs, dependency links and signals, importance and the plan
+    TableSpec("fund_documents", None, None, "doc_id"),
+    TableSpec("fund_components", None, None, "doc_id, ref"),
+    TableSpec("fund_edges", None, None, "doc_id, parent, child"),
+    TableSpec("fund_links", None, None, "package, repo"),
+    TableSpec("fund_link_pins", None, None, "package"),
+    TableSpec("fund_cache", None, None, "source, key"),
+    TableSpec("fund_signals", None, None, "package, source, signal"),
+    TableSpec("fund_funding", None, None, "package, url"),
+    TableSpec("fund_package_edges", None, None, "root, version, parent, child"),
+    TableSpec("fund_importance", None, None, "repo, lens"),
+    TableSpec("fund_plan", None, None, "rank"),
 )
+
+#: Store tables a lake leaves out, and why: both describe the DuckDB file itself, not the data.
+#: The migrations applied are the manifest's ``schema_version``; the metric macros installed in
+#: the file (``metric_library``) are installed again by ``import`` and are never read on a lake.
+STORE_ONLY: tuple[str, ...] = ("schema_migrations", "metric_library")
 
 
 def table_spec(name: str) -> TableSpec:

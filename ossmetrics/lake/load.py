@@ -2,7 +2,9 @@
 
 Every table the lake holds replaces the store's in one transaction (all or nothing), and the
 id sequences are moved past the largest imported id, so a collection after the import never
-hands out an id the lake already uses.
+hands out an id the lake already uses. A table the lake's manifest does not list at all (a lake
+written before that table joined the layout) is left as the store has it: replacing it with
+nothing would, for ``forgotten_identities``, let forgotten people back in.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ _SEQUENCES = {
     "repo_id_seq": ("repos", "repo_id"),
     "identity_id_seq": ("identities", "identity_id"),
     "run_id_seq": ("runs", "run_id"),
+    "fund_doc_id_seq": ("fund_documents", "doc_id"),
 }
 
 
@@ -31,6 +34,8 @@ _SEQUENCES = {
 class ImportResult:
     rows: dict[str, int] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
+    #: tables the lake does not hold (written by an older version): the store's kept
+    absent: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -65,6 +70,9 @@ def import_lake(con: duckdb.DuckDBPyConnection, url: str, *, replace: bool = Fal
         try:
             with transaction(con):
                 for spec in TABLES:
+                    if spec.name not in lake.manifest["tables"]:
+                        result.absent.append(spec.name)
+                        continue
                     cols = [
                         str(r[0])
                         for r in con.execute(

@@ -148,6 +148,7 @@ def merge_repo_rows(root: Path, rows: dict[str, str]) -> None:
     """Merge each repository of ``rows`` (name -> task folder holding its rows) into the lake
     (see the module docstring): one ``absorb`` per task folder, in the order of each folder's
     first repository name, so the same work assigns the same ids on every run."""
+    from ossmetrics.collect.forget import honour_forgotten_git
     from ossmetrics.collect.identities import merge_identities
     from ossmetrics.gharchive.fold import _replace
     from ossmetrics.lake import export_lake
@@ -168,6 +169,9 @@ def merge_repo_rows(root: Path, rows: dict[str, str]) -> None:
             _replace(con, t, f'SELECT * FROM "{t}"')  # materialise the lake's rows
         for folder, names in sorted(by_folder.items(), key=lambda kv: min(kv[1])):
             absorb(con, folder_rel(root / "_collect" / folder), names)
+        # a task starts from its own last run: a person forgotten since (`people forget` on a
+        # store, then exported) must not come back into the lake through it
+        honour_forgotten_git(con)
         merge_identities(con)
         export_lake(con, root, tables=list(_MERGED))
     finally:

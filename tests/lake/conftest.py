@@ -108,6 +108,75 @@ def fill_every_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "INSERT INTO risk_scores VALUES (2, DATE '2024-12-01', 'm1', 0.1, 0.2, 42.0, '[]', now())"
     )
+    con.execute(
+        "INSERT INTO risk_what_if VALUES (2, DATE '2024-12-01', 'm1', 1, 'alice', 42.0, 0.3, 0.25, "
+        '55.5, \'["commits fell by half"]\', \'[{"person_id": 1, "name": "Alice", '
+        '"share_12m": 0.8, "other_projects": 1, "delta_p_dormant": 0.2}]\', '
+        "TIMESTAMPTZ '2024-12-02 00:00:00+00')"
+    )
+    con.execute(
+        "INSERT INTO forgotten_identities VALUES (sha256('git:gone@x'), 7, "
+        "TIMESTAMPTZ '2024-06-01 00:00:00+00'), (sha256('email:gone@x'), 7, "
+        "TIMESTAMPTZ '2024-06-01 00:00:00+00')"
+    )
+    con.execute(
+        "INSERT INTO status_events VALUES (2, TIMESTAMPTZ '2024-09-01 00:00:00+00', "
+        "'unmaintained', 'readme', 'no longer maintained — see fork'), "
+        "(3, TIMESTAMPTZ '2024-10-01 00:00:00+00', 'archived', 'github', NULL)"
+    )
+    con.execute(
+        "INSERT INTO status_coverage VALUES (2, TIMESTAMPTZ '2024-09-01 00:00:00+00', 'readme'), "
+        "(3, NULL, NULL)"
+    )
+    con.execute(
+        "INSERT INTO fund_documents VALUES (5, 'sbom/ü.json', 'ab12', 'cyclonedx', '1.6', "
+        "'acme/app', false, 2, TIMESTAMPTZ '2025-01-01 00:00:00+00')"
+    )
+    con.execute(
+        "INSERT INTO fund_components VALUES (5, 'pkg:npm/left-pad@1.3.0', 'pkg:npm/left-pad', "
+        "'pkg:npm/left-pad@1.3.0', 'npm', 'left-pad', '1.3.0', 'required', 0.5), "
+        "(5, 'r2', 'pkg:pypi/six', 'pkg:pypi/six', 'pypi', 'six', NULL, NULL, NULL)"
+    )
+    con.execute(
+        "INSERT INTO fund_edges VALUES (5, NULL, 'pkg:npm/left-pad', 'direct'), "
+        "(5, 'pkg:npm/left-pad', 'pkg:pypi/six', 'transitive')"
+    )
+    con.execute(
+        "INSERT INTO fund_links VALUES ('pkg:npm/left-pad', 'acme/widget', 'depsdev', "
+        "'source_repo', 0.9, TIMESTAMPTZ '2025-01-02 00:00:00+00')"
+    )
+    con.execute(
+        "INSERT INTO fund_link_pins VALUES ('pkg:pypi/six', 'acme/six', "
+        "TIMESTAMPTZ '2025-01-03 00:00:00+00')"
+    )
+    con.execute(
+        "INSERT INTO fund_cache VALUES ('depsdev', 'pkg:npm/left-pad', 200, '{\"a\": [1, 2]}', "
+        "TIMESTAMPTZ '2025-01-02 00:00:00+00'), ('ecosystems', 'pkg:pypi/six', 404, NULL, "
+        "TIMESTAMPTZ '2025-01-02 00:00:00+00')"
+    )
+    con.execute(
+        "INSERT INTO fund_signals VALUES ('pkg:npm/left-pad', 'npm', 'depsdev', 'dependents', "
+        "1234.0, '1.3.0', TIMESTAMPTZ '2025-01-02 00:00:00+00'), ('pkg:pypi/six', 'pypi', "
+        "'ecosystems', 'downloads', NULL, NULL, TIMESTAMPTZ '2025-01-02 00:00:00+00')"
+    )
+    con.execute(
+        "INSERT INTO fund_funding VALUES ('pkg:npm/left-pad', 'https://opencollective.com/x', "
+        "'ecosystems')"
+    )
+    con.execute(
+        "INSERT INTO fund_package_edges VALUES ('pkg:npm/left-pad', '1.3.0', 'pkg:npm/left-pad', "
+        "'pkg:npm/tiny', 'runtime', 'depsdev', TIMESTAMPTZ '2025-01-02 00:00:00+00')"
+    )
+    con.execute(
+        "INSERT INTO fund_importance VALUES ('acme/widget', 'dependents', 0.75, 3, false, "
+        "'{}', TIMESTAMPTZ '2025-01-04 00:00:00+00'), ('acme/six', 'sbom', NULL, NULL, NULL, "
+        "NULL, TIMESTAMPTZ '2025-01-04 00:00:00+00')"
+    )
+    con.execute(
+        "INSERT INTO fund_plan VALUES (1, 'acme/widget', 0.8, 1500000, 0.75, 'dependents', 0.1, "
+        "42.0, 'many dependents', 'one key person', '[]', 10000000, 500000, 0.3, "
+        "TIMESTAMPTZ '2025-01-05 00:00:00+00')"
+    )
 
 
 @pytest.fixture(scope="session")

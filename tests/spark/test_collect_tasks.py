@@ -196,3 +196,54 @@ def test_rows_collected_without_a_merge_are_merged_by_the_next_run(tmp_path: Pat
     assert n == distinct == 3 and rows == _local(clones, tmp_path)
     m = json.loads((lake / MANIFEST).read_text())
     assert [e["merged"] for e in m["collect"].values()] == [True, True]
+
+
+def test_a_person_forgotten_in_a_store_does_not_come_back_through_the_tasks(
+    tmp_path: Path,
+) -> None:
+    """`people forget` on a store imported from the lake, exported back; the next spark collect
+    starts each task from its own last run (which still names the person) and sees a new commit
+    of theirs: the lake keeps them anonymous -- their old and new commits on the anonymous
+    identity, no identity or .mailmap row with their name or address."""
+    from ossmetrics.collect.forget import forget_person
+    from ossmetrics.lake import export_lake, import_lake
+
+    g = _repo(tmp_path / "a", 4, [ANN, BEN])
+    g.commit({".mailmap": "Ben <ben@example.org> <ben@old.example.org>\n"}, author=ANN,
+             date="2024-09-09T00:00:00Z")  # fmt: skip
+    items = [("acme/a", str(g.path))]
+    lake = tmp_path / "lake"
+    job.collect_repos(None, lake, items)
+    con = connect(tmp_path / "s.duckdb")
+    try:
+        import_lake(con, str(lake))
+        forget_person(con, "ben@example.org")
+        anon = con.execute("SELECT DISTINCT identity_id FROM forgotten_identities").fetchall()
+        assert len(anon) == 1
+        export_lake(con, lake)
+    finally:
+        con.close()
+    g.commit({"late.py": "x\n"}, author=BEN, date="2024-10-10T00:00:00Z")
+    r = job.collect_repos(None, lake, items)
+    assert r.ok == ["acme/a"] and r.commits_added == 1
+    lk = open_lake(str(lake))
+    try:
+        c = lk.con
+        named = c.execute(
+            "SELECT count(*) FROM identities WHERE lower(email) LIKE '%ben%' OR name = 'Ben'"
+        ).fetchone()
+        assert named == (0,)
+        mailmap = c.execute(
+            "SELECT count(*) FROM git_mailmap WHERE proper_email LIKE '%ben%' "
+            "OR commit_email LIKE '%ben%'"
+        ).fetchone()
+        assert mailmap == (0,)
+        # Ben made commits 1 and 3 of the first four, and the late one: all on the anonymous id
+        on_anon = c.execute(
+            "SELECT count(*) FROM commits WHERE author_identity = ?", [anon[0][0]]
+        ).fetchone()
+        assert on_anon == (3,)
+        total = c.execute("SELECT count(*), count(DISTINCT sha) FROM commits").fetchone()
+        assert total == (6, 6)
+    finally:
+        lk.close()
