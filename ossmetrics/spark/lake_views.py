@@ -177,9 +177,9 @@ def register_lake(spark: Any, lake: str, *, cache: bool = False) -> list[Skipped
         spark.conf.set("spark.sql.requireAllClusterKeysForCoPartition", "false")
         for name in CACHED:  # each from the lake's files (the views were bound above)
             df = spark.table(name)
-            cols = [c for c in df.columns if keep is None or c.lower() in keep]
-            df = df.select(*[f"`{c}`" for c in cols])
-            if "repo_id" in cols:  # see the docstring: no shuffle by repository afterwards
+            kept = [c for c in df.columns if keep is None or c.lower() in keep]
+            df = df.select(*[f"`{c}`" for c in kept])
+            if "repo_id" in kept:  # see the docstring: no shuffle by repository afterwards
                 df = df.repartition(partitions, "repo_id")
             df.createOrReplaceTempView(name)
             spark.sql(f"CACHE TABLE `{name}`")  # eager: built now, once, not by racing queries
