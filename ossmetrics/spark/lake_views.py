@@ -83,10 +83,10 @@ def metric_columns() -> frozenset[str] | None:
     columns a cache for the metric suite must keep. None when a metric selects ``*`` from a
     cached table (then every column is kept).
 
-    Why: Spark's columnar cache costs time and memory per cached value, and the widest columns
-    are ones no metric reads (a commit's 40-character ``sha``, an issue's title and labels);
-    caching only the named columns made the cache ~3x cheaper to build. The set is by name
-    across all tables, so it can only keep too much, never too little."""
+    Why: Spark's columnar cache costs memory and build time per cached value, and the widest
+    columns are ones no metric reads (a commit's 40-character ``sha``, an issue's title and
+    labels): 20 M commits must fit a driver of a few GiB beside the metrics' own hash maps.
+    The set is by name across all tables, so it can only keep too much, never too little."""
     import sqlglot
     import sqlglot.expressions as exp
 
