@@ -23,15 +23,25 @@ m AS (
     SELECT repo_id, month, count(DISTINCT person_id) AS active_contributors, count(*) AS commits
     FROM c GROUP BY repo_id, month
 ),
+-- The months between a repository's first and last commit month come from m in the same pass:
+-- each month with commits also stands for the empty months up to the next one (lead). Reading m
+-- a second time for min/max would, on Spark, which does not reuse a CTE named twice, aggregate
+-- every commit twice.
+g AS (
+    SELECT repo_id, month AS m0, active_contributors, commits,
+           lead(month) OVER (PARTITION BY repo_id ORDER BY month) AS next_m
+    FROM m
+),
 months AS (
-    SELECT repo_id, CAST(unnest(generate_series(min(month), max(month), INTERVAL 1 MONTH)) AS DATE) AS month
-    FROM m GROUP BY repo_id
+    SELECT repo_id, m0, next_m, active_contributors, commits,
+           CAST(unnest(generate_series(m0, coalesce(next_m, m0), INTERVAL 1 MONTH)) AS DATE) AS month
+    FROM g
 )
 SELECT r.full_name AS repo, months.month,
-       coalesce(m.active_contributors, 0) AS active_contributors,
-       coalesce(m.commits, 0) AS commits
+       CASE WHEN months.month = months.m0 THEN months.active_contributors ELSE 0 END AS active_contributors,
+       CASE WHEN months.month = months.m0 THEN months.commits ELSE 0 END AS commits
 FROM months
 JOIN r ON r.repo_id = months.repo_id
-LEFT JOIN m ON m.repo_id = months.repo_id AND m.month = months.month
-WHERE $since IS NULL OR months.month >= date_trunc('month', $since)
+WHERE (months.next_m IS NULL OR months.month < months.next_m)
+  AND ($since IS NULL OR months.month >= date_trunc('month', $since))
 ORDER BY repo, months.month

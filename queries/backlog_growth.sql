@@ -31,26 +31,35 @@ ev AS (
 m AS (
     SELECT repo_id, month, sum(o) AS opened, sum(c) AS closed FROM ev GROUP BY repo_id, month
 ),
+-- The months between a repository's first and last event month, and the running total, come
+-- from m in one pass: each month with events also stands for the empty months up to the next
+-- one (lead), which keep its running total. Reading m a second time for the series bounds
+-- would, on Spark, which does not reuse a CTE named twice, aggregate every issue twice.
+g AS (
+    SELECT repo_id, month AS m0, opened, closed,
+           lead(month) OVER (PARTITION BY repo_id ORDER BY month) AS next_m,
+           sum(opened - closed) OVER (PARTITION BY repo_id ORDER BY month
+                                      ROWS UNBOUNDED PRECEDING) AS open_end
+    FROM m
+),
 months AS (
-    SELECT repo_id, CAST(unnest(generate_series(min(month), max(month), INTERVAL 1 MONTH)) AS DATE) AS month
-    FROM m GROUP BY repo_id
+    SELECT repo_id, m0, next_m, opened, closed, open_end,
+           CAST(unnest(generate_series(m0, coalesce(next_m, m0), INTERVAL 1 MONTH)) AS DATE) AS month
+    FROM g
 ),
-filled AS (
-    SELECT months.repo_id, months.month,
-           CAST(coalesce(m.opened, 0) AS BIGINT) AS opened, CAST(coalesce(m.closed, 0) AS BIGINT) AS closed
-    FROM months LEFT JOIN m ON m.repo_id = months.repo_id AND m.month = months.month
-),
--- The running total needs every month, so the $since filter applies after it (a plain WHERE on
--- the outer query: QUALIFY has no Spark SQL twin, and the metric runs on both engines).
--- Columns are qualified (o.repo): inside the installed macro an unqualified `repo` would be
--- taken for the macro's parameter of that name.
+-- The $since filter applies after the running total (a plain WHERE on the outer query: QUALIFY
+-- has no Spark SQL twin, and the metric runs on both engines). Columns are qualified (o.repo):
+-- inside the installed macro an unqualified `repo` would be taken for the macro's parameter of
+-- that name.
 out AS (
-    SELECT r.full_name AS repo, f.month, f.opened, f.closed, f.opened - f.closed AS net_change,
-           CAST(sum(f.opened - f.closed) OVER (PARTITION BY f.repo_id ORDER BY f.month
-                                              ROWS UNBOUNDED PRECEDING) AS BIGINT) AS open_at_month_end
-    FROM filled f JOIN r ON r.repo_id = f.repo_id
+    SELECT r.full_name AS repo, f.month,
+           CAST(CASE WHEN f.month = f.m0 THEN f.opened ELSE 0 END AS BIGINT) AS opened,
+           CAST(CASE WHEN f.month = f.m0 THEN f.closed ELSE 0 END AS BIGINT) AS closed,
+           CAST(f.open_end AS BIGINT) AS open_at_month_end
+    FROM months f JOIN r ON r.repo_id = f.repo_id
+    WHERE f.next_m IS NULL OR f.month < f.next_m
 )
-SELECT o.repo, o.month, o.opened, o.closed, o.net_change, o.open_at_month_end
+SELECT o.repo, o.month, o.opened, o.closed, o.opened - o.closed AS net_change, o.open_at_month_end
 FROM out o
 WHERE $since IS NULL OR o.month >= date_trunc('month', $since)
 ORDER BY o.repo, o.month

@@ -25,16 +25,26 @@ m AS (
            coalesce(sum(lines_added), 0) AS lines_added, coalesce(sum(lines_deleted), 0) AS lines_deleted
     FROM c GROUP BY repo_id, month
 ),
+-- The months between a repository's first and last commit month come from m in the same pass:
+-- each month with commits also stands for the empty months up to the next one (lead). Reading m
+-- a second time for min/max would, on Spark, which does not reuse a CTE named twice, aggregate
+-- every commit twice.
+g AS (
+    SELECT repo_id, month AS m0, commits, lines_added, lines_deleted,
+           lead(month) OVER (PARTITION BY repo_id ORDER BY month) AS next_m
+    FROM m
+),
 months AS (
-    SELECT repo_id, CAST(unnest(generate_series(min(month), max(month), INTERVAL 1 MONTH)) AS DATE) AS month
-    FROM m GROUP BY repo_id
+    SELECT repo_id, m0, next_m, commits, lines_added, lines_deleted,
+           CAST(unnest(generate_series(m0, coalesce(next_m, m0), INTERVAL 1 MONTH)) AS DATE) AS month
+    FROM g
 )
 SELECT r.full_name AS repo, months.month,
-       coalesce(m.commits, 0) AS commits,
-       CAST(coalesce(m.lines_added, 0) AS BIGINT) AS lines_added,
-       CAST(coalesce(m.lines_deleted, 0) AS BIGINT) AS lines_deleted
+       CASE WHEN months.month = months.m0 THEN months.commits ELSE 0 END AS commits,
+       CAST(CASE WHEN months.month = months.m0 THEN months.lines_added ELSE 0 END AS BIGINT) AS lines_added,
+       CAST(CASE WHEN months.month = months.m0 THEN months.lines_deleted ELSE 0 END AS BIGINT) AS lines_deleted
 FROM months
 JOIN r ON r.repo_id = months.repo_id
-LEFT JOIN m ON m.repo_id = months.repo_id AND m.month = months.month
-WHERE $since IS NULL OR months.month >= date_trunc('month', $since)
+WHERE (months.next_m IS NULL OR months.month < months.next_m)
+  AND ($since IS NULL OR months.month >= date_trunc('month', $since))
 ORDER BY repo, months.month

@@ -22,6 +22,10 @@
 -- grain: repo
 -- reference: https://chaoss.community/kb-metrics-and-metrics-models/ (a summary of the metrics above)
 
+-- Each CTE is read once (a lone exception: r): Spark does not reuse a CTE named twice but
+-- computes it again for every reference, so the per-person figures, the cohorts, and the
+-- GitHub items with their comments are each built in one pass and carry every figure drawn
+-- from them.
 WITH a AS (
     SELECT $as_of AS tz, timezone('UTC', $as_of) AS t,
            timezone('UTC', $as_of) - INTERVAL 12 MONTH AS t0,
@@ -32,7 +36,7 @@ r AS (
     SELECT repo_id, full_name FROM repos
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
-c_all AS (  -- the one scan of commits: non-bot commits up to as_of, merges flagged
+c_all AS (  -- non-bot commits up to as_of, merges flagged
     SELECT c.repo_id, c.person_id, nullif(trim(c.organization), '') AS org, c.committed_at,
            make_timestamp(epoch_us(c.committed_at)) AS ts, c.is_merge
     FROM human_commits c
@@ -49,27 +53,27 @@ per AS (  -- per person: window commits, first commit, inactive flags
            count(*) FILTER (WHERE c.ts > a.t - INTERVAL 6 MONTH) AS recent_n
     FROM c CROSS JOIN a GROUP BY c.repo_id, c.person_id
 ),
-ranked AS (
-    SELECT repo_id, n,
-           row_number() OVER (PARTITION BY repo_id ORDER BY n DESC, person_id) AS rk,
-           sum(n) OVER (PARTITION BY repo_id ORDER BY n DESC, person_id ROWS UNBOUNDED PRECEDING) AS cum,
-           sum(n) OVER (PARTITION BY repo_id) AS total,
-           row_number() OVER (PARTITION BY repo_id ORDER BY n, person_id) AS gi,
-           count(*) OVER (PARTITION BY repo_id) AS k
-    FROM per WHERE n > 0
+ranked AS (  -- every person; those without window commits (n = 0) rank last and are left out
+             -- of the concentration figures by their FILTERs
+    SELECT per.repo_id, per.n, per.first_ts, per.prior_n, per.recent_n,
+           row_number() OVER (PARTITION BY per.repo_id ORDER BY per.n DESC, per.person_id) AS rk,
+           sum(per.n) OVER (PARTITION BY per.repo_id ORDER BY per.n DESC, per.person_id ROWS UNBOUNDED PRECEDING) AS cum,
+           sum(per.n) OVER (PARTITION BY per.repo_id) AS total,
+           count(CASE WHEN per.n > 0 THEN 1 END) OVER (PARTITION BY per.repo_id) AS k
+    FROM per
 ),
-conc AS (
-    SELECT repo_id, max(total) AS commits, max(k) AS contributors,
-           min(rk) FILTER (WHERE 2 * cum >= total) AS bus_factor,
-           max(n) / max(total) AS top_share,
-           CAST(sum((2 * gi - k - 1) * n) / (max(k) * sum(n)) AS DOUBLE) AS gini
-    FROM ranked GROUP BY repo_id
-),
-people_agg AS (
-    SELECT per.repo_id,
-           count(*) FILTER (WHERE per.first_ts > a.t0) AS new_contributors,
-           count(*) FILTER (WHERE per.prior_n > 0 AND per.recent_n = 0) AS inactive
-    FROM per CROSS JOIN a GROUP BY per.repo_id
+conc AS (  -- gini ranks the k persons ascending: a person's ascending rank is k + 1 - rk (persons
+           -- tied in n trade places, which leaves the sum unchanged)
+    SELECT ranked.repo_id,
+           max(ranked.total) FILTER (WHERE ranked.n > 0) AS commits,
+           max(ranked.k) FILTER (WHERE ranked.n > 0) AS contributors,
+           min(ranked.rk) FILTER (WHERE ranked.n > 0 AND 2 * ranked.cum >= ranked.total) AS bus_factor,
+           max(ranked.n) FILTER (WHERE ranked.n > 0) / max(ranked.total) FILTER (WHERE ranked.n > 0) AS top_share,
+           CAST(sum((ranked.k + 1 - 2 * ranked.rk) * ranked.n) FILTER (WHERE ranked.n > 0)
+                / (max(ranked.k) FILTER (WHERE ranked.n > 0) * sum(ranked.n) FILTER (WHERE ranked.n > 0)) AS DOUBLE) AS gini,
+           count(*) FILTER (WHERE ranked.first_ts > a.t0) AS new_contributors,
+           count(*) FILTER (WHERE ranked.prior_n > 0 AND ranked.recent_n = 0) AS inactive
+    FROM ranked CROSS JOIN a GROUP BY ranked.repo_id
 ),
 orgs AS (
     SELECT c.repo_id, c.org, count(*) AS n FROM c CROSS JOIN a
@@ -87,18 +91,18 @@ eleph AS (
 pm AS (
     SELECT DISTINCT repo_id, person_id, CAST(date_trunc('month', ts) AS DATE) AS month FROM c
 ),
-cohort AS (
-    SELECT repo_id, person_id, min(month) AS cohort_month FROM pm GROUP BY repo_id, person_id
+pmc AS (  -- each person's months beside the first one (the cohort)
+    SELECT repo_id, person_id, month,
+           min(month) OVER (PARTITION BY repo_id, person_id) AS cohort_month
+    FROM pm
 ),
 ret AS (
-    SELECT k.repo_id, count(DISTINCT k.person_id) AS newcomers,
-           count(DISTINCT k.person_id) FILTER (
-               WHERE date_diff('month', k.cohort_month, pm.month) BETWEEN 1 AND 3) AS retained
-    FROM cohort k
-    JOIN pm ON pm.repo_id = k.repo_id AND pm.person_id = k.person_id
-    CROSS JOIN a
-    WHERE date_diff('month', k.cohort_month, a.am) BETWEEN 4 AND 15
-    GROUP BY k.repo_id
+    SELECT pmc.repo_id, count(DISTINCT pmc.person_id) AS newcomers,
+           count(DISTINCT pmc.person_id) FILTER (
+               WHERE date_diff('month', pmc.cohort_month, pmc.month) BETWEEN 1 AND 3) AS retained
+    FROM pmc CROSS JOIN a
+    WHERE date_diff('month', pmc.cohort_month, a.am) BETWEEN 4 AND 15
+    GROUP BY pmc.repo_id
 ),
 last_commit AS (  -- any non-bot commit, merges included
     SELECT repo_id, max(committed_at) AS last_at FROM c_all GROUP BY repo_id
@@ -120,95 +124,87 @@ it_all AS (  -- every issue and pull request, those not in human_issues flagged 
     LEFT JOIN identities ai ON ai.identity_id = i.author_identity
     LEFT JOIN human_issues h ON h.repo_id = i.repo_id AND h.number = i.number
 ),
-it AS (  -- issues and pull requests not opened by bots
-    SELECT * FROM it_all WHERE NOT by_bot
-),
-cm_all AS (  -- the one scan of comments: non-bot comments up to as_of on any item
-    SELECT it_all.repo_id, it_all.number, it_all.by_bot AS on_bot_item, cm.kind, cm.created_at,
-           cm.created_at >= it_all.created_at AS after_open,
+cmt AS (  -- non-bot comments up to as_of
+    SELECT cm.repo_id, cm.issue_number, cm.kind, cm.created_at,
            coalesce(cm.review_state, '') = 'PENDING' AS pending,
            upper(cm.author_association) IN ('OWNER', 'MEMBER', 'COLLABORATOR') AS by_maintainer,
-           coalesce(ci.person_id = it_all.author_person, lower(cm.author_login) = it_all.author_login, false) AS by_author
-    FROM it_all
-    JOIN comments cm ON cm.repo_id = it_all.repo_id AND cm.issue_number = it_all.number
+           ci.person_id AS author_person, lower(cm.author_login) AS author_login
+    FROM comments cm
     LEFT JOIN identities ci ON ci.identity_id = cm.author_identity
     LEFT JOIN people cp ON cp.person_id = ci.person_id
     WHERE cm.created_at <= $as_of
       AND NOT coalesce(cp.is_bot OR ci.is_bot, false)
       AND NOT coalesce(ends_with(lower(cm.author_login), '[bot]'), false)
 ),
-cm AS (  -- responses: by someone other than the author, on items not opened by bots
-    SELECT repo_id, number, kind, created_at FROM cm_all
-    WHERE NOT on_bot_item AND after_open AND NOT pending AND NOT by_author
+cm_all AS (  -- each item with each of its comments (an item without any: one row, comment NULL)
+    SELECT it_all.repo_id, it_all.number, it_all.is_pull, it_all.created_at, it_all.closed_at,
+           it_all.merged_at, it_all.state, it_all.by_bot, cmt.kind, cmt.created_at AS cm_at,
+           -- a response: by someone other than the author, on an item not opened by a bot
+           NOT it_all.by_bot AND cmt.created_at >= it_all.created_at AND NOT cmt.pending
+               AND NOT coalesce(cmt.author_person = it_all.author_person, cmt.author_login = it_all.author_login, false) AS resp,
+           -- as in days_since: items opened by bots count, the item author's own comments do not
+           cmt.by_maintainer
+               AND NOT coalesce(cmt.author_person = it_all.author_person, cmt.author_login = it_all.author_login, false) AS maint
+    FROM it_all
+    LEFT JOIN cmt ON cmt.repo_id = it_all.repo_id AND cmt.issue_number = it_all.number
 ),
-first_resp AS (
-    SELECT repo_id, number, min(created_at) AS first_at FROM cm GROUP BY repo_id, number
+items AS (  -- per item: first response, a review response by the merge, last maintainer comment
+    SELECT repo_id, number, is_pull, created_at, closed_at, merged_at, state, by_bot,
+           min(cm_at) FILTER (WHERE resp) AS first_at,
+           count(*) FILTER (WHERE resp AND kind = 'review' AND cm_at <= merged_at) > 0 AS reviewed,
+           max(cm_at) FILTER (WHERE maint) AS maint_at
+    FROM cm_all GROUP BY repo_id, number, is_pull, created_at, closed_at, merged_at, state, by_bot
 ),
-reviewed AS (
-    SELECT DISTINCT cm.repo_id, cm.number FROM cm JOIN it ON it.repo_id = cm.repo_id AND it.number = cm.number
-    WHERE cm.kind = 'review' AND cm.created_at <= it.merged_at
-),
-maint AS (  -- as in days_since: items opened by bots count, the item author's own comments do not
-    SELECT repo_id, max(created_at) AS last_at FROM cm_all
-    WHERE by_maintainer AND NOT by_author GROUP BY repo_id
-),
-gh AS (
+gh AS (  -- a row for every repository with GitHub items; the figures count items not opened by bots
     SELECT it.repo_id,
-           quantile_cont((epoch(fr.first_at) - epoch(it.created_at)) / 3600.0, 0.5) FILTER (
-               WHERE it.created_at > a.t0z AND it.created_at <= a.tz) AS median_first_response_hours,
+           quantile_cont((epoch(it.first_at) - epoch(it.created_at)) / 3600.0, 0.5) FILTER (
+               WHERE NOT it.by_bot AND it.created_at > a.t0z AND it.created_at <= a.tz) AS median_first_response_hours,
            quantile_cont((epoch(it.closed_at) - epoch(it.created_at)) / 3600.0, 0.5) FILTER (
-               WHERE NOT it.is_pull AND it.closed_at > a.t0z AND it.closed_at <= a.tz) AS median_close_hours,
+               WHERE NOT it.by_bot AND NOT it.is_pull AND it.closed_at > a.t0z AND it.closed_at <= a.tz) AS median_close_hours,
            quantile_cont((epoch(it.merged_at) - epoch(it.created_at)) / 3600.0, 0.5) FILTER (
-               WHERE it.is_pull AND it.merged_at > a.t0z AND it.merged_at <= a.tz) AS median_merge_hours,
-           count(*) FILTER (WHERE it.is_pull AND it.merged_at IS NOT NULL
+               WHERE NOT it.by_bot AND it.is_pull AND it.merged_at > a.t0z AND it.merged_at <= a.tz) AS median_merge_hours,
+           count(*) FILTER (WHERE NOT it.by_bot AND it.is_pull AND it.merged_at IS NOT NULL
                AND it.merged_at > a.t0z AND it.merged_at <= a.tz) AS merged_12m,
-           count(*) FILTER (WHERE it.is_pull
+           count(*) FILTER (WHERE NOT it.by_bot AND it.is_pull
                AND coalesce(it.merged_at, it.closed_at) > a.t0z
                AND coalesce(it.merged_at, it.closed_at) <= a.tz) AS ended_12m,
-           count(*) FILTER (WHERE it.is_pull AND rv.number IS NOT NULL
+           count(*) FILTER (WHERE NOT it.by_bot AND it.is_pull AND it.reviewed
                AND it.merged_at > a.t0z AND it.merged_at <= a.tz) AS reviewed_12m,
-           count(*) FILTER (WHERE NOT it.is_pull AND it.created_at <= a.tz
+           count(*) FILTER (WHERE NOT it.by_bot AND NOT it.is_pull AND it.created_at <= a.tz
                AND (it.closed_at > a.tz OR (it.closed_at IS NULL AND coalesce(it.state, 'open') <> 'closed'))) AS open_issues,
-           count(*) FILTER (WHERE it.is_pull AND it.created_at <= a.tz
-               AND (it.closed_at > a.tz OR (it.closed_at IS NULL AND coalesce(it.state, 'open') <> 'closed'))) AS open_prs
-    FROM it CROSS JOIN a
-    LEFT JOIN first_resp fr ON fr.repo_id = it.repo_id AND fr.number = it.number
-    LEFT JOIN reviewed rv ON rv.repo_id = it.repo_id AND rv.number = it.number
+           count(*) FILTER (WHERE NOT it.by_bot AND it.is_pull AND it.created_at <= a.tz
+               AND (it.closed_at > a.tz OR (it.closed_at IS NULL AND coalesce(it.state, 'open') <> 'closed'))) AS open_prs,
+           max(it.maint_at) AS maint_at
+    FROM items it CROSS JOIN a
     GROUP BY it.repo_id
-),
-has_gh AS (
-    SELECT DISTINCT repo_id FROM it_all
 )
 SELECT r.full_name AS repo, r.repo_id, a.tz AS as_of,
        CAST(coalesce(conc.commits, 0) AS BIGINT) AS commits_12m,
        coalesce(conc.contributors, 0) AS active_contributors_12m,
-       coalesce(pa.new_contributors, 0) AS new_contributors_12m,
+       coalesce(conc.new_contributors, 0) AS new_contributors_12m,
        ret.retained / nullif(ret.newcomers, 0) AS retention_3m,
        conc.bus_factor AS bus_factor_12m,
        eleph.elephant_factor,
        conc.top_share,
        conc.gini,
-       coalesce(pa.inactive, 0) AS inactive_contributors,
+       coalesce(conc.inactive, 0) AS inactive_contributors,
        CAST(floor((epoch(a.tz) - epoch(lc.last_at)) / 86400) AS BIGINT) AS days_since_last_commit,
        CAST(floor((epoch(a.tz) - epoch(rel.last_at)) / 86400) AS BIGINT) AS days_since_last_release,
        coalesce(rel.releases_12m, 0) AS releases_12m,
-       hg.repo_id IS NOT NULL AS has_github_data,
+       gh.repo_id IS NOT NULL AS has_github_data,
        gh.median_first_response_hours,
        gh.median_close_hours,
        gh.median_merge_hours,
-       CASE WHEN hg.repo_id IS NOT NULL THEN gh.merged_12m / nullif(gh.ended_12m, 0) END AS pr_acceptance_ratio,
-       CASE WHEN hg.repo_id IS NOT NULL THEN gh.reviewed_12m / nullif(gh.merged_12m, 0) END AS review_coverage,
-       CASE WHEN hg.repo_id IS NOT NULL THEN coalesce(gh.open_issues, 0) END AS open_issues,
-       CASE WHEN hg.repo_id IS NOT NULL THEN coalesce(gh.open_prs, 0) END AS open_prs,
-       CAST(floor((epoch(a.tz) - epoch(maint.last_at)) / 86400) AS BIGINT) AS days_since_last_maintainer_response
+       gh.merged_12m / nullif(gh.ended_12m, 0) AS pr_acceptance_ratio,
+       gh.reviewed_12m / nullif(gh.merged_12m, 0) AS review_coverage,
+       gh.open_issues,
+       gh.open_prs,
+       CAST(floor((epoch(a.tz) - epoch(gh.maint_at)) / 86400) AS BIGINT) AS days_since_last_maintainer_response
 FROM r CROSS JOIN a
 LEFT JOIN conc ON conc.repo_id = r.repo_id
-LEFT JOIN people_agg pa ON pa.repo_id = r.repo_id
 LEFT JOIN eleph ON eleph.repo_id = r.repo_id
 LEFT JOIN ret ON ret.repo_id = r.repo_id
 LEFT JOIN last_commit lc ON lc.repo_id = r.repo_id
 LEFT JOIN rel ON rel.repo_id = r.repo_id
-LEFT JOIN has_gh hg ON hg.repo_id = r.repo_id
 LEFT JOIN gh ON gh.repo_id = r.repo_id
-LEFT JOIN maint ON maint.repo_id = r.repo_id
 ORDER BY repo

@@ -78,6 +78,34 @@ def view_sql(view: str) -> str:
 CACHED = ("repos", "identities", "people", "issues", "comments", "releases", *STORE_VIEWS)
 
 
+def metric_columns() -> frozenset[str] | None:
+    """Every column name some metric of ``queries/`` mentions, of any table (lower case): the
+    columns a cache for the metric suite must keep. None when a metric selects ``*`` from a
+    cached table (then every column is kept).
+
+    Why: Spark's columnar cache costs memory and build time per cached value, and the widest
+    columns are ones no metric reads (a commit's 40-character ``sha``, an issue's title and
+    labels): 20 M commits must fit a driver of a few GiB beside the metrics' own hash maps.
+    The set is by name across all tables, so it can only keep too much, never too little."""
+    import sqlglot
+    import sqlglot.expressions as exp
+
+    from ossmetrics.metrics import list_metrics
+    from ossmetrics.spark.metric_sql import metric_duckdb_sql
+
+    names: set[str] = set()
+    for m in list_metrics():
+        tree = sqlglot.parse_one(metric_duckdb_sql(m), read="duckdb")
+        for star in tree.find_all(exp.Star):
+            select = star.find_ancestor(exp.Select)
+            src = select.args.get("from") if select is not None else None
+            table = src.find(exp.Table) if src is not None else None
+            if table is not None and table.name.lower() in CACHED:
+                return None
+        names.update(c.name.lower() for c in tree.find_all(exp.Column))
+    return frozenset(names)
+
+
 def register_lake(spark: Any, lake: str, *, cache: bool = False) -> list[Skipped]:
     """Create a temp view per store table over the lake at ``lake`` (a folder, or a URL such
     as ``s3://BUCKET/PREFIX``, read by Spark as ``s3a://`` when hadoop-aws is on its classpath;
@@ -85,8 +113,14 @@ def register_lake(spark: Any, lake: str, *, cache: bool = False) -> list[Skipped
     parts.
 
     ``cache``: keep :data:`CACHED` in Spark's columnar cache (memory, spilling to local disk),
-    built here, once -- for jobs that run many queries over the lake (``spark metrics``). A
-    later ``register_lake`` in the same session drops the earlier lake's cached rows."""
+    built here, once -- for jobs that run the metric suite over the lake (``spark metrics``).
+    Those views then have only the columns of :func:`metric_columns` (a query naming another
+    column of them fails instead of reading it), and each one with a ``repo_id`` is cached
+    hash-partitioned by it: nearly every metric groups, windows or joins by repository first,
+    and Spark plans no shuffle for data already partitioned by a subset of the keys, so those
+    metrics run without one until their final ``ORDER BY`` (it had been 2-4 shuffles of every
+    commit or issue per metric). A later ``register_lake`` in the same session drops the
+    earlier lake's cached rows."""
     remote = open_remote(lake) if is_remote(lake) else None
     if remote is not None:
         check_object_store(spark, lake)
@@ -137,6 +171,16 @@ def register_lake(spark: Any, lake: str, *, cache: bool = False) -> list[Skipped
         spark.sql(view_sql(view)).createOrReplaceTempView(view)
     spark.catalog.clearCache()  # an earlier lake's rows must not answer for this one
     if cache:
-        for name in CACHED:  # tables before the views built on them
+        keep = metric_columns()
+        partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
+        # joins on (repo_id, number) may then use the repo_id partitioning of both sides
+        spark.conf.set("spark.sql.requireAllClusterKeysForCoPartition", "false")
+        for name in CACHED:  # each from the lake's files (the views were bound above)
+            df = spark.table(name)
+            kept = [c for c in df.columns if keep is None or c.lower() in keep]
+            df = df.select(*[f"`{c}`" for c in kept])
+            if "repo_id" in kept:  # see the docstring: no shuffle by repository afterwards
+                df = df.repartition(partitions, "repo_id")
+            df.createOrReplaceTempView(name)
             spark.sql(f"CACHE TABLE `{name}`")  # eager: built now, once, not by racing queries
     return skipped

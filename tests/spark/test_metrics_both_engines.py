@@ -128,3 +128,27 @@ def test_duckdb_only_functions_become_spark_twins() -> None:
     # parameters are quoted literals, never pasted text
     sql = metric_spark_sql("commits_per_month", {"repo": "o'r/x"})
     assert "'o\\'r/x'" in sql or "'o''r/x'" in sql
+
+
+def test_cache_keeps_the_metrics_columns_partitioned_by_repository(
+    spark: Any, generated_lake: tuple[Path, Path]
+) -> None:
+    """The cached lake (as `spark metrics` reads it) keeps only columns some metric names, and
+    is partitioned by repo_id: a metric grouping and joining by repository plans no shuffle
+    but the one for its final ORDER BY."""
+    from ossmetrics.spark.lake_views import metric_columns
+
+    cols = metric_columns()
+    assert cols is not None
+    assert {"repo_id", "person_id", "committed_at", "is_merge", "issue_number"} <= cols
+    assert not {"sha", "title", "labels", "body_len"} & cols
+    _, lake = generated_lake
+    _spark_rows(spark, lake, "SELECT 1", cache=True)  # registered as the generated cases are
+    assert "sha" not in spark.table("human_commits").columns
+    # (not every metric: health_summary's two filtered count(DISTINCT)s still shuffle)
+    for name in ("active_contributors", "backlog_growth", "time_to_first_response"):
+        plan = spark.sql(metric_spark_sql(name, _params(name, False)))._jdf
+        text = plan.queryExecution().executedPlan().toString()
+        shuffles = [ln for ln in text.splitlines() if "Exchange hashpartitioning" in ln]
+        assert not [ln for ln in shuffles if "ENSURE_REQUIREMENTS" in ln], f"{name}: {shuffles}"
+        assert text.count("Exchange rangepartitioning") == 1, name
