@@ -50,6 +50,27 @@ def assert_same_store_table(original: Path, copy: Path, table: str) -> None:
         con.close()
 
 
+def assert_every_metric_matches(store: Path, lake_url: str) -> None:
+    """Every metric of the library gives the same rows on the lake at ``lake_url`` as on the
+    ``store`` it was exported from (the local and object-store lake tests share it)."""
+    from ossmetrics.lake import open_lake
+    from ossmetrics.metrics import install, list_metrics
+
+    con = connect(store, read_only=True)
+    install(con)
+    lake = open_lake(lake_url)
+    install(lake.con)
+    try:
+        assert lake.skipped == []
+        for m in list_metrics():
+            extra = ", as_of := TIMESTAMPTZ '2024-12-01 00:00:00+00'" if m.param("as_of") else ""
+            sql = f"FROM {m.name}(NULL{extra})"
+            assert con.execute(sql).fetchall() == lake.con.execute(sql).fetchall(), m.name
+    finally:
+        lake.close()
+        con.close()
+
+
 def fill_every_table(con: duckdb.DuckDBPyConnection) -> None:
     build_widget(con)
     con.execute(

@@ -12,11 +12,10 @@ import pytest
 from ossmetrics.errors import LakeError, LakeTooNew
 from ossmetrics.lake import MANIFEST, TABLES, export_lake, import_lake, open_lake
 from ossmetrics.lake.layout import STORE_ONLY
-from ossmetrics.metrics import install, list_metrics
 from ossmetrics.store import connect, ensure_repo
 from ossmetrics.store.migrations import CODE_VERSION
 from tests.conftest import run_cli
-from tests.lake.conftest import assert_same_store_table
+from tests.lake.conftest import assert_every_metric_matches, assert_same_store_table
 
 TABLE_NAMES = [t.name for t in TABLES]
 
@@ -152,18 +151,7 @@ def test_incremental_export_rewrites_only_changed_partitions(
 
 
 def test_every_metric_reads_the_same_on_the_lake(full_store: Path, exported: Path) -> None:
-    con = connect(full_store, read_only=True)
-    install(con)
-    lake = open_lake(str(exported))
-    install(lake.con)
-    try:
-        for m in list_metrics():
-            extra = ", as_of := TIMESTAMPTZ '2024-12-01 00:00:00+00'" if m.param("as_of") else ""
-            sql = f"FROM {m.name}(NULL{extra})"
-            assert con.execute(sql).fetchall() == lake.con.execute(sql).fetchall(), m.name
-    finally:
-        lake.close()
-        con.close()
+    assert_every_metric_matches(full_store, str(exported))
 
 
 def test_import_moves_the_id_sequences_past_the_lake(imported: Path) -> None:

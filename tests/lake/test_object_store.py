@@ -18,10 +18,10 @@ import pytest
 from ossmetrics.errors import LakeError
 from ossmetrics.lake import MANIFEST, TABLES, export_lake, import_lake, open_lake
 from ossmetrics.lake.remote import Remote
-from ossmetrics.metrics import install, list_metrics
+from ossmetrics.metrics import install
 from ossmetrics.store import connect
 from tests.conftest import REPO_ROOT, run_cli
-from tests.lake.conftest import S3, assert_same_store_table
+from tests.lake.conftest import S3, assert_every_metric_matches, assert_same_store_table
 
 TABLE_NAMES = [t.name for t in TABLES]
 
@@ -95,19 +95,7 @@ def test_the_bucket_holds_exactly_what_the_manifest_lists(s3_env: S3, s3_lake: s
 
 
 def test_every_metric_on_the_s3_lake_equals_the_store(full_store: Path, s3_lake: str) -> None:
-    con = connect(full_store, read_only=True)
-    install(con)
-    lake = open_lake(s3_lake)
-    install(lake.con)
-    try:
-        assert lake.skipped == []
-        for m in list_metrics():
-            extra = ", as_of := TIMESTAMPTZ '2024-12-01 00:00:00+00'" if m.param("as_of") else ""
-            sql = f"FROM {m.name}(NULL{extra})"
-            assert con.execute(sql).fetchall() == lake.con.execute(sql).fetchall(), m.name
-    finally:
-        lake.close()
-        con.close()
+    assert_every_metric_matches(full_store, s3_lake)
 
 
 def test_appends_rewrite_only_changed_partitions_and_a_crash_leaves_the_old_lake(
