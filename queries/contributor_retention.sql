@@ -18,23 +18,27 @@ r AS (
     SELECT repo_id, full_name FROM repos
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
-pm AS (
-    SELECT DISTINCT c.repo_id, c.person_id,
+pm AS (  -- each person's active months (one row each), beside the first one: the cohort
+    SELECT c.repo_id, c.person_id,
            CAST(date_trunc('month', make_timestamp(epoch_us(c.committed_at))) AS DATE) AS month
     FROM human_commits c
     JOIN r ON r.repo_id = c.repo_id
     WHERE NOT c.is_merge
       AND c.committed_at <= $as_of
+    GROUP BY c.repo_id, c.person_id, CAST(date_trunc('month', make_timestamp(epoch_us(c.committed_at))) AS DATE)
 ),
-firsts AS (
-    SELECT repo_id, person_id, min(month) AS cohort_month FROM pm GROUP BY repo_id, person_id
+-- The cohort by a window over the person's months, not a join of the months with their minimum:
+-- Spark computes a CTE again for every reference, so that join aggregated every commit twice.
+pmc AS (
+    SELECT repo_id, person_id, month, min(month) OVER (PARTITION BY repo_id, person_id) AS cohort_month
+    FROM pm
 ),
 flags AS (
-    SELECT f.repo_id, f.person_id, f.cohort_month,
-           bool_or(date_diff('month', f.cohort_month, pm.month) BETWEEN 1 AND 3) AS r3,
-           bool_or(date_diff('month', f.cohort_month, pm.month) BETWEEN 4 AND 6) AS r6
-    FROM firsts f JOIN pm ON pm.repo_id = f.repo_id AND pm.person_id = f.person_id
-    GROUP BY f.repo_id, f.person_id, f.cohort_month
+    SELECT repo_id, person_id, cohort_month,
+           bool_or(date_diff('month', cohort_month, month) BETWEEN 1 AND 3) AS r3,
+           bool_or(date_diff('month', cohort_month, month) BETWEEN 4 AND 6) AS r6
+    FROM pmc
+    GROUP BY repo_id, person_id, cohort_month
 ),
 cohorts AS (
     SELECT repo_id, cohort_month, count(*) AS newcomers,

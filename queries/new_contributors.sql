@@ -20,33 +20,35 @@ c AS (
     JOIN r ON r.repo_id = c.repo_id
     WHERE NOT c.is_merge AND c.committed_at IS NOT NULL
 ),
-firsts AS (
-    SELECT repo_id, person_id, min(month) AS month FROM c GROUP BY repo_id, person_id
+-- Every figure comes from one aggregation of the commits per person: Spark computes a CTE again
+-- for every reference, so taking the months' span from the commits beside the first commits
+-- aggregated every commit twice.
+persons AS (
+    SELECT repo_id, person_id, min(month) AS first_m, max(month) AS last_m FROM c GROUP BY repo_id, person_id
 ),
-m AS (
-    SELECT repo_id, month, count(*) AS new_contributors FROM firsts GROUP BY repo_id, month
+m AS (  -- months with new contributors; hi: the repository's last commit month
+    SELECT repo_id, first_m AS month, count(*) AS new_contributors, max(hi) AS hi
+    FROM (SELECT repo_id, first_m, max(last_m) OVER (PARTITION BY repo_id) AS hi FROM persons) p
+    GROUP BY repo_id, first_m
 ),
-span AS (
-    SELECT repo_id, min(month) AS lo, max(month) AS hi FROM c GROUP BY repo_id
+-- Each such month also stands for the months without new contributors up to the next one (or
+-- to the last commit month), and carries the running total.
+g AS (
+    SELECT repo_id, month AS m0, new_contributors, hi,
+           lead(month) OVER (PARTITION BY repo_id ORDER BY month) AS next_m,
+           sum(new_contributors) OVER (PARTITION BY repo_id ORDER BY month ROWS UNBOUNDED PRECEDING) AS total
+    FROM m
 ),
 months AS (
-    SELECT repo_id, CAST(unnest(generate_series(lo, hi, INTERVAL 1 MONTH)) AS DATE) AS month FROM span
-),
--- The running total needs every month, so the $since filter applies after it (a plain WHERE on
--- the outer query: QUALIFY has no Spark SQL twin, and the metric runs on both engines).
--- Columns are qualified (o.repo): inside the installed macro an unqualified `repo` would be
--- taken for the macro's parameter of that name.
-out AS (
-    SELECT r.full_name AS repo, months.month,
-           coalesce(m.new_contributors, 0) AS new_contributors,
-           CAST(sum(coalesce(m.new_contributors, 0)) OVER (
-               PARTITION BY months.repo_id ORDER BY months.month ROWS UNBOUNDED PRECEDING) AS BIGINT)
-               AS total_contributors
-    FROM months
-    JOIN r ON r.repo_id = months.repo_id
-    LEFT JOIN m ON m.repo_id = months.repo_id AND m.month = months.month
+    SELECT repo_id, m0, next_m, new_contributors, total,
+           CAST(unnest(generate_series(m0, coalesce(next_m, hi), INTERVAL 1 MONTH)) AS DATE) AS month
+    FROM g
 )
-SELECT o.repo, o.month, o.new_contributors, o.total_contributors
-FROM out o
-WHERE $since IS NULL OR o.month >= date_trunc('month', $since)
-ORDER BY o.repo, o.month
+SELECT r.full_name AS repo, months.month,
+       CASE WHEN months.month = months.m0 THEN months.new_contributors ELSE 0 END AS new_contributors,
+       CAST(months.total AS BIGINT) AS total_contributors
+FROM months
+JOIN r ON r.repo_id = months.repo_id
+WHERE (months.next_m IS NULL OR months.month < months.next_m)
+  AND ($since IS NULL OR months.month >= date_trunc('month', $since))
+ORDER BY repo, months.month

@@ -14,22 +14,24 @@ WITH r AS (
     SELECT repo_id, full_name FROM repos
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
-c AS (  -- each person's active quarters, in UTC
-    SELECT DISTINCT c.repo_id, c.person_id,
-           CAST(date_trunc('quarter', make_timestamp(epoch_us(c.committed_at))) AS DATE) AS quarter
-    FROM human_commits c
-    JOIN r ON r.repo_id = c.repo_id
-    WHERE NOT c.is_merge AND c.committed_at <= $as_of
-),
-firsts AS (
-    SELECT repo_id, person_id, min(quarter) AS first_quarter FROM c GROUP BY repo_id, person_id
+c AS (  -- each person's active quarters, in UTC, beside the first one (a window over the
+        -- person's quarters, not a join with their minimum: Spark computes a CTE again for every
+        -- reference, so that join aggregated every commit twice)
+    SELECT repo_id, person_id, quarter, min(quarter) OVER (PARTITION BY repo_id, person_id) AS first_quarter
+    FROM (
+        SELECT c.repo_id, c.person_id,
+               CAST(date_trunc('quarter', make_timestamp(epoch_us(c.committed_at))) AS DATE) AS quarter
+        FROM human_commits c
+        JOIN r ON r.repo_id = c.repo_id
+        WHERE NOT c.is_merge AND c.committed_at <= $as_of
+        GROUP BY c.repo_id, c.person_id, CAST(date_trunc('quarter', make_timestamp(epoch_us(c.committed_at))) AS DATE)
+    ) q
 )
 SELECT r.full_name AS repo,
        c.quarter,
-       count(*) FILTER (WHERE c.quarter = f.first_quarter) AS new_contributors,
-       count(*) FILTER (WHERE c.quarter > f.first_quarter) AS returning_contributors
+       count(*) FILTER (WHERE c.quarter = c.first_quarter) AS new_contributors,
+       count(*) FILTER (WHERE c.quarter > c.first_quarter) AS returning_contributors
 FROM c
-JOIN firsts f ON f.repo_id = c.repo_id AND f.person_id = c.person_id
 JOIN r ON r.repo_id = c.repo_id
 GROUP BY r.full_name, c.quarter
 ORDER BY repo, quarter

@@ -100,4 +100,24 @@ def metric_spark_sql(metric: Metric | str, params: dict[str, Any] | None = None)
     tree = sqlglot.parse_one(sql, read="duckdb")
     for _ in range(3):  # a replacement can expose another (timezone(timezone(...)))
         tree = tree.transform(_spark_twins)
+    _sort_in_one_partition(tree)
     return str(tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE))
+
+
+def _sort_in_one_partition(tree: Any) -> None:
+    """Give the statement's final ``ORDER BY`` one partition to sort: ``/*+ REPARTITION(1) */``
+    on the outermost SELECT, which Spark applies after the projection and before the sort.
+
+    Why: Spark sorts a whole result by range-partitioning it, and the range partitioner first
+    samples its input by running the plan below it as a job of its own. Over the cached lake a
+    metric has no shuffle before its ORDER BY (the tables are partitioned by repository), so
+    that sample ran the entire metric a second time: half of each metric's time (measured at
+    20 M commits: commits_per_month 5.7 -> 2.8 s, health_summary 31.7 -> 18.2 s, same rows).
+    A metric's result is small beside its input (one row per repository, or per repository
+    and month: 1.2 M rows at 20,000 repositories), so one task sorts it in about a second; the
+    rows and their order are the ones the ORDER BY defines, on any number of partitions."""
+    import sqlglot.expressions as exp
+
+    if isinstance(tree, exp.Select) and tree.args.get("order") is not None:
+        one = exp.Anonymous(this="REPARTITION", expressions=[exp.Literal.number(1)])
+        tree.set("hint", exp.Hint(expressions=[one]))
