@@ -30,12 +30,14 @@ from ossmetrics.errors import BadParameter
 from ossmetrics.store import transaction
 
 __all__ = [
+    "drop_forgotten_mailmap",
     "export_person",
     "forget_person",
     "forgotten_hashes",
     "honour_forgotten_git",
     "key_hash",
     "resolve_person",
+    "scrub_forgotten_rows",
 ]
 
 
@@ -203,6 +205,58 @@ def honour_forgotten(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DELETE FROM forks WHERE {gone.format('login')}", p)
 
 
+def drop_forgotten_mailmap(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> None:
+    """Delete the ``.mailmap`` rows naming an address of ``hashes`` (a repository's
+    ``.mailmap`` keeps naming a person after ``people forget``; collecting it brings them back)."""
+    if hashes:
+        gone = "list_contains($h, sha256('email:' || lower({0})))"
+        con.execute(
+            f"DELETE FROM git_mailmap WHERE {gone.format('commit_email')} "
+            f"OR {gone.format('proper_email')}",
+            {"h": hashes},
+        )
+
+
+def scrub_forgotten_rows(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> int:
+    """In a store that holds no anonymous identities (a ``spark collect`` task's), replace
+    every identity naming a forgotten person (``hashes``: ``forgotten_identities.key_hash``) by
+    a placeholder without login, name or address, keyed ``forgotten-hash:HASH``, and delete
+    the ``.mailmap`` rows naming them; returns how many identities were replaced. A second
+    identity with the same placeholder (the person's new commits after a rerun) is folded
+    into the first. ``honour_forgotten_git`` folds placeholders into the lake's anonymous
+    identity at the merge, so the task's files never hold the person."""
+    if not hashes:
+        return 0
+    drop_forgotten_mailmap(con, hashes)
+    hits = con.execute(
+        """SELECT identity_id,
+                  CASE WHEN list_contains($h, sha256(identity_key)) THEN sha256(identity_key)
+                       ELSE sha256('email:' || lower(email)) END
+           FROM identities
+           WHERE NOT starts_with(identity_key, 'forgotten-hash:')
+             AND (list_contains($h, sha256(identity_key))
+                  OR (email IS NOT NULL AND list_contains($h, sha256('email:' || lower(email)))))
+           ORDER BY identity_id""",
+        {"h": hashes},
+    ).fetchall()
+    for ident, h in hits:
+        key = f"forgotten-hash:{h}"
+        kept = con.execute(
+            "SELECT identity_id FROM identities WHERE identity_key = ?", [key]
+        ).fetchone()
+        if kept is None:
+            con.execute(
+                "UPDATE identities SET identity_key = ?, login = NULL, name = NULL, "
+                "email = NULL WHERE identity_id = ?",
+                [key, ident],
+            )
+            continue
+        for col in ("author_identity", "committer_identity"):
+            con.execute(f"UPDATE commits SET {col} = ? WHERE {col} = ?", [kept[0], ident])
+        con.execute("DELETE FROM identities WHERE identity_id = ?", [ident])
+    return len(hits)
+
+
 def honour_forgotten_git(con: duckdb.DuckDBPyConnection) -> int:
     """Fold git identities of forgotten people back into the anonymous identity kept for them.
 
@@ -217,17 +271,11 @@ def honour_forgotten_git(con: duckdb.DuckDBPyConnection) -> int:
            JOIN forgotten_identities f
              ON f.key_hash = sha256(i.identity_key)
              OR (i.email IS NOT NULL AND f.key_hash = sha256('email:' || lower(i.email)))
+             OR i.identity_key = 'forgotten-hash:' || f.key_hash
            WHERE i.identity_id <> f.identity_id
            GROUP BY 1"""
     ).fetchall()
-    hashes = sorted(forgotten_hashes(con))
-    if hashes:
-        gone = "list_contains($h, sha256('email:' || lower({0})))"
-        con.execute(
-            f"DELETE FROM git_mailmap WHERE {gone.format('commit_email')} "
-            f"OR {gone.format('proper_email')}",
-            {"h": hashes},
-        )
+    drop_forgotten_mailmap(con, sorted(forgotten_hashes(con)))
     if not back:
         return 0
     con.execute("CREATE OR REPLACE TEMP TABLE _forgot_map (back INTEGER, anon INTEGER)")

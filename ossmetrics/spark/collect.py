@@ -53,7 +53,9 @@ class CollectJobResult:
 TASKS_PER_CORE = 4
 
 
-def run_tasks(spark: Any, items: list[Item], work: str) -> list[dict[str, Any]]:
+def run_tasks(
+    spark: Any, items: list[Item], work: str, forgotten: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """``run_task`` over ``items``: one task inline without a session, else Spark tasks.
 
     A Spark task costs 0.1-0.2 s of scheduling and Python hand-over here (200 empty tasks on
@@ -65,11 +67,11 @@ def run_tasks(spark: Any, items: list[Item], work: str) -> list[dict[str, Any]]:
         return []
     ddl = worker_ddl()
     if spark is None:
-        return [run_task(items, work, ddl)]
+        return [run_task(items, work, ddl, forgotten)]
     n = min(len(items), max(1, int(spark.sparkContext.defaultParallelism)) * TASKS_PER_CORE)
     slices = [items[i::n] for i in range(n)]  # one element per partition: one slice per task
     rdd = spark.sparkContext.parallelize(slices, n)
-    return list(rdd.map(lambda part: run_task(part, work, ddl)).collect())
+    return list(rdd.map(lambda part: run_task(part, work, ddl, forgotten)).collect())
 
 
 def collect_repos(
@@ -89,6 +91,7 @@ def collect_repos(
     work.mkdir(parents=True, exist_ok=True)
     before = load_local_manifest(root)
     last = dict((before or {}).get("collect", {}))
+    forgotten = _forgotten(root) if before is not None else ()
 
     def item(name: str, path: str) -> Item:
         rows = last.get(name, {}).get("rows")
@@ -100,7 +103,7 @@ def collect_repos(
     for attempt, todo in ((1, repos), (2, None)):
         if todo is None:  # one retry within the job
             todo = [i for i in repos if results[i[0]]["status"] == "failed"]
-        for task in run_tasks(spark, [item(n, p) for n, p in todo], str(work)):
+        for task in run_tasks(spark, [item(n, p) for n, p in todo], str(work), forgotten):
             out.tasks += 1
             out.task_seconds += float(task["seconds"])
             out.task_cpu_seconds += float(task["cpu_seconds"])
@@ -142,6 +145,18 @@ def collect_repos(
     sweep(work, section)
     out.seconds = time.perf_counter() - t0
     return out
+
+
+def _forgotten(root: Path) -> tuple[str, ...]:
+    """The lake's ``people forget`` hashes, for the tasks (see ``run_task``)."""
+    from ossmetrics.lake.reader import open_lake
+
+    lk = open_lake(str(root))
+    try:
+        rows = lk.con.execute("SELECT key_hash FROM forgotten_identities").fetchall()
+    finally:
+        lk.close()
+    return tuple(sorted(str(r[0]) for r in rows))
 
 
 def merge_repo_rows(root: Path, rows: dict[str, str]) -> None:

@@ -86,12 +86,20 @@ def _absorb_safely(con: Any, rel: Any, names: list[str]) -> None:
         con.execute("COMMIT")
 
 
-def run_task(items: Iterable[Item], work: str, ddl: tuple[str, ...]) -> dict[str, Any]:
+def run_task(
+    items: Iterable[Item], work: str, ddl: tuple[str, ...], forgotten: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Collect ``items`` one after another into one store; never raises for a repository.
+
+    ``forgotten``: the lake's ``forgotten_identities`` hashes. Before the rows are written,
+    identities naming those people become placeholders without login, name or address and
+    their ``.mailmap`` rows go (``scrub_forgotten_rows``), so a task folder never holds a
+    forgotten person; a folder of an earlier run that still did is written anew.
 
     Returns ``repos`` (one result per repository: status, commits added, error, seconds, CPU
     seconds), ``rows`` (the task folder written, or None when nothing changed) and the task's
     own ``seconds`` / ``cpu_seconds`` (store, loading and writing included)."""
+    from ossmetrics.collect.forget import scrub_forgotten_rows
     from ossmetrics.collect.git import collect_git
 
     t0, c0 = time.perf_counter(), cpu_seconds()
@@ -124,7 +132,8 @@ def run_task(items: Iterable[Item], work: str, ddl: tuple[str, ...]) -> dict[str
         res["cpu_seconds"] = cpu_seconds() - c
         out.append(res)
     rows = None
-    if any(r["status"] == "ok" for r in out):
+    scrubbed = scrub_forgotten_rows(con, sorted(forgotten))
+    if scrubbed or any(r["status"] == "ok" for r in out):
         try:
             rows = save_rows(con, folder)
         except Exception as exc:  # e.g. a full disk: the changed repositories failed

@@ -226,6 +226,7 @@ def test_a_person_forgotten_in_a_store_does_not_come_back_through_the_tasks(
     g.commit({"late.py": "x\n"}, author=BEN, date="2024-10-10T00:00:00Z")
     r = job.collect_repos(None, lake, items)
     assert r.ok == ["acme/a"] and r.commits_added == 1
+    assert _collect_rows_naming(lake, "ben@") == 0  # the task's own files forgot him too
     lk = open_lake(str(lake))
     try:
         c = lk.con
@@ -245,5 +246,69 @@ def test_a_person_forgotten_in_a_store_does_not_come_back_through_the_tasks(
         assert on_anon == (3,)
         total = c.execute("SELECT count(*), count(DISTINCT sha) FROM commits").fetchone()
         assert total == (6, 6)
+    finally:
+        lk.close()
+
+
+def _collect_rows_naming(lake: Path, needle: str) -> int:
+    """Rows of the task folders' identities and .mailmap files that hold ``needle`` (any
+    identifying column), read from every Parquet file under ``_collect``."""
+    import duckdb
+
+    con = duckdb.connect()
+    n = 0
+    try:
+        for f in sorted((lake / "_collect").rglob("*.parquet")):
+            if f.name == "identities.parquet":
+                cols = "identity_key, login, name, email"
+            elif f.name == "git_mailmap.parquet":
+                cols = "proper_name, proper_email, commit_name, commit_email"
+            else:
+                continue
+            hit = con.execute(
+                f"SELECT count(*) FROM read_parquet(?) "
+                f"WHERE len(list_filter([{cols}]::VARCHAR[], lambda x: contains(lower(x), ?))) > 0",
+                [str(f), needle],
+            ).fetchone()
+            n += int(hit[0]) if hit else 0
+    finally:
+        con.close()
+    return n
+
+
+def test_an_unchanged_task_folder_forgets_a_person_at_the_next_run(tmp_path: Path) -> None:
+    """The last run's task folder names a person forgotten since; the next spark collect finds
+    nothing new, yet writes the folder again without them (identities become placeholders,
+    their .mailmap rows go) and the old folder is swept: no file under _collect holds their
+    name or address, the lake keeps every commit once and on the anonymous identity."""
+    from ossmetrics.collect.forget import forget_person
+    from ossmetrics.lake import export_lake, import_lake
+
+    g = _repo(tmp_path / "a", 4, [ANN, BEN])
+    g.commit({".mailmap": "Ben <ben@example.org> <ben@old.example.org>\n"}, author=ANN,
+             date="2024-09-09T00:00:00Z")  # fmt: skip
+    items = [("acme/a", str(g.path))]
+    lake = tmp_path / "lake"
+    job.collect_repos(None, lake, items)
+    assert _collect_rows_naming(lake, "ben") > 0  # the check can fail
+    con = connect(tmp_path / "s.duckdb")
+    try:
+        import_lake(con, str(lake))
+        forget_person(con, "ben@example.org")
+        export_lake(con, lake)
+    finally:
+        con.close()
+    r = job.collect_repos(None, lake, items)
+    assert r.unchanged == ["acme/a"] and not r.ok
+    assert _collect_rows_naming(lake, "ben") == 0
+    assert len([p for p in (lake / "_collect").iterdir()]) == 1
+    lk = open_lake(str(lake))
+    try:
+        total = lk.con.execute("SELECT count(*), count(DISTINCT sha) FROM commits").fetchone()
+        assert total == (5, 5)
+        named = lk.con.execute(
+            "SELECT count(*) FROM identities WHERE lower(email) LIKE '%ben%' OR name = 'Ben'"
+        ).fetchone()
+        assert named == (0,)
     finally:
         lk.close()
