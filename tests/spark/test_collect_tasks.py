@@ -312,3 +312,10 @@ def test_an_unchanged_task_folder_forgets_a_person_at_the_next_run(tmp_path: Pat
         assert named == (0,)
     finally:
         lk.close()
+    # without the list the tasks would bring him back: an unreadable file stops the job
+    from ossmetrics.errors import LakeError
+
+    (f,) = (lake / "forgotten_identities").rglob("*.parquet")
+    f.write_bytes(b"not parquet")
+    with pytest.raises(LakeError, match="forgotten_identities"):
+        job.collect_repos(None, lake, items)
