@@ -205,24 +205,7 @@ def test_a_person_forgotten_in_a_store_does_not_come_back_through_the_tasks(
     starts each task from its own last run (which still names the person) and sees a new commit
     of theirs: the lake keeps them anonymous -- their old and new commits on the anonymous
     identity, no identity or .mailmap row with their name or address."""
-    from ossmetrics.collect.forget import forget_person
-    from ossmetrics.lake import export_lake, import_lake
-
-    g = _repo(tmp_path / "a", 4, [ANN, BEN])
-    g.commit({".mailmap": "Ben <ben@example.org> <ben@old.example.org>\n"}, author=ANN,
-             date="2024-09-09T00:00:00Z")  # fmt: skip
-    items = [("acme/a", str(g.path))]
-    lake = tmp_path / "lake"
-    job.collect_repos(None, lake, items)
-    con = connect(tmp_path / "s.duckdb")
-    try:
-        import_lake(con, str(lake))
-        forget_person(con, "ben@example.org")
-        anon = con.execute("SELECT DISTINCT identity_id FROM forgotten_identities").fetchall()
-        assert len(anon) == 1
-        export_lake(con, lake)
-    finally:
-        con.close()
+    g, items, lake, anon = _collected_then_forgotten(tmp_path)
     g.commit({"late.py": "x\n"}, author=BEN, date="2024-10-10T00:00:00Z")
     r = job.collect_repos(None, lake, items)
     assert r.ok == ["acme/a"] and r.commits_added == 1
@@ -241,7 +224,7 @@ def test_a_person_forgotten_in_a_store_does_not_come_back_through_the_tasks(
         assert mailmap == (0,)
         # Ben made commits 1 and 3 of the first four, and the late one: all on the anonymous id
         on_anon = c.execute(
-            "SELECT count(*) FROM commits WHERE author_identity = ?", [anon[0][0]]
+            "SELECT count(*) FROM commits WHERE author_identity = ?", [anon]
         ).fetchone()
         assert on_anon == (3,)
         total = c.execute("SELECT count(*), count(DISTINCT sha) FROM commits").fetchone()
@@ -281,23 +264,7 @@ def test_an_unchanged_task_folder_forgets_a_person_at_the_next_run(tmp_path: Pat
     nothing new, yet writes the folder again without them (identities become placeholders,
     their .mailmap rows go) and the old folder is swept: no file under _collect holds their
     name or address, the lake keeps every commit once and on the anonymous identity."""
-    from ossmetrics.collect.forget import forget_person
-    from ossmetrics.lake import export_lake, import_lake
-
-    g = _repo(tmp_path / "a", 4, [ANN, BEN])
-    g.commit({".mailmap": "Ben <ben@example.org> <ben@old.example.org>\n"}, author=ANN,
-             date="2024-09-09T00:00:00Z")  # fmt: skip
-    items = [("acme/a", str(g.path))]
-    lake = tmp_path / "lake"
-    job.collect_repos(None, lake, items)
-    assert _collect_rows_naming(lake, "ben") > 0  # the check can fail
-    con = connect(tmp_path / "s.duckdb")
-    try:
-        import_lake(con, str(lake))
-        forget_person(con, "ben@example.org")
-        export_lake(con, lake)
-    finally:
-        con.close()
+    _, items, lake, _ = _collected_then_forgotten(tmp_path)
     r = job.collect_repos(None, lake, items)
     assert r.unchanged == ["acme/a"] and not r.ok
     assert _collect_rows_naming(lake, "ben") == 0
@@ -319,3 +286,32 @@ def test_an_unchanged_task_folder_forgets_a_person_at_the_next_run(tmp_path: Pat
     f.write_bytes(b"not parquet")
     with pytest.raises(LakeError, match="forgotten_identities"):
         job.collect_repos(None, lake, items)
+
+
+def _collected_then_forgotten(
+    tmp_path: Path,
+) -> tuple[GitFactory, list[tuple[str, str]], Path, int]:
+    """acme/a (Ann and Ben, a .mailmap naming Ben's two addresses) collected by spark collect
+    into a lake, whose task folder then names Ben (checked); `people forget` Ben on a store
+    imported from the lake, exported back. Returns the repository, the items, the lake and the
+    anonymous identity's id."""
+    from ossmetrics.collect.forget import forget_person
+    from ossmetrics.lake import export_lake, import_lake
+
+    g = _repo(tmp_path / "a", 4, [ANN, BEN])
+    g.commit({".mailmap": "Ben <ben@example.org> <ben@old.example.org>\n"}, author=ANN,
+             date="2024-09-09T00:00:00Z")  # fmt: skip
+    items = [("acme/a", str(g.path))]
+    lake = tmp_path / "lake"
+    job.collect_repos(None, lake, items)
+    assert _collect_rows_naming(lake, "ben") > 0  # the check can fail
+    con = connect(tmp_path / "s.duckdb")
+    try:
+        import_lake(con, str(lake))
+        forget_person(con, "ben@example.org")
+        anon = con.execute("SELECT DISTINCT identity_id FROM forgotten_identities").fetchall()
+        assert len(anon) == 1
+        export_lake(con, lake)
+    finally:
+        con.close()
+    return g, items, lake, int(anon[0][0])
