@@ -205,6 +205,11 @@ def honour_forgotten(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DELETE FROM forks WHERE {gone.format('login')}", p)
 
 
+#: identity key prefix of a forgotten person's identity in a store without the anonymous
+#: identities (a ``spark collect`` task's): ``PLACEHOLDER + key_hash``
+PLACEHOLDER = "forgotten-hash:"
+
+
 def drop_forgotten_mailmap(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> None:
     """Delete the ``.mailmap`` rows naming an address of ``hashes`` (a repository's
     ``.mailmap`` keeps naming a person after ``people forget``; collecting it brings them back)."""
@@ -220,7 +225,7 @@ def drop_forgotten_mailmap(con: duckdb.DuckDBPyConnection, hashes: list[str]) ->
 def scrub_forgotten_rows(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> int:
     """In a store that holds no anonymous identities (a ``spark collect`` task's), replace
     every identity naming a forgotten person (``hashes``: ``forgotten_identities.key_hash``) by
-    a placeholder without login, name or address, keyed ``forgotten-hash:HASH``, and delete
+    a placeholder without login, name or address, keyed :data:`PLACEHOLDER` + HASH, and delete
     the ``.mailmap`` rows naming them; returns how many identities were replaced. A second
     identity with the same placeholder (the person's new commits after a rerun) is folded
     into the first. ``honour_forgotten_git`` folds placeholders into the lake's anonymous
@@ -233,14 +238,14 @@ def scrub_forgotten_rows(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> i
                   CASE WHEN list_contains($h, sha256(identity_key)) THEN sha256(identity_key)
                        ELSE sha256('email:' || lower(email)) END
            FROM identities
-           WHERE NOT starts_with(identity_key, 'forgotten-hash:')
+           WHERE NOT starts_with(identity_key, $p)
              AND (list_contains($h, sha256(identity_key))
                   OR (email IS NOT NULL AND list_contains($h, sha256('email:' || lower(email)))))
            ORDER BY identity_id""",
-        {"h": hashes},
+        {"h": hashes, "p": PLACEHOLDER},
     ).fetchall()
     for ident, h in hits:
-        key = f"forgotten-hash:{h}"
+        key = f"{PLACEHOLDER}{h}"
         kept = con.execute(
             "SELECT identity_id FROM identities WHERE identity_key = ?", [key]
         ).fetchone()
@@ -261,9 +266,10 @@ def honour_forgotten_git(con: duckdb.DuckDBPyConnection) -> int:
     """Fold git identities of forgotten people back into the anonymous identity kept for them.
 
     ``collect git`` never creates them (``git_stage`` checks ``forgotten_identities``), but rows
-    collected in another store and merged in -- ``spark collect``'s tasks, which start from
-    their own last run and know nothing of a later ``people forget`` -- can bring a forgotten
-    author's named identity and ``.mailmap`` rows back. Their commits are re-pointed at the
+    collected in another store and merged in -- ``spark collect``'s tasks, which write a
+    forgotten person as a :data:`PLACEHOLDER` identity (``scrub_forgotten_rows``), or a store
+    that never had the list -- can bring a forgotten author's identity and ``.mailmap`` rows
+    back. Their commits are re-pointed at the
     anonymous identity, the named identities and mailmap rows deleted; returns how many
     identities were folded. Keyed by hash, like the collectors' check."""
     back = con.execute(
@@ -271,9 +277,10 @@ def honour_forgotten_git(con: duckdb.DuckDBPyConnection) -> int:
            JOIN forgotten_identities f
              ON f.key_hash = sha256(i.identity_key)
              OR (i.email IS NOT NULL AND f.key_hash = sha256('email:' || lower(i.email)))
-             OR i.identity_key = 'forgotten-hash:' || f.key_hash
+             OR i.identity_key = $p || f.key_hash
            WHERE i.identity_id <> f.identity_id
-           GROUP BY 1"""
+           GROUP BY 1""",
+        {"p": PLACEHOLDER},
     ).fetchall()
     drop_forgotten_mailmap(con, sorted(forgotten_hashes(con)))
     if not back:
