@@ -96,13 +96,16 @@ pmc AS (  -- each person's months beside the first one (the cohort)
            min(month) OVER (PARTITION BY repo_id, person_id) AS cohort_month
     FROM pm
 ),
-ret AS (
-    SELECT pmc.repo_id, count(DISTINCT pmc.person_id) AS newcomers,
-           count(DISTINCT pmc.person_id) FILTER (
-               WHERE date_diff('month', pmc.cohort_month, pmc.month) BETWEEN 1 AND 3) AS retained
+flags AS (  -- each newcomer of the 12 cohorts: whether a month 1-3 after the cohort is active
+    SELECT pmc.repo_id,
+           bool_or(date_diff('month', pmc.cohort_month, pmc.month) BETWEEN 1 AND 3) AS r3
     FROM pmc CROSS JOIN a
     WHERE date_diff('month', pmc.cohort_month, a.am) BETWEEN 4 AND 15
-    GROUP BY pmc.repo_id
+    GROUP BY pmc.repo_id, pmc.person_id
+),
+ret AS (  -- a row per person above, so no count(DISTINCT) (Spark expands and shuffles for it)
+    SELECT repo_id, count(*) AS newcomers, count(*) FILTER (WHERE r3) AS retained
+    FROM flags GROUP BY repo_id
 ),
 last_commit AS (  -- any non-bot commit, merges included
     SELECT repo_id, max(committed_at) AS last_at FROM c_all GROUP BY repo_id

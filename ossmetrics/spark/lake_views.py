@@ -8,6 +8,7 @@ SQL as in the store's migrations, transpiled.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -106,16 +107,48 @@ def metric_columns() -> frozenset[str] | None:
     return frozenset(names)
 
 
-def _view_columns() -> frozenset[str]:
-    """Every column name the store views' SQL mentions (lower case)."""
+def _view_for_cache(view: str, keep: frozenset[str] | None) -> str:
+    """A store view's Spark SQL with its SELECT list cut to the columns in ``keep`` (all of
+    them when ``keep`` is None): its cache keeps no more, and the tables it is bound to then
+    need not keep what only the dropped columns read (``issues.labels``, an array: 2 s of
+    the cache build at 20 M commits)."""
+    import sqlglot
+    import sqlglot.expressions as exp
+
+    tree = sqlglot.parse_one(view_sql(view), read="spark")
+    if keep is not None and isinstance(tree, exp.Select):
+        tree.set("expressions", [e for e in tree.expressions if e.alias_or_name.lower() in keep])
+    return str(tree.sql(dialect="spark"))
+
+
+def _view_columns(keep: frozenset[str] | None) -> frozenset[str]:
+    """Every column name the store views' SQL (cut to ``keep``) mentions (lower case)."""
     import sqlglot
     import sqlglot.expressions as exp
 
     names: set[str] = set()
     for view in STORE_VIEWS:
-        tree = sqlglot.parse_one(view_sql(view), read="spark")
+        tree = sqlglot.parse_one(_view_for_cache(view, keep), read="spark")
         names.update(c.name.lower() for c in tree.find_all(exp.Column))
     return frozenset(names)
+
+
+#: The order kept inside each cached partition: the keys the metrics join these tables on.
+SORTED = {
+    "issues": ("repo_id", "number"),
+    "human_issues": ("repo_id", "number"),
+    "comments": ("repo_id", "issue_number"),
+}
+
+
+def _partitioned_by_repo(df: Any, partitions: int) -> bool:
+    """Whether Spark already plans ``df`` hash-partitioned by ``repo_id`` alone into
+    ``partitions`` parts (a view joining a cached, partitioned table with broadcast tables)."""
+    plan = df._jdf.queryExecution().executedPlan()
+    if plan.getClass().getSimpleName() == "AdaptiveSparkPlanExec":
+        plan = plan.executedPlan()  # the plan before its first stage runs
+    text = str(plan.outputPartitioning().toString())
+    return re.fullmatch(rf"hashpartitioning\(repo_id#\d+, {partitions}\)", text) is not None
 
 
 def _cache_for_metrics(spark: Any) -> None:
@@ -126,9 +159,17 @@ def _cache_for_metrics(spark: Any) -> None:
     own cache (``human_issues`` read all issues from Parquet a second time: 5.3 s of the 29 s
     build at 20 M commits); over the cached tables it is a scan of memory. The tables keep
     the columns the views need beside the metrics' own, so the views can be bound to them;
-    each view then keeps only the metrics' columns."""
+    each view then keeps only the metrics' columns.
+
+    Inside each partition the GitHub tables are sorted by the keys the metrics join them on
+    (:data:`SORTED`), so a sort-merge join of items with their comments finds both sides in
+    order and sorts neither. A view Spark already plans partitioned by repository
+    (``human_issues``: cached issues joined with broadcast identities and people, which keep
+    the issues' partitioning and order) is cached as it comes, without the shuffle a
+    repartition costs; one reading the lake (``human_commits``) is partitioned like the
+    tables."""
     keep = metric_columns()
-    for_views = _view_columns()
+    for_views = _view_columns(keep)
     partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
     # joins on (repo_id, number) may then use the repo_id partitioning of both sides
     spark.conf.set("spark.sql.requireAllClusterKeysForCoPartition", "false")
@@ -141,8 +182,11 @@ def _cache_for_metrics(spark: Any) -> None:
         df = spark.table(name)
         kept = [c for c in df.columns if wanted is None or c.lower() in wanted]
         df = df.select(*[f"`{c}`" for c in kept])
-        if "repo_id" in kept:  # see register_lake: no shuffle by repository afterwards
+        if "repo_id" in kept and not _partitioned_by_repo(df, partitions):
+            # see register_lake: no shuffle by repository afterwards
             df = df.repartition(partitions, "repo_id")
+        if name in SORTED:  # Spark drops the sort where the rows already come in this order
+            df = df.sortWithinPartitions(*SORTED[name])
         df.createOrReplaceTempView(name)
         spark.sql(f"CACHE TABLE `{name}`")  # eager: built now, once, not by racing queries
 
@@ -150,7 +194,7 @@ def _cache_for_metrics(spark: Any) -> None:
         if name not in STORE_VIEWS:
             cache(name, None if keep is None else keep | for_views)
     for view in STORE_VIEWS:
-        spark.sql(view_sql(view)).createOrReplaceTempView(view)
+        spark.sql(_view_for_cache(view, keep)).createOrReplaceTempView(view)
         cache(view, keep)
 
 

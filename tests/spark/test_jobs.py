@@ -61,3 +61,19 @@ def test_spark_graph_matches_the_library_and_lands_in_the_lake(spark: Any, tmp_p
         lk.close()
     # repository 1 has no commits: stored as undefined, as `ossmetrics graph` stores it
     assert rows == [(1, None), (2, 2.0), (3, 1.0)]
+
+
+def test_a_local_session_runs_its_jvm_with_the_local_options(spark: Any) -> None:
+    """A local-mode session's one JVM uses the throughput collector and the JIT thresholds of
+    LOCAL_JAVA_OPTIONS (measured faster for the metric suite), and stays in UTC."""
+    from ossmetrics.spark.session import LOCAL_JAVA_OPTIONS
+
+    jvm = spark.sparkContext._jvm
+    mf = jvm.java.lang.management.ManagementFactory
+    beans = mf.getGarbageCollectorMXBeans()
+    collectors = {str(beans.get(i).getName()) for i in range(beans.size())}
+    assert collectors == {"PS Scavenge", "PS MarkSweep"}, collectors
+    args = mf.getRuntimeMXBean().getInputArguments()
+    given = {str(args.get(i)) for i in range(args.size())}
+    assert set(LOCAL_JAVA_OPTIONS) | {"-Duser.timezone=UTC"} <= given, given
+    assert str(jvm.java.util.TimeZone.getDefault().getID()) == "UTC"

@@ -145,8 +145,12 @@ def test_cache_keeps_the_metrics_columns_partitioned_by_repository(
     _, lake = generated_lake
     _spark_rows(spark, lake, "SELECT 1", cache=True)  # registered as the generated cases are
     assert "sha" not in spark.table("human_commits").columns
-    # (not every metric: health_summary's two filtered count(DISTINCT)s still shuffle)
-    for name in ("active_contributors", "backlog_growth", "time_to_first_response"):
+    for name in (
+        "active_contributors",
+        "backlog_growth",
+        "time_to_first_response",
+        "health_summary",
+    ):
         plan = spark.sql(metric_spark_sql(name, _params(name, False)))._jdf
         text = plan.queryExecution().executedPlan().toString()
         shuffles = [ln for ln in text.splitlines() if "Exchange hashpartitioning" in ln]
@@ -155,3 +159,36 @@ def test_cache_keeps_the_metrics_columns_partitioned_by_repository(
         # the whole metric a second time
         assert "rangepartitioning" not in text, name
         assert text.count("Exchange SinglePartition") == 1, name
+
+    # items joined with their comments (and all items with the human ones) by (repo, number):
+    # the cached sides are already in that order, so no sort-merge join sorts its input (this
+    # lake is small enough to broadcast every table; at scale only the small ones are)
+    def size(t: str) -> int:
+        return int(spark.table(t)._jdf.queryExecution().optimizedPlan().stats().sizeInBytes())
+
+    small = max(size(t) for t in ("repos", "identities", "people"))
+    assert small < min(size(t) for t in ("issues", "comments", "human_issues"))
+    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", str(small))
+    try:
+        for name in ("time_to_first_response", "days_since", "review_coverage", "health_summary"):
+            plan = spark.sql(metric_spark_sql(name, _params(name, False)))._jdf
+            joins = _sort_merge_join_inputs(plan.queryExecution().executedPlan())
+            assert joins, f"{name}: no sort-merge join by item planned"
+            assert "Sort" not in joins, f"{name}: a join by item sorts its input: {joins}"
+    finally:
+        spark.conf.unset("spark.sql.autoBroadcastJoinThreshold")
+
+
+def _sort_merge_join_inputs(node: Any) -> list[str]:
+    """The node names directly below every sort-merge join by item (on two keys: repository and
+    number) of a Spark physical plan: the metric's own plan, not the plans its cached
+    relations were built by."""
+    if node.getClass().getSimpleName() == "AdaptiveSparkPlanExec":
+        return _sort_merge_join_inputs(node.executedPlan())
+    kids = node.children()
+    children = [kids.apply(i) for i in range(kids.size())]
+    by_item = node.nodeName() == "SortMergeJoin" and node.leftKeys().size() == 2
+    out = [str(c.nodeName()) for c in children] if by_item else []
+    for c in children:
+        out += _sort_merge_join_inputs(c)
+    return out
