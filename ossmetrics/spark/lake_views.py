@@ -110,8 +110,8 @@ def metric_columns() -> frozenset[str] | None:
 def _view_for_cache(view: str, keep: frozenset[str] | None) -> str:
     """A store view's Spark SQL with its SELECT list cut to the columns in ``keep`` (all of
     them when ``keep`` is None): its cache keeps no more, and the tables it is bound to then
-    need not keep what only the dropped columns read (``issues.labels``, an array: 2 s of
-    the cache build at 20 M commits)."""
+    need not keep what only the dropped columns read (``issues.labels``, an array, and
+    ``updated_at``)."""
     import sqlglot
     import sqlglot.expressions as exp
 

@@ -67,8 +67,8 @@ def local_driver_memory() -> str:
 #: lasts minutes: the throughput collector instead of G1 (cheaper write barriers; the pauses
 #: of a batch job matter less than its CPU), and the optimising compiler kept for code that
 #: stays hot (Spark compiles its own code and every query's generated classes afresh in each
-#: JVM: 35-40% of the JVM's CPU over the metric suite). Measured at 20 M commits, alternated
-#: with the defaults in two pairs: the suite 7-8% faster, 10% less CPU (docs/scale.md).
+#: JVM: about 40% of the JVM's time over the metric suite). Measured at 20 M commits,
+#: alternated with the defaults: the Spark side 5-8% faster in three pairs (docs/scale.md).
 LOCAL_JAVA_OPTIONS = (
     "-XX:+UseParallelGC",
     "-XX:Tier4InvocationThreshold=20000",
