@@ -299,6 +299,9 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     out: dict[str, Any] = {"repos": args.repos, "commits": args.commits, "master": args.master}
+    # what get_spark chose for this master (and --conf changed): part of what was measured
+    out["spark_partitions"] = spark.conf.get("spark.sql.shuffle.partitions")
+    out["spark_adaptive"] = spark.conf.get("spark.sql.adaptive.enabled")
     try:
         for name, fn in (("metrics", _metrics), ("gharchive", _gharchive), ("collect", _collect)):
             if name not in args.skip:

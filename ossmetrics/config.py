@@ -138,9 +138,10 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "spark_partitions",
-            8,
-            "Shuffle partitions of the Spark jobs (ossmetrics spark ...): about 2-3 per core.",
-            int,
+            "auto",
+            "Shuffle partitions of the Spark jobs (ossmetrics spark ...): auto (spark-submit's "
+            "--conf spark.sql.shuffle.partitions where given, else two per core: the local "
+            "cores or the cluster's) or a number.",
         ),
         Setting(
             "git_jobs",
@@ -197,7 +198,7 @@ class Settings:
     crates_url: str = SETTINGS["crates_url"].default
     rubygems_url: str = SETTINGS["rubygems_url"].default
     mailto: str = SETTINGS["mailto"].default
-    spark_partitions: int = SETTINGS["spark_partitions"].default
+    spark_partitions: str = SETTINGS["spark_partitions"].default
 
     def with_flags(self, **flags: Any) -> Settings:
         """These settings with the command-line flags that were given (None: not given)."""
@@ -264,7 +265,11 @@ def _check(setting: Setting, value: Any, where: str, line: int | None = None) ->
             except ValueError:
                 raise bad(f"must be a number, not '{value}'") from None
         raise bad(f"must be a number, not {_kind(value)}")
-    if setting.name == "git_jobs" and isinstance(value, int) and not isinstance(value, bool):
+    if (
+        setting.name in ("git_jobs", "spark_partitions")
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+    ):
         return str(value)
     if not isinstance(value, str):
         raise bad(f"must be text, not {_kind(value)}")

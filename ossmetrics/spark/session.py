@@ -8,19 +8,23 @@ is set to UTC, like the store, so months and days mean the same on both engines.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from typing import Any
 
-from ossmetrics.errors import SparkUnavailable
+from ossmetrics.errors import SparkUnavailable, UsageError
 
 __all__ = [
     "LOCAL_JAVA_OPTIONS",
+    "LOCAL_SQL_CONF",
     "check_object_store",
     "check_spark",
     "get_spark",
     "hadoop_version",
+    "local_cores",
     "local_driver_memory",
+    "partitions_for",
     "spark_url",
 ]
 
@@ -77,20 +81,62 @@ LOCAL_JAVA_OPTIONS = (
 )
 
 
+#: SQL settings of a local-mode session. Adaptive execution re-plans a query after each of its
+#: stages (planning, code generation and compilation again, stage by stage); in one JVM over
+#: the metric suite's cache, already partitioned by repository, its runtime choices (fewer
+#: partitions, another join, split skewed ones) had nothing left to gain. Measured at 20 M
+#: commits with two shuffle partitions per core, alternated with adaptive execution and 8
+#: partitions: the Spark side 10-14% faster in two pairs (docs/scale.md). A cluster keeps it.
+LOCAL_SQL_CONF = {"spark.sql.adaptive.enabled": "false"}
+
+
+def local_cores(master: str) -> int | None:
+    """The cores of a local master (``local``, ``local[4]``, ``local[*]``, ``local[4,2]``);
+    None when ``master`` is not local."""
+    m = re.fullmatch(r"local(?:\[(\*|\d+)(?:,\s*\d+)?\])?", master.strip())
+    if m is None:
+        return None
+    if m.group(1) is None:
+        return 1
+    if m.group(1) == "*":
+        return os.cpu_count() or 1
+    return max(1, int(m.group(1)))
+
+
+def partitions_for(value: int | str, master: str) -> int | None:
+    """Shuffle partitions for a session on ``master`` from the ``spark_partitions`` setting: a
+    positive number, or ``auto`` -- two per local core (each core then runs two tasks per
+    stage: enough to even out uneven partitions, few enough that per-task costs stay small;
+    at local[2], 4 instead of the 8 used before, part of the gain of LOCAL_SQL_CONF's
+    measurement), and None on a cluster, whose cores are known once the session runs (see
+    ``_set_sql_conf``, which also keeps spark-submit's ``--conf`` for ``auto``)."""
+    text = str(value).strip().lower()
+    if text in ("", "auto"):
+        cores = local_cores(master)
+        return None if cores is None else 2 * cores
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise UsageError(
+        f"spark partitions must be a positive number or auto, not {value!r}",
+        "set OSSMETRICS_SPARK_PARTITIONS / spark_partitions to auto, 8, 256, …",
+    )
+
+
 def get_spark(
     master: str | None = None,
     app_name: str = "ossmetrics",
     *,
-    shuffle_partitions: int = 8,
+    shuffle_partitions: int | str = "auto",
     driver_memory: str | None = None,
 ) -> Any:
     """The active SparkSession, or a new one on ``master`` (default: spark-submit's, else
-    ``local[*]``). Small-cluster defaults: few shuffle partitions (``shuffle_partitions``, the
-    ``spark_partitions`` setting; adaptive execution merges them further), UTC, Arrow for
-    pandas; in local mode a driver heap of ``driver_memory`` (default
-    :func:`local_driver_memory`) and the JVM options :data:`LOCAL_JAVA_OPTIONS`. The lake
-    hands Spark its exact file list, so listing those files runs on the driver instead of as
-    a Spark job per table (it was 4 jobs of 64 tasks before the first query)."""
+    ``local[*]``). Defaults: ``shuffle_partitions`` (the ``spark_partitions`` setting, see
+    :func:`partitions_for`), UTC, Arrow for pandas; in local mode a driver heap of
+    ``driver_memory`` (default :func:`local_driver_memory`), the JVM options
+    :data:`LOCAL_JAVA_OPTIONS` and the SQL settings :data:`LOCAL_SQL_CONF`; elsewhere
+    adaptive execution. The lake hands Spark its exact file list, so listing those files runs
+    on the driver instead of as a Spark job per table (it was 4 jobs of 64 tasks before the
+    first query)."""
     check_spark()
     from pyspark.sql import SparkSession
 
@@ -106,35 +152,57 @@ def get_spark(
     if active is not None:
         return active
     builder = SparkSession.builder.appName(app_name)
+    # spark-submit starts the JVM and then this Python (handing it the gateway's port): its
+    # --master, --driver-memory and --conf stand, and nothing here may replace them
+    submitted = master is None and "PYSPARK_GATEWAY_PORT" in os.environ
     chosen = master or os.environ.get("SPARK_MASTER")
-    if master or not os.environ.get("SPARK_MASTER"):
+    if not submitted and (master or not os.environ.get("SPARK_MASTER")):
         builder = builder.master(master or "local[*]")
     java_options = "-Duser.timezone=UTC"
-    if (chosen or "local").startswith("local"):
-        # spark-submit's --driver-memory wins where it was given (the JVM is already up)
+    if not submitted and local_cores(chosen or "local[*]") is not None:
         builder = builder.config("spark.driver.memory", driver_memory or local_driver_memory())
         java_options = " ".join((java_options, *LOCAL_JAVA_OPTIONS))
     builder = (
         builder.config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.sql.adaptive.coalescePartitions.enabled", "true")
         .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
         .config("spark.python.worker.reuse", "true")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.ansi.enabled", "false")
-        .config("spark.driver.extraJavaOptions", java_options)
         .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
     )
+    if not submitted:
+        builder = builder.config("spark.driver.extraJavaOptions", java_options)
+    partitions_for(shuffle_partitions, chosen or "local[*]")  # a bad setting fails before Spark
     try:
-        return builder.getOrCreate()
+        spark = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: say so in one line
         raise SparkUnavailable(
             f"Spark could not start ({str(exc).splitlines()[0][:200]})",
             "check that `java -version` works (Java 17 or 21) and JAVA_HOME points at it",
         ) from None
+    _set_sql_conf(spark, shuffle_partitions)
+    return spark
+
+
+def _set_sql_conf(spark: Any, setting: int | str) -> None:
+    """Shuffle partitions and adaptive execution for the session's actual master: in local
+    mode :data:`LOCAL_SQL_CONF`, on a cluster Spark's own (adaptive execution on). Partitions
+    for ``auto``: ``spark.sql.shuffle.partitions`` where it was given (spark-submit's
+    ``--conf``, spark-defaults.conf), else two per core (the local cores, or the cluster's
+    now)."""
+    sc = spark.sparkContext
+    master = str(sc.master)
+    partitions = partitions_for(setting, master)
+    if local_cores(master) is not None:
+        for key, value in LOCAL_SQL_CONF.items():
+            spark.conf.set(key, value)
+    if str(setting).strip().lower() in ("", "auto"):
+        if sc.getConf().contains("spark.sql.shuffle.partitions"):
+            return
+        partitions = partitions or 2 * max(1, int(sc.defaultParallelism))
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
 
 
 def spark_url(url: str) -> str:

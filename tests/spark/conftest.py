@@ -38,11 +38,11 @@ def spark() -> Iterator[Any]:
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     s = get_spark("local[2]", app_name="ossmetrics-tests", shuffle_partitions=2)  # tiny data
     s.sparkContext.setLogLevel("ERROR")
-    # Tiny data: compiling generated code and re-planning cost more than they save (measured
-    # here: the metric suite on the test lakes 2.5x faster without them).
+    # Tiny data: compiling generated code costs more than it saves (measured here: the metric
+    # suite on the test lakes 2.5x faster without it and without re-planning, which get_spark
+    # already turns off in local mode).
     s.conf.set("spark.sql.codegen.wholeStage", "false")
     s.conf.set("spark.sql.codegen.factoryMode", "NO_CODEGEN")
-    s.conf.set("spark.sql.adaptive.enabled", "false")
     yield s
     s.stop()
 

@@ -4,16 +4,20 @@ single-machine path (the graph job runs the same library code per repository gro
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
+from ossmetrics.errors import UsageError
 from ossmetrics.graph.truck_factor import truck_factor
 from ossmetrics.lake import MANIFEST, export_lake, open_lake
 from ossmetrics.spark.graph_job import spark_graph
 from ossmetrics.spark.jobs import spark_metrics
+from ossmetrics.spark.session import local_cores, partitions_for
 from ossmetrics.store import connect
 from tests.lake.conftest import fill_every_table
 
@@ -77,3 +81,65 @@ def test_a_local_session_runs_its_jvm_with_the_local_options(spark: Any) -> None
     given = {str(args.get(i)) for i in range(args.size())}
     assert set(LOCAL_JAVA_OPTIONS) | {"-Duser.timezone=UTC"} <= given, given
     assert str(jvm.java.util.TimeZone.getDefault().getID()) == "UTC"
+
+
+def test_a_local_session_plans_without_adaptive_execution(spark: Any) -> None:
+    """get_spark turns adaptive execution off in local mode (LOCAL_SQL_CONF: re-planning each
+    stage cost the metric suite more than it saved) and keeps the partitions it was given."""
+    assert spark.conf.get("spark.sql.adaptive.enabled") == "false"
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "2"  # the fixture's number
+
+
+def test_local_cores_and_partitions_follow_the_master() -> None:
+    assert local_cores("local") == 1
+    assert local_cores("local[3]") == 3
+    assert local_cores("local[4, 2]") == 4  # cores, retries
+    assert local_cores("local[*]") == (os.cpu_count() or 1)
+    assert local_cores("spark://master:7077") is None
+    assert local_cores("local-cluster[2,1,1024]") is None
+    assert partitions_for("auto", "local[2]") == 4  # two per core
+    assert partitions_for("", "local") == 2
+    assert partitions_for("auto", "k8s://https://api:443") is None  # spark-submit's, or 2/core
+    assert partitions_for(16, "local[2]") == 16
+    assert partitions_for("256", "spark://master:7077") == 256
+    for bad in ("0", "many", "-4"):
+        with pytest.raises(UsageError, match="spark partitions must be a positive number"):
+            partitions_for(bad, "local[2]")
+
+
+def test_under_spark_submit_its_master_and_conf_stand(tmp_path: Path) -> None:
+    """A job started by spark-submit keeps spark-submit's --master and --conf: get_spark()
+    without a master joins that JVM's settings instead of replacing them with local[*]."""
+    import subprocess
+    import sys
+
+    submit = Path(sys.executable).parent / "spark-submit"
+    if not submit.exists():
+        pytest.skip("spark-submit is not installed beside this Python")
+    script = tmp_path / "job.py"
+    script.write_text(
+        "from ossmetrics.spark.session import get_spark\n"
+        "s = get_spark()\n"
+        "print('RESULT', s.sparkContext.master, s.conf.get('spark.sql.shuffle.partitions'),"
+        " s.conf.get('spark.sql.adaptive.enabled'))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "PYSPARK_PYTHON": sys.executable}
+    env.pop("SPARK_MASTER", None)
+    out = subprocess.run(
+        [
+            str(submit),
+            "--master",
+            "local[1]",
+            "--conf",
+            "spark.sql.shuffle.partitions=3",
+            str(script),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT")]
+    assert lines == ["RESULT local[1] 3 false"], out.stderr[-2000:]
