@@ -118,7 +118,7 @@ def partitions_for(value: int | str, master: str) -> int | None:
         return int(text)
     raise UsageError(
         f"spark partitions must be a positive number or auto, not {value!r}",
-        "set OSSMETRICS_SPARK_PARTITIONS / spark_partitions to auto, 8, 256, …",
+        "set the spark_partitions setting to auto or a number of partitions (8, 256, …)",
     )
 
 
