@@ -103,8 +103,8 @@ def _what_if(stored: dict[str, Any], person: str, sd: SiteData | None = None) ->
     out: dict[str, Any] = {"person": person, "ok": True, "reason": None}
     for k in ("risk", "without_risk", "without_p_dormant", "without_p_core_loss"):
         v = stored.get(k)
-        if isinstance(v, int | float) and not pd.isna(v):
-            out[k] = float(v)
+        # NULL stays a key (None), so the page shows a dash instead of failing on it
+        out[k] = float(v) if isinstance(v, int | float) and not pd.isna(v) else None
     view = sd.people if sd is not None else None
     # the name the risk step stored, unless the site is published (then the label given)
     out["without"] = person if view is not None and view.publish else stored.get("person") or person

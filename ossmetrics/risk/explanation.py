@@ -91,10 +91,15 @@ class Explanation:
         if self.without is not None and self.without_risk is not None:
             out.append(
                 f"Without {self.without}: risk {self.without_risk:.0f}/100 "
-                f"(p_dormant {self.without_p_dormant:.2f}, p_core_loss {self.without_p_core_loss:.2f}; "
+                f"(p_dormant {_p(self.without_p_dormant)}, p_core_loss {_p(self.without_p_core_loss)}; "
                 f"{self.without_risk - self.risk:+.0f} points)"
             )
         return out
+
+
+def _p(value: float | None) -> str:
+    """A probability to two places, or a dash where none was computed."""
+    return "—" if value is None else f"{value:.2f}"
 
 
 def _p_without(

@@ -111,3 +111,23 @@ def test_losing_the_main_contributor_raises_risk_with_the_shipped_model(tiny) ->
     steady = explain(con, "acme/steady", as_of=AS_OF)
     assert [round(p.share_12m, 2) for p in steady.people] == [0.67, 0.33]
     assert steady.people[0].delta_p_dormant > steady.people[1].delta_p_dormant > 0
+
+
+def test_an_explanation_without_one_probability_prints_a_dash() -> None:
+    """A what-if with one probability missing prints a dash for it, not a formatting error."""
+    from ossmetrics.risk.explanation import Explanation
+
+    ex = Explanation(
+        repo="acme/rocket",
+        as_of=date(2024, 6, 30),
+        model_version="m",
+        p_dormant=0.2,
+        p_core_loss=0.4,
+        risk=30,
+        without="alice",
+        without_p_dormant=0.5,
+        without_risk=55,
+    )
+    assert ex.lines()[-1] == (
+        "Without alice: risk 55/100 (p_dormant 0.50, p_core_loss —; +25 points)"
+    )
