@@ -45,11 +45,11 @@ from pathlib import Path
 
 import duckdb
 
+from ossmetrics.collect.corpus_manifest import ManifestRow, fill_commits, read_manifest, reserved
 from ossmetrics.collect.gitlog import open_repository
 from ossmetrics.collect.readme_status import StatusEvent, readme_status_events
 from ossmetrics.errors import OssmetricsError, UsageError
 from ossmetrics.secret_env import corpus_salt
-from ossmetrics.store.repos import validate_repo_name
 
 __all__ = [
     "BuildResult",
@@ -64,17 +64,6 @@ CLONE_TIMEOUT_S = 1800
 ECOSYSTEM_CATEGORY = {"thriving": "thriving", "dormant": "unmaintained", "archived": "unmaintained"}
 
 
-@dataclass(frozen=True)
-class ManifestRow:
-    repo: str
-    ecosystem: str
-    why: str = ""
-    source: str = ""
-    commit: str = ""
-    family: str = ""
-    expected_fate: str = ""
-
-
 @dataclass
 class BuildResult:
     built: list[str] = field(default_factory=list)
@@ -82,56 +71,6 @@ class BuildResult:
     seconds: dict[str, float] = field(default_factory=dict)
     out_dir: Path = Path(".")
     rows: dict[str, int] = field(default_factory=dict)
-
-
-def reserved(repo: str) -> bool:
-    """Apache Software Foundation repositories are kept for independent validation."""
-    return repo.lower().startswith("apache/")
-
-
-def read_manifest(path: str | os.PathLike[str]) -> list[ManifestRow]:
-    """Rows of a manifest CSV; refuses a file without ``repo``/``ecosystem`` or with duplicates."""
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"manifest {p} not found", "give a CSV with columns repo,ecosystem,why")
-    with p.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        cols = set(reader.fieldnames or [])
-        if not {"repo", "ecosystem"} <= cols:
-            raise UsageError(
-                f"manifest {p} has no 'repo' and 'ecosystem' columns",
-                "the first line must name the columns, e.g. repo,ecosystem,why,commit",
-            )
-        rows: list[ManifestRow] = []
-        seen: dict[str, int] = {}
-        for n, rec in enumerate(reader, start=2):
-            name = (rec.get("repo") or "").strip()
-            if not name:
-                continue
-            try:
-                name = validate_repo_name(name)
-            except UsageError as exc:
-                raise UsageError(f"manifest {p} line {n}: {exc.message}", exc.hint) from None
-            if name.lower() in seen:
-                raise UsageError(
-                    f"manifest {p} names {name} twice (lines {seen[name.lower()]} and {n})",
-                    "keep one row per repository",
-                )
-            seen[name.lower()] = n
-            rows.append(
-                ManifestRow(
-                    repo=name,
-                    ecosystem=(rec.get("ecosystem") or "").strip() or "unknown",
-                    why=(rec.get("why") or "").strip(),
-                    source=(rec.get("source") or "").strip(),
-                    commit=(rec.get("commit") or "").strip(),
-                    family=(rec.get("family") or "").strip(),
-                    expected_fate=(rec.get("expected_fate") or "").strip(),
-                )
-            )
-    if not rows:
-        raise UsageError(f"manifest {p} names no repository", "add rows: owner/name,ecosystem,why")
-    return rows
 
 
 def _salt(out: Path) -> str:
@@ -395,27 +334,3 @@ def built_repos(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         str(r[0]) for r in con.execute("SELECT repo FROM corpus_manifest ORDER BY repo").fetchall()
     ]
-
-
-def fill_commits(manifest: str | os.PathLike[str], heads: dict[str, str]) -> int:
-    """Write each built repository's HEAD into the manifest's empty ``commit`` cells."""
-    p = Path(manifest)
-    with p.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        fields = list(reader.fieldnames or [])
-        recs = list(reader)
-    if "commit" not in fields:
-        fields.append("commit")
-    n = 0
-    for r in recs:
-        head = heads.get((r.get("repo") or "").strip())
-        if head and not (r.get("commit") or "").strip():
-            r["commit"] = head
-            n += 1
-    tmp = p.with_name(p.name + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        w.writerows(recs)
-    tmp.replace(p)
-    return n

@@ -6,7 +6,8 @@ risk model computes it for thousands of (repository, cut date) snapshots. So it 
 two plain SQL queries scoped to the repository and the cut date, a linear replay in Python
 (``ossmetrics.graph.history``) and a few vectorised NumPy steps — no NetworkX.
 
-The algorithm, step by step (docs/graph.md states the same with the reasons):
+The algorithm, step by step (docs/graph.md states the same with the reasons; steps 2-5 are
+computed by ``ossmetrics.graph.authorship``, step 1 by ``ossmetrics.graph.history``):
 
 1. **File histories.** The non-merge commits of the repository up to the cut date
    (``committed_at <= as_of``), oldest first, are replayed file row by file row. A row with
@@ -55,7 +56,6 @@ window, so the pages never show two different numbers under one name.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -64,6 +64,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ossmetrics.graph.authorship import (
+    DOA_AUTHOR_MIN,
+    authorship,
+    doa,
+    greedy_removal,
+    people_first_rows,
+)
 from ossmetrics.graph.history import (
     DELETE_SHARE,
     FileHistory,
@@ -87,12 +94,6 @@ __all__ = [
     "truck_factor",
     "truck_factor_series",
 ]
-
-#: Threshold on absolute DOA (the DOA of a non-creator with one change and no one else).
-DOA_AUTHOR_MIN = 3.293
-#: Threshold on normalised DOA.
-DOA_NORM_MIN = 0.75
-
 
 #: Non-merge, non-bot commits with their person: the CHAOSS bus factor's input.
 _COMMITS_SQL = """
@@ -135,151 +136,6 @@ class TruckFactorResult:
         }
 
 
-def doa(fa: int | bool, dl: int, ac: int) -> float:
-    """Degree of authorship (Fritz et al. 2014 weights, as used by Avelino et al. 2016)."""
-    return 3.293 + 1.098 * float(fa) + 0.164 * dl - 0.321 * math.log1p(ac)
-
-
-# ---------------------------------------------------------------------------------------------
-# the computation on a prefix of the history
-
-
-@dataclass
-class _Authorship:
-    """DOA of every (person, present file) pair in a prefix; shared with the graph builders."""
-
-    fids: np.ndarray  # present file ids (sorted)
-    file_paths: list[str]  # their paths at the cut
-    pair_fid: np.ndarray  # per pair: index into fids
-    pair_person: np.ndarray  # per pair: person_id
-    pair_doa: np.ndarray
-    pair_norm: np.ndarray
-    pair_author: np.ndarray  # bool
-    pair_changes: np.ndarray  # the person's changes to the file
-    first_row: dict[int, int] = field(default_factory=dict)  # person -> first replayed row
-
-
-def _first_rows(h: FileHistory) -> dict[int, int]:
-    """Each person's first row in the replay (commit order: ``committed_at``, then sha).
-
-    Over the whole loaded history: for a prefix that contains a person, their first row there
-    is the same row, so one computation serves every cut date of a series.
-    """
-    people, first = np.unique(h.person, return_index=True)
-    return {int(p): int(i) for p, i in zip(people.tolist(), first.tolist(), strict=True) if p >= 0}
-
-
-def _authorship(
-    h: FileHistory,
-    k: int,
-    excluded: Callable[[str], bool],
-    creator_exempt: bool,
-    excl_cache: dict[int, bool] | None = None,
-    first_rows: dict[int, int] | None = None,
-) -> _Authorship:
-    nf = h.n_files_total
-    fid = h.fid[:k]
-    # present: started within the prefix, not overwritten, last row not a deletion;
-    # counted: last row not binary, it has had lines (empty files carry no code), not excluded
-    last = np.full(nf, -1, dtype=np.int64)
-    np.maximum.at(last, fid, np.arange(k, dtype=np.int64))
-    present = (last >= 0) & (h.end_row >= k)
-    cand = np.nonzero(present)[0]
-    if len(cand):
-        lr = last[cand]
-        had_lines = np.bincount(fid, weights=h.added[:k], minlength=nf)[cand] > 0
-        keep = ~h.binary[lr] & ~h.deletes[lr] & had_lines
-        cand, lr = cand[keep], lr[keep]
-        if excl_cache is None:
-            excl_cache = {}
-        mask = np.empty(len(cand), dtype=bool)
-        for t, pi in enumerate(h.path_idx[lr].tolist()):
-            e = excl_cache.get(pi)
-            if e is None:
-                e = excl_cache[pi] = excluded(h.paths[pi])
-            mask[t] = not e
-        cand, lr = cand[mask], lr[mask]
-        file_paths = [h.paths[pi] for pi in h.path_idx[lr].tolist()]
-    else:
-        file_paths = []
-    fids = cand
-    empty_i = np.zeros(0, dtype=np.int64)
-    empty_f = np.zeros(0, dtype=np.float64)
-    if not len(fids):
-        return _Authorship(
-            fids, file_paths, empty_i, empty_i, empty_f, empty_f, np.zeros(0, bool), empty_i
-        )
-    slot = np.full(nf, -1, dtype=np.int64)
-    slot[fids] = np.arange(len(fids))
-    rs = slot[fid]
-    person = h.person[:k]
-    sel = (rs >= 0) & (person >= 0)
-    rs, rp = rs[sel], person[sel]
-    if not len(rs):
-        return _Authorship(
-            fids, file_paths, empty_i, empty_i, empty_f, empty_f, np.zeros(0, bool), empty_i
-        )
-    people, pidx = np.unique(rp, return_inverse=True)
-    key = rs * len(people) + pidx
-    ukey, cnt = np.unique(key, return_counts=True)
-    pair_slot = ukey // len(people)
-    pair_person = people[ukey % len(people)]
-    total = np.bincount(rs, minlength=len(fids))
-    creator = h.person[h.first_row[fids]]
-    fa = (creator[pair_slot] == pair_person).astype(np.int64)
-    dl = cnt - fa
-    ac = total[pair_slot] - cnt
-    d = DOA_AUTHOR_MIN + 1.098 * fa + 0.164 * dl - 0.321 * np.log1p(ac)
-    mx = np.full(len(fids), -np.inf)
-    np.maximum.at(mx, pair_slot, d)
-    norm = d / mx[pair_slot]
-    absolute_ok = d >= DOA_AUTHOR_MIN - 1e-12
-    if creator_exempt:
-        absolute_ok |= fa.astype(bool)
-    author = (norm > DOA_NORM_MIN) & absolute_ok
-    return _Authorship(
-        fids,
-        file_paths,
-        pair_slot,
-        pair_person,
-        d,
-        norm,
-        author,
-        cnt,
-        _first_rows(h) if first_rows is None else first_rows,
-    )
-
-
-def _greedy(a: _Authorship) -> tuple[int, list[int], dict[int, int], int]:
-    """(truck factor, key people, authors -> files, authorless files at the start)."""
-    n_files = len(a.fids)
-    slots = a.pair_fid[a.pair_author]
-    who = a.pair_person[a.pair_author]
-    remaining = np.bincount(slots, minlength=n_files)
-    authorless = int((remaining == 0).sum())
-    start_authorless = authorless
-    by_person: dict[int, list[int]] = {}
-    for s, p in zip(slots.tolist(), who.tolist(), strict=True):
-        by_person.setdefault(p, []).append(s)
-    # ties: the person whose first commit to the repository came first (salt-free; see step 5)
-    first = a.first_row
-    order = sorted(by_person, key=lambda p: (-len(by_person[p]), first[p]))
-    authors = {p: len(by_person[p]) for p in order}
-    removed: list[int] = []
-    rem = remaining.tolist()
-    for p in order:
-        if authorless * 2 > n_files:
-            break
-        removed.append(p)
-        for s in by_person[p]:
-            rem[s] -= 1
-            if rem[s] == 0:
-                authorless += 1
-    # If every author is removed and still <= 50% are authorless (impossible unless n_files = 0),
-    # the loop ends with everyone removed.
-    return len(removed), removed, authors, start_authorless
-
-
 def _bus_factor(counts: np.ndarray) -> int | None:
     counts = counts[counts > 0]
     if not len(counts):
@@ -312,7 +168,7 @@ def _result(
     first_rows: dict[int, int] | None = None,
 ) -> TruckFactorResult:
     humans = bool((h.person[:k] >= 0).any()) or bus is not None
-    a = _authorship(h, k, excluded, creator_exempt, excl_cache, first_rows)
+    a = authorship(h, k, excluded, creator_exempt, excl_cache, first_rows)
     n_files = len(a.fids)
     if not humans:
         return TruckFactorResult(
@@ -322,7 +178,7 @@ def _result(
         return TruckFactorResult(
             None, [], 0, {}, bus, as_of, 0, "no counted files present at the cut date"
         )
-    tf, key, authors, authorless = _greedy(a)
+    tf, key, authors, authorless = greedy_removal(a)
     reason = "more than half of the files have no author" if tf == 0 else ""
     return TruckFactorResult(tf, key, n_files, authors, bus, as_of, authorless, reason)
 
@@ -367,7 +223,7 @@ def authorship_pairs(
     """
     h = load_history(con, repo_id, cut_timestamp(as_of))
     excluded = compile_exclude(DEFAULT_EXCLUDE if exclude is None else exclude)
-    a = _authorship(h, len(h.fid), excluded, creator_exempt)
+    a = authorship(h, len(h.fid), excluded, creator_exempt)
     paths = np.asarray(a.file_paths, dtype=object)
     return pd.DataFrame(
         {
@@ -400,7 +256,7 @@ def truck_factor_series(
     excluded = compile_exclude(DEFAULT_EXCLUDE if exclude is None else exclude)
     arr = con.execute(_COMMITS_SQL, {"repo": repo_id, "cut": None}).fetchnumpy()
     cache: dict[int, bool] = {}  # path -> excluded, shared by every cut date
-    first_rows = _first_rows(h)  # the tie-break's order, shared by every cut date
+    first_rows = people_first_rows(h)  # the tie-break's order, shared by every cut date
     cts = np.asarray(arr["ts"], dtype=np.int64)
     cperson = np.asarray(arr["person"], dtype=np.int64)
     out = []

@@ -170,7 +170,7 @@ def get_spark(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.ansi.enabled", "false")
-        .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
+        .config("spark.executor.extraJavaOptions", _executor_java_options(submitted))
     )
     if not submitted:
         builder = builder.config("spark.driver.extraJavaOptions", java_options)
@@ -184,6 +184,24 @@ def get_spark(
         ) from None
     _set_sql_conf(spark, shuffle_partitions)
     return spark
+
+
+def _executor_java_options(submitted: bool) -> str:
+    """The executors' JVM options: the UTC time zone the metrics' dates rely on, after the
+    options spark-submit was given (``--conf spark.executor.extraJavaOptions``), which a plain
+    builder setting would replace."""
+    utc = "-Duser.timezone=UTC"
+    if not submitted:
+        return utc
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()  # joins spark-submit's JVM, whose properties hold --conf
+    given = str(SparkConf().get("spark.executor.extraJavaOptions", "") or "").strip()
+    if not given:
+        return utc
+    if "-Duser.timezone=" in given:  # the user's own choice of zone still ends with UTC
+        given = " ".join(t for t in given.split() if not t.startswith("-Duser.timezone="))
+    return f"{given} {utc}".strip()
 
 
 def _set_sql_conf(spark: Any, setting: int | str) -> None:

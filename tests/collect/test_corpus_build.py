@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ossmetrics.collect.corpus_build import read_manifest
+from ossmetrics.collect.corpus_manifest import read_manifest
 from ossmetrics.collect.gitlog import open_repository
 from ossmetrics.collect.readme_status import classify, readme_status_events
 from ossmetrics.errors import UsageError

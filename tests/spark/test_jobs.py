@@ -122,6 +122,7 @@ def test_under_spark_submit_its_master_and_conf_stand(tmp_path: Path) -> None:
         "s = get_spark()\n"
         "print('RESULT', s.sparkContext.master, s.conf.get('spark.sql.shuffle.partitions'),"
         " s.conf.get('spark.sql.adaptive.enabled'))\n"
+        "print('EXECUTOR', s.sparkContext.getConf().get('spark.executor.extraJavaOptions'))\n"
     )
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root), "PYSPARK_PYTHON": sys.executable}
@@ -133,6 +134,8 @@ def test_under_spark_submit_its_master_and_conf_stand(tmp_path: Path) -> None:
             "local[1]",
             "--conf",
             "spark.sql.shuffle.partitions=3",
+            "--conf",
+            "spark.executor.extraJavaOptions=-Dossmetrics.probe=1",
             str(script),
         ],
         capture_output=True,
@@ -143,3 +146,8 @@ def test_under_spark_submit_its_master_and_conf_stand(tmp_path: Path) -> None:
     )
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT")]
     assert lines == ["RESULT local[1] 3 false"], out.stderr[-2000:]
+    # the executors' JVM options keep the user's and gain the UTC time zone results rely on
+    # (Spark adds its own module options to them as well)
+    executor = [ln.split() for ln in out.stdout.splitlines() if ln.startswith("EXECUTOR")]
+    assert len(executor) == 1, out.stderr[-2000:]
+    assert "-Dossmetrics.probe=1" in executor[0] and "-Duser.timezone=UTC" in executor[0]
