@@ -213,7 +213,10 @@ def register_lake(spark: Any, lake: str, *, cache: bool = False) -> list[Skipped
     and Spark plans no shuffle for data already partitioned by a subset of the keys, so those
     metrics run without one until their final ``ORDER BY`` (it had been 2-4 shuffles of every
     commit or issue per metric). A later ``register_lake`` in the same session drops the
-    earlier lake's cached rows."""
+    earlier lake's cached rows. With ``cache`` it also sets two options for the whole session
+    (see ``_cache_for_metrics``): joins may use a partitioning by a subset of their keys
+    (``spark.sql.requireAllClusterKeysForCoPartition=false``), and cached columns are kept
+    uncompressed; a session that runs other work afterwards may set them back."""
     remote = open_remote(lake) if is_remote(lake) else None
     if remote is not None:
         check_object_store(spark, lake)
