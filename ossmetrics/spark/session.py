@@ -111,7 +111,7 @@ def partitions_for(value: int | str, master: str) -> int | None:
     measurement), and None on a cluster, whose cores are known once the session runs (see
     ``_set_sql_conf``, which also keeps spark-submit's ``--conf`` for ``auto``)."""
     text = str(value).strip().lower()
-    if text in ("", "auto"):
+    if _is_auto(value):
         cores = local_cores(master)
         return None if cores is None else 2 * cores
     if text.isdigit() and int(text) >= 1:
@@ -120,6 +120,10 @@ def partitions_for(value: int | str, master: str) -> int | None:
         f"spark partitions must be a positive number or auto, not {value!r}",
         "set the spark_partitions setting to auto or a number of partitions (8, 256, …)",
     )
+
+
+def _is_auto(value: int | str) -> bool:
+    return str(value).strip().lower() in ("", "auto")
 
 
 def get_spark(
@@ -196,12 +200,10 @@ def _executor_java_options(submitted: bool) -> str:
     from pyspark import SparkConf, SparkContext
 
     SparkContext._ensure_initialized()  # joins spark-submit's JVM, whose properties hold --conf
-    given = str(SparkConf().get("spark.executor.extraJavaOptions", "") or "").strip()
-    if not given:
-        return utc
-    if "-Duser.timezone=" in given:  # the user's own choice of zone still ends with UTC
-        given = " ".join(t for t in given.split() if not t.startswith("-Duser.timezone="))
-    return f"{given} {utc}".strip()
+    given = str(SparkConf().get("spark.executor.extraJavaOptions", "") or "")
+    # a zone of the user's own gives way to UTC
+    kept = [t for t in given.split() if not t.startswith("-Duser.timezone=")]
+    return " ".join((*kept, utc))
 
 
 def _set_sql_conf(spark: Any, setting: int | str) -> None:
@@ -216,7 +218,7 @@ def _set_sql_conf(spark: Any, setting: int | str) -> None:
     if local_cores(master) is not None:
         for key, value in LOCAL_SQL_CONF.items():
             spark.conf.set(key, value)
-    if str(setting).strip().lower() in ("", "auto"):
+    if _is_auto(setting):
         if sc.getConf().contains("spark.sql.shuffle.partitions"):
             return
         partitions = partitions or 2 * max(1, int(sc.defaultParallelism))
