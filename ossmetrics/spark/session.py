@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from ossmetrics.errors import SparkUnavailable, UsageError
+from ossmetrics.spark.defaults import spark_defaults
 
 __all__ = [
     "LOCAL_JAVA_OPTIONS",
@@ -24,6 +25,7 @@ __all__ = [
     "hadoop_version",
     "local_cores",
     "local_driver_memory",
+    "merge_java_options",
     "partitions_for",
     "spark_url",
 ]
@@ -134,7 +136,7 @@ def get_spark(
     driver_memory: str | None = None,
 ) -> Any:
     """The active SparkSession, or a new one on ``master`` (default: spark-submit's, else
-    ``local[*]``). Defaults: ``shuffle_partitions`` (the ``spark_partitions`` setting, see
+    ``SPARK_MASTER``, else spark-defaults.conf's ``spark.master``, else ``local[*]``). Defaults: ``shuffle_partitions`` (the ``spark_partitions`` setting, see
     :func:`partitions_for`), UTC, Arrow for pandas; in local mode a driver heap of
     ``driver_memory`` (default :func:`local_driver_memory`), the JVM options
     :data:`LOCAL_JAVA_OPTIONS` and the SQL settings :data:`LOCAL_SQL_CONF`; elsewhere
@@ -159,13 +161,17 @@ def get_spark(
     # spark-submit starts the JVM and then this Python (handing it the gateway's port): its
     # --master, --driver-memory and --conf stand, and nothing here may replace them
     submitted = master is None and "PYSPARK_GATEWAY_PORT" in os.environ
-    chosen = master or os.environ.get("SPARK_MASTER")
-    if not submitted and (master or not os.environ.get("SPARK_MASTER")):
+    # a session started here: spark-defaults.conf's settings that a --conf of ours would
+    # replace are read first and kept (see defaults.py)
+    defaults = {} if submitted else spark_defaults()
+    chosen = master or os.environ.get("SPARK_MASTER") or defaults.get("spark.master")
+    if not submitted and (master or not chosen):
         builder = builder.master(master or "local[*]")
-    java_options = "-Duser.timezone=UTC"
+    own = ["-Duser.timezone=UTC"]
     if not submitted and local_cores(chosen or "local[*]") is not None:
-        builder = builder.config("spark.driver.memory", driver_memory or local_driver_memory())
-        java_options = " ".join((java_options, *LOCAL_JAVA_OPTIONS))
+        memory = driver_memory or defaults.get("spark.driver.memory") or local_driver_memory()
+        builder = builder.config("spark.driver.memory", memory)
+        own.extend(LOCAL_JAVA_OPTIONS)
     builder = (
         builder.config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
@@ -174,10 +180,11 @@ def get_spark(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.ansi.enabled", "false")
-        .config("spark.executor.extraJavaOptions", _executor_java_options(submitted))
+        .config("spark.executor.extraJavaOptions", _executor_java_options(submitted, defaults))
     )
     if not submitted:
-        builder = builder.config("spark.driver.extraJavaOptions", java_options)
+        given = defaults.get("spark.driver.extraJavaOptions", "")
+        builder = builder.config("spark.driver.extraJavaOptions", merge_java_options(own, given))
     partitions_for(shuffle_partitions, chosen or "local[*]")  # a bad setting fails before Spark
     try:
         spark = builder.getOrCreate()
@@ -190,20 +197,30 @@ def get_spark(
     return spark
 
 
-def _executor_java_options(submitted: bool) -> str:
-    """The executors' JVM options: the UTC time zone the metrics' dates rely on, after the
-    options spark-submit was given (``--conf spark.executor.extraJavaOptions``), which a plain
-    builder setting would replace."""
-    utc = "-Duser.timezone=UTC"
-    if not submitted:
-        return utc
-    from pyspark import SparkConf, SparkContext
-
-    SparkContext._ensure_initialized()  # joins spark-submit's JVM, whose properties hold --conf
-    given = str(SparkConf().get("spark.executor.extraJavaOptions", "") or "")
-    # a zone of the user's own gives way to UTC
+def merge_java_options(own: list[str] | tuple[str, ...], given: str) -> str:
+    """JVM options: ours, then the user's (``given``: spark-defaults.conf's or spark-submit's),
+    so that for a flag set twice the user's, read last by the JVM, wins -- except the time
+    zone, which stays UTC (the metrics' months and days rely on it), and our collector, left
+    out when the user's options choose one (two collectors stop the JVM from starting)."""
     kept = [t for t in given.split() if not t.startswith("-Duser.timezone=")]
-    return " ".join((*kept, utc))
+    if any(re.fullmatch(r"-XX:\+Use\w*GC", t) for t in kept):
+        own = [t for t in own if not re.fullmatch(r"-XX:\+Use\w*GC", t)]
+    return " ".join((*own, *kept))
+
+
+def _executor_java_options(submitted: bool, defaults: dict[str, str]) -> str:
+    """The executors' JVM options: the UTC time zone the metrics' dates rely on, beside the
+    options the user gave them (spark-submit's ``--conf spark.executor.extraJavaOptions``, or
+    spark-defaults.conf's for a session started here), which a plain builder setting would
+    replace."""
+    if not submitted:
+        given = defaults.get("spark.executor.extraJavaOptions", "")
+    else:
+        from pyspark import SparkConf, SparkContext
+
+        SparkContext._ensure_initialized()  # joins spark-submit's JVM, whose properties hold --conf
+        given = str(SparkConf().get("spark.executor.extraJavaOptions", "") or "")
+    return merge_java_options(["-Duser.timezone=UTC"], given)
 
 
 def _set_sql_conf(spark: Any, setting: int | str) -> None:
