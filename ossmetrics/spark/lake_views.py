@@ -133,6 +133,9 @@ def _view_columns(keep: frozenset[str] | None) -> frozenset[str]:
     return frozenset(names)
 
 
+#: Rows per batch of Spark's columnar cache (see ``_cache_for_metrics``).
+CACHE_BATCH_ROWS = 100_000
+
 #: The order kept inside each cached partition: the keys the metrics join these tables on.
 SORTED = {
     "issues": ("repo_id", "number"),
@@ -177,6 +180,11 @@ def _cache_for_metrics(spark: Any) -> None:
     # were most of it) and the metrics ran as fast; the cache is ~3x larger (1.56 GB there, all
     # in memory in a 5 GiB local driver)
     spark.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "false")
+    # batches of 100,000 rows instead of 10,000: a tenth of the per-batch work (statistics,
+    # buffers, a column reader set up per batch in every scan). At 20 M commits the cache built
+    # 7% faster and the 24 metrics ran 3% faster, in two alternated pairs; 1,000,000 built
+    # faster still but slowed the metrics by 8%
+    spark.conf.set("spark.sql.inMemoryColumnarStorage.batchSize", str(CACHE_BATCH_ROWS))
 
     def cache(name: str, wanted: frozenset[str] | None) -> None:
         df = spark.table(name)
@@ -213,10 +221,11 @@ def register_lake(spark: Any, lake: str, *, cache: bool = False) -> list[Skipped
     and Spark plans no shuffle for data already partitioned by a subset of the keys, so those
     metrics run without one until their final ``ORDER BY`` (it had been 2-4 shuffles of every
     commit or issue per metric). A later ``register_lake`` in the same session drops the
-    earlier lake's cached rows. With ``cache`` it also sets two options for the whole session
+    earlier lake's cached rows. With ``cache`` it also sets three options for the whole session
     (see ``_cache_for_metrics``): joins may use a partitioning by a subset of their keys
     (``spark.sql.requireAllClusterKeysForCoPartition=false``), and cached columns are kept
-    uncompressed; a session that runs other work afterwards may set them back."""
+    uncompressed in batches of :data:`CACHE_BATCH_ROWS` rows; a session that runs other work
+    afterwards may set them back."""
     remote = open_remote(lake) if is_remote(lake) else None
     if remote is not None:
         check_object_store(spark, lake)

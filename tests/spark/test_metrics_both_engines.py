@@ -136,7 +136,7 @@ def test_cache_keeps_the_metrics_columns_partitioned_by_repository(
     """The cached lake (as `spark metrics` reads it) keeps only columns some metric names, and
     is partitioned by repo_id: a metric grouping and joining by repository plans no shuffle
     but the one gathering its result for the final ORDER BY."""
-    from ossmetrics.spark.lake_views import metric_columns
+    from ossmetrics.spark.lake_views import CACHE_BATCH_ROWS, metric_columns
 
     cols = metric_columns()
     assert cols is not None
@@ -145,6 +145,9 @@ def test_cache_keeps_the_metrics_columns_partitioned_by_repository(
     _, lake = generated_lake
     _spark_rows(spark, lake, "SELECT 1", cache=True)  # registered as the generated cases are
     assert "sha" not in spark.table("human_commits").columns
+    # the session builds the cache in batches of CACHE_BATCH_ROWS rows (Spark's default:
+    # 10,000; this lake is too small for the batches themselves to tell)
+    assert spark.conf.get("spark.sql.inMemoryColumnarStorage.batchSize") == str(CACHE_BATCH_ROWS)
     for name in (
         "active_contributors",
         "backlog_growth",
