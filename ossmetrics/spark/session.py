@@ -136,11 +136,12 @@ def get_spark(
     driver_memory: str | None = None,
 ) -> Any:
     """The active SparkSession, or a new one on ``master`` (default: spark-submit's, else
-    ``SPARK_MASTER``, else spark-defaults.conf's ``spark.master``, else ``local[*]``). Defaults: ``shuffle_partitions`` (the ``spark_partitions`` setting, see
+    ``SPARK_MASTER``, else spark-defaults.conf's ``spark.master``, else ``local[*]``).
+    Defaults: ``shuffle_partitions`` (the ``spark_partitions`` setting, see
     :func:`partitions_for`), UTC, Arrow for pandas; in local mode a driver heap of
-    ``driver_memory`` (default :func:`local_driver_memory`), the JVM options
-    :data:`LOCAL_JAVA_OPTIONS` and the SQL settings :data:`LOCAL_SQL_CONF`; elsewhere
-    adaptive execution. The lake hands Spark its exact file list, so listing those files runs
+    ``driver_memory`` (default: spark-defaults.conf's, else :func:`local_driver_memory`), the
+    JVM options :data:`LOCAL_JAVA_OPTIONS` and the SQL settings :data:`LOCAL_SQL_CONF`;
+    elsewhere adaptive execution. The lake hands Spark its exact file list, so listing those files runs
     on the driver instead of as a Spark job per table (it was 4 jobs of 64 tasks before the
     first query)."""
     check_spark()
