@@ -18,27 +18,28 @@ r AS (
     SELECT repo_id, full_name FROM repos
     WHERE $repo IS NULL OR lower(full_name) = lower($repo)
 ),
-pm AS (  -- each person's active months (one row each), beside the first one: the cohort
+c AS (  -- each non-merge commit's month
     SELECT c.repo_id, c.person_id,
            CAST(date_trunc('month', make_timestamp(epoch_us(c.committed_at))) AS DATE) AS month
     FROM human_commits c
     JOIN r ON r.repo_id = c.repo_id
     WHERE NOT c.is_merge
       AND c.committed_at <= $as_of
-    GROUP BY c.repo_id, c.person_id, CAST(date_trunc('month', make_timestamp(epoch_us(c.committed_at))) AS DATE)
 ),
--- The cohort by a window over the person's months, not a join of the months with their minimum:
--- Spark computes a CTE again for every reference, so that join aggregated every commit twice.
-pmc AS (
-    SELECT repo_id, person_id, month, min(month) OVER (PARTITION BY repo_id, person_id) AS cohort_month
-    FROM pm
+-- The cohort is each person's first month; the months after it come from joining the person's
+-- commits of the first seven months with it (on Spark a hash table of the persons per partition).
+-- Both engines did more work with one row per person and month and a window for the first:
+-- 9 M rows aggregated and sorted at 20 M commits.
+firsts AS (
+    SELECT repo_id, person_id, min(month) AS cohort_month FROM c GROUP BY repo_id, person_id
 ),
 flags AS (
-    SELECT repo_id, person_id, cohort_month,
-           bool_or(date_diff('month', cohort_month, month) BETWEEN 1 AND 3) AS r3,
-           bool_or(date_diff('month', cohort_month, month) BETWEEN 4 AND 6) AS r6
-    FROM pmc
-    GROUP BY repo_id, person_id, cohort_month
+    SELECT /*+ SHUFFLE_HASH(f) */ c.repo_id, c.person_id, f.cohort_month,
+           bool_or(date_diff('month', f.cohort_month, c.month) BETWEEN 1 AND 3) AS r3,
+           bool_or(date_diff('month', f.cohort_month, c.month) BETWEEN 4 AND 6) AS r6
+    FROM c JOIN firsts f ON f.repo_id = c.repo_id AND f.person_id = c.person_id
+     AND c.month < f.cohort_month + INTERVAL 7 MONTH
+    GROUP BY c.repo_id, c.person_id, f.cohort_month
 ),
 cohorts AS (
     SELECT repo_id, cohort_month, count(*) AS newcomers,

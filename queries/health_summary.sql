@@ -22,10 +22,13 @@
 -- grain: repo
 -- reference: https://chaoss.community/kb-metrics-and-metrics-models/ (a summary of the metrics above)
 
--- Each CTE is read once (a lone exception: r): Spark does not reuse a CTE named twice but
--- computes it again for every reference, so the per-person figures, the cohorts, and the
--- GitHub items with their comments are each built in one pass and carry every figure drawn
--- from them.
+-- Each CTE is read once, but for r, c and per: Spark does not reuse a CTE named twice but
+-- computes it again for every reference, so the per-person figures and the GitHub items with
+-- their comments are each built in one pass and carry every figure drawn from them. per is read
+-- again only for the newcomers' first commits (an aggregation into one row per person), and
+-- the newcomers' early commits are found by joining them with the commits: cheaper on both
+-- engines than the month-by-month rows of every person that the cohorts were built from
+-- before (9 M rows aggregated and sorted at 20 M commits).
 WITH a AS (
     SELECT $as_of AS tz, timezone('UTC', $as_of) AS t,
            timezone('UTC', $as_of) - INTERVAL 12 MONTH AS t0,
@@ -88,20 +91,20 @@ org_ranked AS (
 eleph AS (
     SELECT repo_id, min(rk) FILTER (WHERE 2 * cum >= total) AS elephant_factor FROM org_ranked GROUP BY repo_id
 ),
-pm AS (
-    SELECT DISTINCT repo_id, person_id, CAST(date_trunc('month', ts) AS DATE) AS month FROM c
+newc AS (  -- the newcomers of the 12 cohorts: persons whose first commit's month is 4-15 months
+            -- before as_of's (each one's 3-month window has ended)
+    SELECT per.repo_id, per.person_id, CAST(date_trunc('month', per.first_ts) AS DATE) AS cohort_month
+    FROM per CROSS JOIN a
+    WHERE date_diff('month', CAST(date_trunc('month', per.first_ts) AS DATE), a.am) BETWEEN 4 AND 15
 ),
-pmc AS (  -- each person's months beside the first one (the cohort)
-    SELECT repo_id, person_id, month,
-           min(month) OVER (PARTITION BY repo_id, person_id) AS cohort_month
-    FROM pm
-),
-flags AS (  -- each newcomer of the 12 cohorts: whether a month 1-3 after the cohort is active
-    SELECT pmc.repo_id,
-           bool_or(date_diff('month', pmc.cohort_month, pmc.month) BETWEEN 1 AND 3) AS r3
-    FROM pmc CROSS JOIN a
-    WHERE date_diff('month', pmc.cohort_month, a.am) BETWEEN 4 AND 15
-    GROUP BY pmc.repo_id, pmc.person_id
+flags AS (  -- each newcomer: whether a month 1-3 after the cohort is active (their commits up to
+            -- the end of month 3 joined: a hash table of the newcomers, not a sort of every commit)
+    SELECT /*+ SHUFFLE_HASH(n) */ n.repo_id,
+           bool_or(date_diff('month', n.cohort_month, CAST(date_trunc('month', c.ts) AS DATE)) BETWEEN 1 AND 3) AS r3
+    FROM c
+    JOIN newc n ON n.repo_id = c.repo_id AND n.person_id = c.person_id
+     AND c.ts < n.cohort_month + INTERVAL 4 MONTH
+    GROUP BY n.repo_id, n.person_id
 ),
 ret AS (  -- a row per person above, so no count(DISTINCT) (Spark expands and shuffles for it)
     SELECT repo_id, count(*) AS newcomers, count(*) FILTER (WHERE r3) AS retained

@@ -26,11 +26,13 @@ c AS (  -- non-merge, non-bot commits up to as_of, in naive UTC
 firsts AS (
     SELECT repo_id, person_id, min(ts) AS first_ts FROM c GROUP BY repo_id, person_id
 ),
-kept AS (
-    SELECT f.repo_id, f.person_id, f.first_ts,
+kept AS (  -- each person's commits of the year after the first joined with the first (on Spark
+           -- a hash table of the persons per partition: no sort of every commit)
+    SELECT /*+ SHUFFLE_HASH(f) */ f.repo_id, f.person_id, f.first_ts,
            bool_or(c.ts >= f.first_ts + INTERVAL 30 DAY AND c.ts <= f.first_ts + INTERVAL 365 DAY) AS retained
     FROM firsts f
     JOIN c ON c.repo_id = f.repo_id AND c.person_id = f.person_id
+     AND c.ts <= f.first_ts + INTERVAL 365 DAY
     GROUP BY f.repo_id, f.person_id, f.first_ts
 )
 SELECT r.full_name AS repo,

@@ -57,9 +57,9 @@ ranked AS (
 ),
 agg AS (
     SELECT repo_id, item_type, month, count(*) AS items, count(hours) AS responded,
-           min(hours) FILTER (WHERE k = floor(n1 * 0.5)) AS lo50, min(hours) FILTER (WHERE k = ceil(n1 * 0.5)) AS hi50,
-           min(hours) FILTER (WHERE k = floor(n1 * 0.9)) AS lo90, min(hours) FILTER (WHERE k = ceil(n1 * 0.9)) AS hi90,
-           max(n1 * 0.5 - floor(n1 * 0.5)) AS f50, max(n1 * 0.9 - floor(n1 * 0.9)) AS f90
+           min(hours) FILTER (WHERE k = floor(n1 * 0.5e0)) AS lo50, min(hours) FILTER (WHERE k = ceil(n1 * 0.5e0)) AS hi50,
+           min(hours) FILTER (WHERE k = floor(n1 * 0.9e0)) AS lo90, min(hours) FILTER (WHERE k = ceil(n1 * 0.9e0)) AS hi90,
+           max(n1 * 0.5e0 - floor(n1 * 0.5e0)) AS f50, max(n1 * 0.9e0 - floor(n1 * 0.9e0)) AS f90
     FROM ranked GROUP BY repo_id, item_type, month
 )
 SELECT r.full_name AS repo, agg.item_type, agg.month, agg.items, agg.responded,

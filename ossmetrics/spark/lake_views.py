@@ -19,6 +19,7 @@ from ossmetrics.lake.export import parse_manifest
 from ossmetrics.lake.layout import MANIFEST, TABLES
 from ossmetrics.lake.reader import Skipped, _check_files
 from ossmetrics.lake.remote import is_remote, open_remote
+from ossmetrics.spark.metric_sql import select_relations
 from ossmetrics.spark.session import check_object_store, spark_url
 from ossmetrics.store.migrations import available
 
@@ -79,10 +80,10 @@ def view_sql(view: str) -> str:
 CACHED = ("repos", "identities", "people", "issues", "comments", "releases", *STORE_VIEWS)
 
 
-def metric_columns() -> frozenset[str] | None:
-    """Every column name some metric of ``queries/`` mentions, of any table (lower case): the
-    columns a cache for the metric suite must keep. None when a metric selects ``*`` from a
-    cached table (then every column is kept).
+def metric_columns(metrics: list[Any] | None = None) -> frozenset[str] | None:
+    """Every column name some metric of ``queries/`` (or of ``metrics``) mentions, of any
+    table (lower case): the columns a cache for the metric suite must keep. None when a metric
+    selects ``*`` or ``t.*`` from a cached table (then every column is kept).
 
     Why: Spark's columnar cache costs memory and build time per cached value, and the widest
     columns are ones no metric reads (a commit's 40-character ``sha``, an issue's title and
@@ -95,13 +96,16 @@ def metric_columns() -> frozenset[str] | None:
     from ossmetrics.spark.metric_sql import metric_duckdb_sql
 
     names: set[str] = set()
-    for m in list_metrics():
+    for m in list_metrics() if metrics is None else metrics:
         tree = sqlglot.parse_one(metric_duckdb_sql(m), read="duckdb")
-        for star in tree.find_all(exp.Star):
-            select = star.find_ancestor(exp.Select)
-            src = select.args.get("from") if select is not None else None
-            table = src.find(exp.Table) if src is not None else None
-            if table is not None and table.name.lower() in CACHED:
+        for select in tree.find_all(exp.Select):
+            # ``*`` or ``t.*`` as a selected column (not the ``*`` of ``count(*)``)
+            if not any(
+                isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star)
+                for e in select.expressions
+            ):
+                continue
+            if any(t.name.lower() in CACHED for t in select_relations(select)):
                 return None
         names.update(c.name.lower() for c in tree.find_all(exp.Column))
     return frozenset(names)
