@@ -118,6 +118,10 @@ def _gharchive(args: argparse.Namespace, work: Path, spark: Any, out: dict[str, 
     # 5,000 repositories appear in the hours; the lake tracks 200 of them
     names = [f"org{i % 300}/proj{i}" for i in range(5000)]
     tracked = names[::25]
+    # a fresh store and lake: an earlier run's lake already holds these hours, and the backfill,
+    # idempotent per hour file, would skip every one of them (0 events measured)
+    (work / "gha.duckdb").unlink(missing_ok=True)
+    shutil.rmtree(work / "gha_lake", ignore_errors=True)
     con = connect(work / "gha.duckdb")
     for n in tracked:
         ensure_repo(con, n)

@@ -68,8 +68,9 @@ def test_spark_graph_matches_the_library_and_lands_in_the_lake(spark: Any, tmp_p
 
 
 def test_a_local_session_runs_its_jvm_with_the_local_options(spark: Any) -> None:
-    """A local-mode session's one JVM uses the throughput collector and the JIT thresholds of
-    LOCAL_JAVA_OPTIONS (measured faster for the metric suite), and stays in UTC."""
+    """A local-mode session's one JVM uses the throughput collector, the JIT thresholds and
+    inlining limits of LOCAL_JAVA_OPTIONS (measured faster for the metric suite), and stays
+    in UTC."""
     from ossmetrics.spark.session import LOCAL_JAVA_OPTIONS
 
     jvm = spark.sparkContext._jvm
@@ -81,6 +82,14 @@ def test_a_local_session_runs_its_jvm_with_the_local_options(spark: Any) -> None
     given = {str(args.get(i)) for i in range(args.size())}
     assert set(LOCAL_JAVA_OPTIONS) | {"-Duser.timezone=UTC"} <= given, given
     assert str(jvm.java.util.TimeZone.getDefault().getID()) == "UTC"
+    # the values in force, not just given: no later option on the command line undid them
+    hotspot = mf.getPlatformMXBean(
+        jvm.java.lang.Class.forName("com.sun.management.HotSpotDiagnosticMXBean")
+    )
+    for option in LOCAL_JAVA_OPTIONS:
+        if "=" in option:
+            name, value = option.removeprefix("-XX:").split("=", 1)
+            assert str(hotspot.getVMOption(name).getValue()) == value, option
 
 
 def test_a_local_session_plans_without_adaptive_execution(spark: Any) -> None:
