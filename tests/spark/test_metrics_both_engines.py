@@ -175,25 +175,33 @@ def test_cache_keeps_the_metrics_columns_partitioned_by_repository(
     try:
         for name in ("time_to_first_response", "days_since", "review_coverage", "health_summary"):
             plan = spark.sql(metric_spark_sql(name, _params(name, False)))._jdf
-            joins = _sort_merge_join_inputs(plan.queryExecution().executedPlan())
+            joins = [
+                below
+                for kind, keys, below in _joins(plan.queryExecution().executedPlan())
+                if kind == "SortMergeJoin" and len(keys) == 2
+            ]
             assert joins, f"{name}: no sort-merge join by item planned"
-            assert "Sort" not in joins, f"{name}: a join by item sorts its input: {joins}"
+            assert not [b for b in joins if "Sort" in b], f"{name}: a join by item sorts: {joins}"
     finally:
         spark.conf.unset("spark.sql.autoBroadcastJoinThreshold")
 
 
-def _sort_merge_join_inputs(node: Any) -> list[str]:
-    """The node names directly below every sort-merge join by item (on two keys: repository and
-    number) of a Spark physical plan: the metric's own plan, not the plans its cached
-    relations were built by."""
+def _joins(node: Any) -> list[tuple[str, list[str], list[str]]]:
+    """Every join of a Spark physical plan (the metric's own plan, not the plans its cached
+    relations were built by): its node name, its left keys' column names and the names of
+    the nodes directly below it."""
     if node.getClass().getSimpleName() == "AdaptiveSparkPlanExec":
-        return _sort_merge_join_inputs(node.executedPlan())
+        return _joins(node.executedPlan())
     kids = node.children()
     children = [kids.apply(i) for i in range(kids.size())]
-    by_item = node.nodeName() == "SortMergeJoin" and node.leftKeys().size() == 2
-    out = [str(c.nodeName()) for c in children] if by_item else []
+    out: list[tuple[str, list[str], list[str]]] = []
+    kind = str(node.nodeName())
+    if kind in ("SortMergeJoin", "ShuffledHashJoin", "BroadcastHashJoin"):
+        lk = node.leftKeys()
+        keys = [str(lk.apply(i)).split("#")[0] for i in range(lk.size())]
+        out.append((kind, keys, [str(c.nodeName()) for c in children]))
     for c in children:
-        out += _sort_merge_join_inputs(c)
+        out += _joins(c)
     return out
 
 
@@ -209,22 +217,10 @@ def test_joins_with_each_persons_first_commit_sort_no_commit(
     _spark_rows(spark, lake, "SELECT 1", cache=True)  # registered as the generated cases are
     for name in ("contributor_retention", "newcomer_retention_by_quarter", "health_summary"):
         plan = spark.sql(metric_spark_sql(name, _params(name, False)))._jdf
-        joins = _person_join_inputs(plan.queryExecution().executedPlan())
-        assert [j for j, _ in joins] == ["ShuffledHashJoin"], f"{name}: {joins}"
-        below = joins[0][1]
-        assert not {"Sort", "Exchange"} & set(below), f"{name}: {below}"
-
-
-def _person_join_inputs(node: Any) -> list[tuple[str, list[str]]]:
-    """Every join on (repo_id, person_id) of a Spark physical plan: its node name and those of
-    the nodes directly below it."""
-    kids = node.children()
-    children = [kids.apply(i) for i in range(kids.size())]
-    out: list[tuple[str, list[str]]] = []
-    if str(node.nodeName()) in ("SortMergeJoin", "ShuffledHashJoin", "BroadcastHashJoin"):
-        keys = [str(node.leftKeys().apply(i)) for i in range(node.leftKeys().size())]
-        if [k.split("#")[0] for k in keys] == ["repo_id", "person_id"]:
-            out.append((str(node.nodeName()), [str(c.nodeName()) for c in children]))
-    for c in children:
-        out += _person_join_inputs(c)
-    return out
+        joins = [
+            (kind, below)
+            for kind, keys, below in _joins(plan.queryExecution().executedPlan())
+            if keys == ["repo_id", "person_id"]
+        ]
+        assert [kind for kind, _ in joins] == ["ShuffledHashJoin"], f"{name}: {joins}"
+        assert not {"Sort", "Exchange"} & set(joins[0][1]), f"{name}: {joins}"
