@@ -259,9 +259,14 @@ def main() -> None:
     )
     if not args.quick:
         tr = training(args.dataset, "cpu")
+        built = (
+            f"graph stage's truck-factor series {tr['truck_factor_series_s']:.1f} s, "
+            f"then data set build {tr['dataset_build_s']:.1f} s"
+            if args.dataset is None
+            else f"data set read from {args.dataset} (its build not timed)"
+        )
         print(
-            f"corpus: {tr['snapshots']:.0f} snapshots; graph stage's truck-factor series "
-            f"{tr['truck_factor_series_s']:.1f} s, then data set build {tr['dataset_build_s']:.1f} s; "
+            f"corpus: {tr['snapshots']:.0f} snapshots; {built}; "
             f"training on CPU {tr['train_s']:.1f} s ({tr['train_epochs']:.0f} epochs)"
         )
         figures.update(
