@@ -8,6 +8,9 @@
 #
 #   bash benchmarks/device_check.sh prep STORE   # STORE: a store loaded with
 #                                                # `ossmetrics --db STORE collect corpus CORPUS_DIR`
+#                                                # then `ossmetrics --db STORE graph --risk-snapshots`
+#                                                # (the data set reads the graph stage's truck
+#                                                # factors; ~20 s for the shared corpus)
 #
 # then run there in one call (about 3-5 minutes after the machine's start):
 #
